@@ -1,0 +1,151 @@
+import FunctionRuntime
+import Logging
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The result of a stop: the stored stopped session, and whether it had been stopped before.
+public struct StopOutcome: Sendable, Hashable {
+    public let session: ChargingSession
+    /// True when the session was already stopped (an idempotent repeat).
+    public let wasAlreadyStopped: Bool
+
+    public init(session: ChargingSession, wasAlreadyStopped: Bool) {
+        self.session = session
+        self.wasAlreadyStopped = wasAlreadyStopped
+    }
+}
+
+/// What a meter value did.
+public enum MeterOutcome: Sendable, Hashable {
+    /// Energy was recorded; the session goes on.
+    case recorded(ChargingSession)
+    /// Energy was recorded and reached the target, so the session stopped (`TargetReached`).
+    case targetReached(ChargingSession)
+    /// Nothing changed: duplicate or out-of-order `seq`, unknown or stopped session, other charging point.
+    case ignored
+}
+
+/// The charging state machine (`Charging → Stopped`) over a ``SessionStore``, publishing a
+/// `session/updates` message after every change. Handlers only decode input and call one of these.
+public struct ChargingService: Sendable {
+    public let store: any SessionStore
+    public let publisher: any Publisher
+    public let tariff: Tariff
+    public let clock: any WallClock
+    public let defaults: ChargingDefaults
+    private let makeSessionID: @Sendable () -> String
+
+    /// How many times a stop retries its compare-and-set when meter values keep arriving.
+    static let stopAttempts = 8
+
+    public init(
+        store: any SessionStore, publisher: any Publisher, tariff: Tariff, clock: any WallClock,
+        defaults: ChargingDefaults, makeSessionID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }
+    ) {
+        self.store = store
+        self.publisher = publisher
+        self.tariff = tariff
+        self.clock = clock
+        self.defaults = defaults
+        self.makeSessionID = makeSessionID
+    }
+
+    /// Starts a session; throws ``ChargingError`` `.chargingPointBusy` when the point is charging already.
+    public func start(_ request: StartRequest, logger: Logger) async throws -> (ChargingSession, ChargingEstimate) {
+        let estimate = ChargingEstimate(request, defaults: defaults)
+        let session = ChargingSession(
+            sessionId: makeSessionID(), chargingPointId: request.chargingPointId, userId: request.userId,
+            vehicleId: request.vehicleId, startTime: clock.nowMilliseconds(), maxPower: request.maxPower,
+            targetCharge: request.targetCharge, targetEnergyWh: estimate.targetEnergyWh, currency: tariff.currency)
+        try await store.insert(session)
+        logger.info(
+            "session started",
+            metadata: ["sessionId": "\(session.sessionId)", "chargingPointId": "\(session.chargingPointId)"])
+        await publishUpdate(session, logger: logger)
+        return (session, estimate)
+    }
+
+    /// Stops a session. Idempotent: a stopped session comes back unchanged with `wasAlreadyStopped`.
+    /// Throws ``ChargingError`` `.sessionNotFound` for an unknown id.
+    public func stop(sessionId: String, reason: StopReason = .requested, logger: Logger) async throws -> StopOutcome {
+        for _ in 0..<Self.stopAttempts {
+            guard let current = try await store.session(id: sessionId) else {
+                throw ChargingError(.sessionNotFound, "session \(sessionId) not found")
+            }
+            guard current.status == .charging else {
+                return StopOutcome(session: current, wasAlreadyStopped: true)
+            }
+            let stopped = current.stopped(at: clock.nowMilliseconds(), reason: reason, tariff: tariff)
+            if try await store.complete(stopped, expectedEnergyWh: current.energyWh) {
+                logger.info(
+                    "session stopped",
+                    metadata: [
+                        "sessionId": "\(sessionId)", "reason": "\(reason.rawValue)", "energyWh": "\(stopped.energyWh)",
+                    ])
+                await publishUpdate(stopped, logger: logger)
+                return StopOutcome(session: stopped, wasAlreadyStopped: false)
+            }
+        }
+        throw ChargingError(.storeContention, "session \(sessionId) kept changing; try again")
+    }
+
+    /// Stops the `Charging` session of a charging point; nil when it has none.
+    public func stopActive(chargingPointId: String, logger: Logger) async throws -> StopOutcome? {
+        let active = try await store.list(SessionQuery(chargingPointId: chargingPointId, status: .charging, limit: 1))
+        guard let session = active.sessions.first else { return nil }
+        return try await stop(sessionId: session.sessionId, logger: logger)
+    }
+
+    /// The active session (of a charging point, or of any), else the latest one; nil when there is none.
+    public func current(chargingPointId: String?) async throws -> ChargingSession? {
+        let active = try await store.list(SessionQuery(chargingPointId: chargingPointId, status: .charging, limit: 1))
+        if let session = active.sessions.first { return session }
+        return try await store.list(SessionQuery(chargingPointId: chargingPointId, limit: 1)).sessions.first
+    }
+
+    /// The session with this id; throws ``ChargingError`` `.sessionNotFound`.
+    public func session(id: String) async throws -> ChargingSession {
+        guard let session = try await store.session(id: id) else {
+            throw ChargingError(.sessionNotFound, "session \(id) not found")
+        }
+        return session
+    }
+
+    /// Applies a meter value from `chargers/{chargingPointId}/meter`, auto-stopping at the target energy.
+    public func record(_ reading: MeterReading, chargingPointId: String, logger: Logger) async throws -> MeterOutcome {
+        guard
+            let session = try await store.applyMeterValue(
+                sessionId: reading.sessionId, chargingPointId: chargingPointId, energyWh: reading.energyWh,
+                seq: reading.seq)
+        else {
+            logger.debug(
+                "meter value ignored",
+                metadata: ["sessionId": "\(reading.sessionId)", "seq": "\(reading.seq)"])
+            return .ignored
+        }
+        if session.targetEnergyWh > 0, session.energyWh >= session.targetEnergyWh {
+            let outcome = try await stop(sessionId: session.sessionId, reason: .targetReached, logger: logger)
+            return .targetReached(outcome.session)
+        }
+        await publishUpdate(session, logger: logger)
+        return .recorded(session)
+    }
+
+    /// Publishes `session/updates` for `session`. A failed publish is logged, never fatal: the store
+    /// already holds the truth and the next change publishes again.
+    public func publishUpdate(_ session: ChargingSession, logger: Logger) async {
+        let update = SessionUpdate(session, now: clock.nowMilliseconds(), tariff: tariff)
+        do {
+            let payload = try JSONCoding.encoder.encode(update)
+            try await publisher.publish(topic: Topics.sessionUpdates, payload: [UInt8](payload))
+        } catch {
+            logger.error(
+                "publishing session/updates failed",
+                metadata: ["sessionId": "\(session.sessionId)", "error": "\(error)"])
+        }
+    }
+}

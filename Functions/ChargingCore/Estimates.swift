@@ -1,0 +1,18 @@
+/// How long and how much: the original's formula
+/// `estimatedDuration (min) = (targetCharge − currentCharge) % × batteryCapacity / maxPower`.
+public struct ChargingEstimate: Sendable, Hashable {
+    /// Energy to add to reach `targetCharge`, Wh; the session auto-stops there.
+    public let targetEnergyWh: Int64
+    /// Minutes at `maxPower`, rounded to the nearest minute.
+    public let durationMinutes: Int64
+
+    /// Defaults 55 kWh / 40 %: `maxPower 11, targetCharge 80` → 22 000 Wh, 120 minutes.
+    public init(_ request: StartRequest, defaults: ChargingDefaults) {
+        let capacity = request.batteryCapacity ?? defaults.batteryCapacity
+        var current = request.currentCharge ?? defaults.currentCharge
+        if current >= request.targetCharge { current = 0 }
+        let energyKWh = (request.targetCharge - current) / 100 * capacity
+        targetEnergyWh = Int64((energyKWh * 1000).rounded())
+        durationMinutes = Int64((energyKWh / request.maxPower * 60).rounded())
+    }
+}

@@ -1,0 +1,44 @@
+import FunctionRuntime
+
+/// `charging/updates`: `"Charging"` / `"Stopped"` as plain text or JSON, same rules as `/start` and `/stop`,
+/// with missing fields taken from the configured defaults. Malformed payloads and requests the domain
+/// refuses (busy point, unknown session) are logged with the topic and dropped; store failures are thrown
+/// so the platform retries.
+public struct ChargingUpdatesHandler: TopicFunction {
+    let dependencies: FunctionDependencies
+
+    public init(_ dependencies: FunctionDependencies) { self.dependencies = dependencies }
+
+    public func handle(_ message: TopicMessage, context: FunctionContext) async throws -> NoOutput {
+        let logger = context.logger
+        let command: ChargingCommand
+        do {
+            command = try ChargingCommand.parse(message.payload, defaults: dependencies.defaults)
+        } catch {
+            logger.warning(
+                "malformed message dropped",
+                metadata: [
+                    "topic": "\(message.topic)", "error": "\(error.message)", "bytes": "\(message.payload.count)",
+                ])
+            return NoOutput()
+        }
+        let service = dependencies.service
+        do {
+            switch command {
+            case .start(let request):
+                _ = try await service.start(request, logger: logger)
+            case .stop(let sessionId?, _):
+                _ = try await service.stop(sessionId: sessionId, logger: logger)
+            case .stop(nil, let chargingPointId):
+                if try await service.stopActive(chargingPointId: chargingPointId, logger: logger) == nil {
+                    logger.info(
+                        "nothing to stop",
+                        metadata: ["topic": "\(message.topic)", "chargingPointId": "\(chargingPointId)"])
+                }
+            }
+        } catch let error as ChargingError where error.httpStatus < 500 {
+            logger.warning("message refused", metadata: ["topic": "\(message.topic)", "error": "\(error.message)"])
+        }
+        return NoOutput()
+    }
+}

@@ -1,0 +1,25 @@
+import FunctionRuntime
+
+/// `GET /sessions/{sessionId}`: 200 with a ``SessionView``, 404 when unknown, 400 for a malformed id.
+public struct GetSessionHandler: HTTPFunction {
+    let dependencies: FunctionDependencies
+
+    public init(_ dependencies: FunctionDependencies) { self.dependencies = dependencies }
+
+    public func handle(_ request: HTTPRequest, context: FunctionContext) async throws -> HTTPResponse {
+        let raw = request.pathParameters?["sessionId"] ?? Self.lastPathSegment(request.rawPath)
+        guard let raw, StartRequest.isValidID(raw) else {
+            throw ChargingError.invalid("sessionId", "must be 1-64 characters from A-Z a-z 0-9 . _ : -")
+        }
+        let session = try await dependencies.service.session(id: raw)
+        return try .json(
+            SessionView(session, now: dependencies.clock.nowMilliseconds(), tariff: dependencies.tariff))
+    }
+
+    /// `abc` from `/api/ChargingSessionAPI/sessions/abc`, for events without path parameters.
+    static func lastPathSegment(_ path: String) -> String? {
+        let parts = path.split(separator: "/")
+        guard parts.count >= 2, parts[parts.count - 2] == "sessions" else { return nil }
+        return String(parts[parts.count - 1])
+    }
+}

@@ -1,0 +1,15 @@
+import FunctionRuntime
+
+/// `POST /stop` `{sessionId}`: 200 with energy, duration and cost (idempotent: a repeat returns the stored
+/// result and says it was already stopped), 400, 404 for an unknown session.
+public struct StopSessionHandler: HTTPFunction {
+    let dependencies: FunctionDependencies
+
+    public init(_ dependencies: FunctionDependencies) { self.dependencies = dependencies }
+
+    public func handle(_ request: HTTPRequest, context: FunctionContext) async throws -> HTTPResponse {
+        let sessionId = try RequestFields(try RequestBody.object(request.bodyBytes)).id("sessionId")
+        let outcome = try await dependencies.service.stop(sessionId: sessionId, logger: context.logger)
+        return try .json(StopResponse(outcome))
+    }
+}

@@ -1,0 +1,67 @@
+/// A ``SessionStore`` in memory, with the same semantics as ``DataAPISessionStore``; for unit tests.
+public actor InMemorySessionStore: SessionStore {
+    private var sessions: [String: ChargingSession] = [:]
+    /// Charging point → the id of its `Charging` session (the lock the Data API store keeps in `ChargingPoints`).
+    private var activeSessions: [String: String] = [:]
+    /// Number of successful writes, so tests can assert that bad input wrote nothing.
+    public private(set) var writeCount = 0
+
+    public init(_ sessions: [ChargingSession] = []) {
+        for session in sessions {
+            self.sessions[session.sessionId] = session
+            if session.status == .charging { activeSessions[session.chargingPointId] = session.sessionId }
+        }
+    }
+
+    /// Every stored session, newest first.
+    public var all: [ChargingSession] { sessions.values.sorted(by: SessionCursor.newestFirst) }
+
+    public func insert(_ session: ChargingSession) throws {
+        if activeSessions[session.chargingPointId] != nil {
+            throw ChargingError(
+                .chargingPointBusy, "charging point \(session.chargingPointId) already has a charging session")
+        }
+        guard sessions[session.sessionId] == nil else {
+            throw ChargingError(.chargingPointBusy, "session \(session.sessionId) already exists")
+        }
+        sessions[session.sessionId] = session
+        if session.status == .charging { activeSessions[session.chargingPointId] = session.sessionId }
+        writeCount += 1
+    }
+
+    public func session(id: String) -> ChargingSession? { sessions[id] }
+
+    public func complete(_ stopped: ChargingSession, expectedEnergyWh: Int64) -> Bool {
+        guard let current = sessions[stopped.sessionId], current.status == .charging,
+            current.energyWh == expectedEnergyWh
+        else { return false }
+        sessions[stopped.sessionId] = stopped
+        if activeSessions[current.chargingPointId] == current.sessionId {
+            activeSessions[current.chargingPointId] = nil
+        }
+        writeCount += 1
+        return true
+    }
+
+    public func applyMeterValue(
+        sessionId: String, chargingPointId: String, energyWh: Int64, seq: Int64
+    )
+        -> ChargingSession?
+    {
+        guard var session = sessions[sessionId], session.status == .charging,
+            session.chargingPointId == chargingPointId, seq > session.lastMeterSeq
+        else { return nil }
+        session.energyWh = max(session.energyWh, energyWh)
+        session.lastMeterSeq = seq
+        sessions[sessionId] = session
+        writeCount += 1
+        return session
+    }
+
+    public func list(_ query: SessionQuery) -> SessionPage {
+        let matching = sessions.values.filter(query.matches).sorted(by: SessionCursor.newestFirst)
+        let page = Array(matching.prefix(query.limit))
+        let more = matching.count > query.limit
+        return SessionPage(sessions: page, nextCursor: more ? page.last.map(SessionCursor.init(after:)) : nil)
+    }
+}

@@ -1,0 +1,102 @@
+import FunctionRuntime
+import Logging
+
+/// A ``Publisher`` over the AWS IoT Data Plane: `POST {endpoint}/topics/{percent-encoded topic}?qos=1`,
+/// signed with SigV4 (`aws:amz:{region}:iotdata`, libcurl's `CURLOPT_AWS_SIGV4`) when AWS credentials are
+/// configured, plain otherwise (the local runner serves the same route).
+public struct IoTDataPublisher: Publisher {
+    /// Where to publish and how to sign. Read once from the environment.
+    public struct Configuration: Sendable {
+        /// `IOT_DATA_ENDPOINT`, e.g. `http://127.0.0.1:5274` or `https://xxxx-ats.iot.eu-west-1.amazonaws.com`.
+        public var endpoint: String
+        /// `AWS_REGION`; signing needs it.
+        public var region: String?
+        /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`; nil posts unsigned.
+        public var credentials: (accessKeyID: String, secretAccessKey: String, sessionToken: String?)?
+        public var timeout: Duration
+
+        public init(
+            endpoint: String, region: String? = nil,
+            credentials: (accessKeyID: String, secretAccessKey: String, sessionToken: String?)? = nil,
+            timeout: Duration = .seconds(5)
+        ) {
+            self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
+            self.region = region
+            self.credentials = credentials
+            self.timeout = timeout
+        }
+
+        /// Reads `IOT_DATA_ENDPOINT` (required), `AWS_REGION` and the AWS credential variables.
+        public static func fromEnvironment(_ env: FunctionEnvironment) throws(FunctionRuntimeError) -> Configuration {
+            let endpoint = try env.required("IOT_DATA_ENDPOINT")
+            guard endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {
+                throw FunctionRuntimeError(.invalidEnvironment, "IOT_DATA_ENDPOINT must be an http(s) URL: \(endpoint)")
+            }
+            var credentials: (accessKeyID: String, secretAccessKey: String, sessionToken: String?)?
+            if let key = env["AWS_ACCESS_KEY_ID"], let secret = env["AWS_SECRET_ACCESS_KEY"] {
+                credentials = (key, secret, env["AWS_SESSION_TOKEN"])
+            }
+            let region = env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"]
+            if credentials != nil, region == nil {
+                throw FunctionRuntimeError(
+                    .invalidEnvironment, "AWS_REGION is required to sign IoT Data Plane requests")
+            }
+            return Configuration(endpoint: endpoint, region: region, credentials: credentials)
+        }
+    }
+
+    public let configuration: Configuration
+    private let transport: any HTTPTransport
+
+    public init(configuration: Configuration, transport: any HTTPTransport) {
+        self.configuration = configuration
+        self.transport = transport
+    }
+
+    public func publish(topic: String, payload: [UInt8]) async throws {
+        let response = try transport.send(request(topic: topic, payload: payload))
+        guard (200..<300).contains(response.status) else {
+            throw FunctionRuntimeError(
+                .transport, "IoT Data Plane publish to \(topic) answered HTTP \(response.status)")
+        }
+    }
+
+    /// The HTTP request that publishes `payload` on `topic`.
+    public func request(topic: String, payload: [UInt8]) -> HTTPClientRequest {
+        var request = HTTPClientRequest(
+            method: "POST", url: "\(configuration.endpoint)/topics/\(Self.percentEncode(topic))?qos=1",
+            headers: [("Content-Type", "application/json")], body: payload, timeout: configuration.timeout)
+        if let credentials = configuration.credentials, let region = configuration.region {
+            request.awsSigV4 = "aws:amz:\(region):iotdata"
+            request.awsCredentials = credentials
+        }
+        return request
+    }
+
+    /// RFC 3986 percent-encoding of everything but unreserved characters (`/` becomes `%2F`).
+    public static func percentEncode(_ text: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for c in text.utf8 {
+            let unreserved =
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D
+                || c == 0x2E || c == 0x5F || c == 0x7E
+            if unreserved {
+                out.append(c)
+            } else {
+                out += [0x25, hex[Int(c >> 4)], hex[Int(c & 0xF)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// The publisher of functions that never publish (GetStatus, ListSessions, GetSession) when
+/// `IOT_DATA_ENDPOINT` is not configured; publishing through it is an error.
+public struct UnconfiguredPublisher: Publisher {
+    public init() {}
+    public func publish(topic: String, payload: [UInt8]) async throws {
+        throw FunctionRuntimeError(
+            .invalidEnvironment, "IOT_DATA_ENDPOINT is not configured; cannot publish to \(topic)")
+    }
+}

@@ -1,0 +1,116 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The stored state of a charging session (`status` in the `ChargingSessions` collection).
+public enum SessionStatus: String, Sendable, Hashable, CaseIterable {
+    /// Energy is flowing; at most one such session per charging point.
+    case charging = "Charging"
+    /// The session is over; terminal.
+    case stopped = "Stopped"
+
+    /// The value `GET /status`, `/sessions` and CSV exports show: `ACTIVE` or `STOPPED`.
+    public var wireValue: String {
+        switch self {
+        case .charging: return "ACTIVE"
+        case .stopped: return "STOPPED"
+        }
+    }
+
+    /// Parses a stored value or a wire value (`Charging`, `Stopped`, `ACTIVE`, `STOPPED`), case-insensitively.
+    public init?(anySpelling text: String) {
+        switch text.lowercased() {
+        case "charging", "active": self = .charging
+        case "stopped": self = .stopped
+        default: return nil
+        }
+    }
+}
+
+/// Why a session stopped.
+public enum StopReason: String, Sendable, Hashable {
+    /// `POST /stop` or a `"Stopped"` message on `charging/updates`.
+    case requested = "Requested"
+    /// A meter value reached the session's `targetEnergyWh`.
+    case targetReached = "TargetReached"
+}
+
+/// One charging session, as stored (energy in integer Wh, times in milliseconds since the epoch,
+/// cost in integer cents).
+public struct ChargingSession: Sendable, Hashable {
+    public var sessionId: String
+    public var chargingPointId: String
+    public var userId: String
+    public var vehicleId: String
+    public var status: SessionStatus
+    /// Start, milliseconds since the epoch.
+    public var startTime: Int64
+    /// End, milliseconds since the epoch; nil while charging.
+    public var endTime: Int64?
+    /// Energy delivered so far, Wh.
+    public var energyWh: Int64
+    /// Requested maximum power, kW.
+    public var maxPower: Double
+    /// Requested state of charge at which to stop, percent.
+    public var targetCharge: Double
+    /// Energy after which the session stops by itself (`TargetReached`).
+    public var targetEnergyWh: Int64
+    /// The highest meter sequence number applied so far (-1 before the first meter value).
+    public var lastMeterSeq: Int64
+    public var stopReason: StopReason?
+    /// Final cost in cents of `currency`; nil while charging.
+    public var costCents: Int64?
+    public var currency: String
+
+    public init(
+        sessionId: String, chargingPointId: String, userId: String, vehicleId: String,
+        status: SessionStatus = .charging,
+        startTime: Int64, endTime: Int64? = nil, energyWh: Int64 = 0, maxPower: Double, targetCharge: Double,
+        targetEnergyWh: Int64, lastMeterSeq: Int64 = -1, stopReason: StopReason? = nil, costCents: Int64? = nil,
+        currency: String
+    ) {
+        self.sessionId = sessionId
+        self.chargingPointId = chargingPointId
+        self.userId = userId
+        self.vehicleId = vehicleId
+        self.status = status
+        self.startTime = startTime
+        self.endTime = endTime
+        self.energyWh = energyWh
+        self.maxPower = maxPower
+        self.targetCharge = targetCharge
+        self.targetEnergyWh = targetEnergyWh
+        self.lastMeterSeq = lastMeterSeq
+        self.stopReason = stopReason
+        self.costCents = costCents
+        self.currency = currency
+    }
+
+    /// Energy in kWh, as on the wire (three decimals: the stored value is whole Wh).
+    public var energyConsumed: Double { Double(energyWh) / 1000 }
+
+    /// Whole minutes from start to end (or to `now` while charging).
+    public func durationMinutes(now: Int64) -> Int64 {
+        max(0, ((endTime ?? now) - startTime) / 60_000)
+    }
+
+    /// The stored cost when stopped, otherwise the running cost so far under `tariff`.
+    public func costCents(now: Int64, tariff: Tariff) -> Int64 {
+        costCents ?? tariff.costCents(energyWh: energyWh, minutes: durationMinutes(now: now))
+    }
+
+    /// The state-machine transition `Charging → Stopped`: fixes end time, reason and cost.
+    /// Stopping a stopped session returns it unchanged (a stop is idempotent).
+    public func stopped(at endTime: Int64, reason: StopReason, tariff: Tariff) -> ChargingSession {
+        guard status == .charging else { return self }
+        var session = self
+        session.status = .stopped
+        session.endTime = max(endTime, startTime)
+        session.stopReason = reason
+        session.costCents = tariff.costCents(energyWh: energyWh, minutes: session.durationMinutes(now: endTime))
+        session.currency = tariff.currency
+        return session
+    }
+}

@@ -1,0 +1,132 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Where sessions live. Implementations enforce "at most one `Charging` session per charging point"
+/// atomically and make meter values monotonic; the state machine itself is in ``ChargingService``.
+public protocol SessionStore: Sendable {
+    /// Stores a new `Charging` session after claiming its charging point.
+    /// Throws ``ChargingError`` `.chargingPointBusy` when the point already has a `Charging` session.
+    func insert(_ session: ChargingSession) async throws
+
+    /// The session with this id, or nil.
+    func session(id: String) async throws -> ChargingSession?
+
+    /// Replaces a `Charging` session by its stopped form and releases its charging point, but only while the
+    /// stored session is still `Charging` with exactly `expectedEnergyWh` (compare-and-set, so a meter value
+    /// that arrives meanwhile is never lost from the bill). Returns false when the stored session changed.
+    func complete(_ stopped: ChargingSession, expectedEnergyWh: Int64) async throws -> Bool
+
+    /// Applies a meter reading to a `Charging` session on `chargingPointId` if `seq` is newer than every
+    /// applied one: `energyWh` becomes `max(stored, energyWh)`, `lastMeterSeq` becomes `seq`.
+    /// Returns the updated session, or nil when nothing was applied (duplicate or out-of-order `seq`,
+    /// unknown or stopped session, other charging point).
+    func applyMeterValue(
+        sessionId: String, chargingPointId: String, energyWh: Int64, seq: Int64
+    ) async throws
+        -> ChargingSession?
+
+    /// Sessions matching `query`, newest first (by start time, then session id), at most `query.limit`,
+    /// with a cursor for the next page when there are more.
+    func list(_ query: SessionQuery) async throws -> SessionPage
+}
+
+/// Filters and paging for ``SessionStore/list(_:)``.
+public struct SessionQuery: Sendable, Hashable {
+    public var chargingPointId: String?
+    public var userId: String?
+    public var status: SessionStatus?
+    /// Sessions that started at or after this time (ms since the epoch).
+    public var from: Int64?
+    /// Sessions that started at or before this time (ms since the epoch).
+    public var to: Int64?
+    public var limit: Int
+    /// Continue after this position (from a previous page's `nextCursor`).
+    public var after: SessionCursor?
+
+    public static let defaultLimit = 50
+    public static let maxLimit = 500
+
+    public init(
+        chargingPointId: String? = nil, userId: String? = nil, status: SessionStatus? = nil, from: Int64? = nil,
+        to: Int64? = nil, limit: Int = SessionQuery.defaultLimit, after: SessionCursor? = nil
+    ) {
+        self.chargingPointId = chargingPointId
+        self.userId = userId
+        self.status = status
+        self.from = from
+        self.to = to
+        self.limit = limit
+        self.after = after
+    }
+
+    /// Whether a session passes the filters (not the cursor); used by the in-memory store.
+    public func matches(_ session: ChargingSession) -> Bool {
+        if let chargingPointId, session.chargingPointId != chargingPointId { return false }
+        if let userId, session.userId != userId { return false }
+        if let status, session.status != status { return false }
+        if let from, session.startTime < from { return false }
+        if let to, session.startTime > to { return false }
+        if let after, !after.precedes(session) { return false }
+        return true
+    }
+}
+
+/// A page of sessions.
+public struct SessionPage: Sendable, Hashable {
+    public var sessions: [ChargingSession]
+    /// Where the next page starts; nil on the last page.
+    public var nextCursor: SessionCursor?
+
+    public init(sessions: [ChargingSession], nextCursor: SessionCursor?) {
+        self.sessions = sessions
+        self.nextCursor = nextCursor
+    }
+}
+
+/// A position in the newest-first order: the last session of a page. Opaque on the wire (base64url).
+public struct SessionCursor: Sendable, Hashable {
+    public var startTime: Int64
+    public var sessionId: String
+
+    public init(startTime: Int64, sessionId: String) {
+        self.startTime = startTime
+        self.sessionId = sessionId
+    }
+
+    public init(after session: ChargingSession) {
+        self.init(startTime: session.startTime, sessionId: session.sessionId)
+    }
+
+    /// True when `session` comes after this position in newest-first order.
+    public func precedes(_ session: ChargingSession) -> Bool {
+        session.startTime < startTime || (session.startTime == startTime && session.sessionId < sessionId)
+    }
+
+    /// Newest-first ordering of sessions (start time descending, then session id descending).
+    public static func newestFirst(_ a: ChargingSession, _ b: ChargingSession) -> Bool {
+        a.startTime != b.startTime ? a.startTime > b.startTime : a.sessionId > b.sessionId
+    }
+
+    /// The opaque form: base64url of `v1:<startTime>:<sessionId>`.
+    public var token: String {
+        Data("v1:\(startTime):\(sessionId)".utf8).base64EncodedString()
+            .replacing("+", with: "-").replacing("/", with: "_")
+            .replacing("=", with: "")
+    }
+
+    /// Parses an opaque token; nil when it is not one of ours.
+    public init?(token: String) {
+        guard !token.isEmpty, token.count <= 200 else { return nil }
+        var base64 = token.replacing("-", with: "+").replacing("_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64) else { return nil }
+        let parts = String(decoding: data, as: UTF8.self).split(separator: ":", maxSplits: 2).map(String.init)
+        guard parts.count == 3, parts[0] == "v1", let startTime = Int64(parts[1]),
+            StartRequest.isValidID(parts[2])
+        else { return nil }
+        self.init(startTime: startTime, sessionId: parts[2])
+    }
+}

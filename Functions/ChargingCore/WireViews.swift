@@ -1,0 +1,198 @@
+import FunctionRuntime
+
+/// A session as `GET /status`, `GET /sessions` and `GET /sessions/{id}` return it.
+public struct SessionView: Encodable, Sendable, Hashable {
+    public let sessionId: String
+    public let chargingPointId: String
+    public let userId: String
+    public let vehicleId: String
+    /// `ACTIVE` or `STOPPED`.
+    public let status: String
+    public let startTime: String
+    /// Nil (JSON `null`) while charging.
+    public let endTime: String?
+    /// kWh, three decimals.
+    public let energyConsumed: Double
+    public let durationMinutes: Int64
+    public let maxPower: Double
+    public let targetCharge: Double
+    /// Final cost when stopped, running cost so far while charging.
+    public let cost: Double
+    public let currency: String
+    public let stopReason: String?
+
+    public init(_ session: ChargingSession, now: Int64, tariff: Tariff) {
+        sessionId = session.sessionId
+        chargingPointId = session.chargingPointId
+        userId = session.userId
+        vehicleId = session.vehicleId
+        status = session.status.wireValue
+        startTime = Timestamp.format(milliseconds: session.startTime)
+        endTime = session.endTime.map { Timestamp.format(milliseconds: $0) }
+        energyConsumed = session.energyConsumed
+        durationMinutes = session.durationMinutes(now: now)
+        maxPower = session.maxPower
+        targetCharge = session.targetCharge
+        cost = WireNumber.money(cents: session.costCents(now: now, tariff: tariff))
+        currency = session.status == .stopped ? session.currency : tariff.currency
+        stopReason = session.stopReason?.rawValue
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sessionId, chargingPointId, userId, vehicleId, status, startTime, endTime, energyConsumed
+        case durationMinutes, maxPower, targetCharge, cost, currency, stopReason
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(sessionId, forKey: .sessionId)
+        try c.encode(chargingPointId, forKey: .chargingPointId)
+        try c.encode(userId, forKey: .userId)
+        try c.encode(vehicleId, forKey: .vehicleId)
+        try c.encode(status, forKey: .status)
+        try c.encode(startTime, forKey: .startTime)
+        try c.encode(endTime, forKey: .endTime)
+        try c.encode(energyConsumed, forKey: .energyConsumed)
+        try c.encode(durationMinutes, forKey: .durationMinutes)
+        try c.encode(maxPower, forKey: .maxPower)
+        try c.encode(targetCharge, forKey: .targetCharge)
+        try c.encode(cost, forKey: .cost)
+        try c.encode(currency, forKey: .currency)
+        try c.encode(stopReason, forKey: .stopReason)
+    }
+
+    /// The CSV header of ``csvRow``.
+    public static let csvHeader =
+        "sessionId,chargingPointId,userId,vehicleId,status,startTime,endTime,energyConsumed,durationMinutes,"
+        + "maxPower,targetCharge,cost,currency,stopReason"
+
+    /// One CSV line (RFC 4180 quoting), energy with three and cost with two decimals.
+    public func csvRow(energyWh: Int64, costCents: Int64) -> String {
+        [
+            sessionId, chargingPointId, userId, vehicleId, status, startTime, endTime ?? "",
+            WireNumber.kWhText(energyWh: energyWh), String(durationMinutes), Self.plain(maxPower),
+            Self.plain(targetCharge), WireNumber.moneyText(cents: costCents), currency, stopReason ?? "",
+        ].map(Self.csvField).joined(separator: ",")
+    }
+
+    static func plain(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacing("\"", with: "\"\"") + "\""
+    }
+}
+
+/// `201` body of `POST /start`.
+public struct StartResponse: Encodable, Sendable, Hashable {
+    public let sessionId: String
+    /// Always `STARTED`.
+    public let status: String
+    public let startTime: String
+    public let message: String
+    /// Minutes to reach `targetCharge` at `maxPower`.
+    public let estimatedDuration: Int64
+    public let chargingPointId: String
+    public let userId: String
+    public let vehicleId: String
+    public let maxPower: Double
+    public let targetCharge: Double
+    /// kWh after which the session stops by itself.
+    public let targetEnergy: Double
+
+    public init(_ session: ChargingSession, estimate: ChargingEstimate) {
+        sessionId = session.sessionId
+        status = "STARTED"
+        startTime = Timestamp.format(milliseconds: session.startTime)
+        message = "Charging session started on \(session.chargingPointId)"
+        estimatedDuration = estimate.durationMinutes
+        chargingPointId = session.chargingPointId
+        userId = session.userId
+        vehicleId = session.vehicleId
+        maxPower = session.maxPower
+        targetCharge = session.targetCharge
+        targetEnergy = Double(session.targetEnergyWh) / 1000
+    }
+}
+
+/// `200` body of `POST /stop`.
+public struct StopResponse: Encodable, Sendable, Hashable {
+    public let sessionId: String
+    /// Always `STOPPED`.
+    public let status: String
+    public let chargingPointId: String
+    public let startTime: String
+    public let endTime: String
+    /// kWh, three decimals.
+    public let energyConsumed: Double
+    public let durationMinutes: Int64
+    public let cost: Double
+    public let currency: String
+    public let stopReason: String
+    public let message: String
+
+    public init(_ outcome: StopOutcome) {
+        let session = outcome.session
+        let end = session.endTime ?? session.startTime
+        sessionId = session.sessionId
+        status = "STOPPED"
+        chargingPointId = session.chargingPointId
+        startTime = Timestamp.format(milliseconds: session.startTime)
+        endTime = Timestamp.format(milliseconds: end)
+        energyConsumed = session.energyConsumed
+        durationMinutes = session.durationMinutes(now: end)
+        cost = WireNumber.money(cents: session.costCents ?? 0)
+        currency = session.currency
+        stopReason = (session.stopReason ?? .requested).rawValue
+        message =
+            outcome.wasAlreadyStopped
+            ? "Charging session was already stopped" : "Charging session stopped"
+    }
+}
+
+/// `200` body of `GET /sessions`.
+public struct SessionListResponse: Encodable, Sendable, Hashable {
+    public let sessions: [SessionView]
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    public let nextCursor: String?
+
+    public init(sessions: [SessionView], nextCursor: String?) {
+        self.sessions = sessions
+        self.nextCursor = nextCursor
+    }
+
+    enum CodingKeys: String, CodingKey { case sessions, nextCursor }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(sessions, forKey: .sessions)
+        try c.encode(nextCursor, forKey: .nextCursor)
+    }
+}
+
+/// The `session/updates` message published after every change.
+public struct SessionUpdate: Codable, Sendable, Hashable {
+    public let sessionId: String
+    public let chargingPointId: String
+    /// `Charging` or `Stopped` (the stored values screens show).
+    public let status: String
+    /// kWh, three decimals.
+    public let energyConsumed: Double
+    /// Final cost when stopped, running cost so far while charging.
+    public let cost: Double
+    public let durationMinutes: Int64
+    /// When the message was made (ISO-8601 UTC).
+    public let timestamp: String
+
+    public init(_ session: ChargingSession, now: Int64, tariff: Tariff) {
+        sessionId = session.sessionId
+        chargingPointId = session.chargingPointId
+        status = session.status.rawValue
+        energyConsumed = session.energyConsumed
+        cost = WireNumber.money(cents: session.costCents(now: now, tariff: tariff))
+        durationMinutes = session.durationMinutes(now: now)
+        timestamp = Timestamp.format(milliseconds: now)
+    }
+}

@@ -1,0 +1,70 @@
+# evcsm — one Makefile for setup, build, run, test, package and bench.
+# `make run` and `make test` work on a fresh Debian machine: they install what they need.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+SWIFT ?= swift
+JOBS ?= $(shell nproc)
+SWIFT_BUILD_FLAGS ?= -j $(JOBS)
+DEBUG_BIN = $(shell $(SWIFT) build --show-bin-path 2>/dev/null)
+RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
+FUNCTIONS := GetStatus StartSession StopSession ListSessions GetSession ChargingUpdates MeterValues
+APT_PACKAGES := libcurl4-openssl-dev libmongoc-dev libsqlite3-dev libmosquitto-dev mosquitto mosquitto-clients \
+	pkg-config python3-venv
+# Extra test suites register themselves here (see mk/*.mk); each is a make target run by `make test`.
+TEST_SUITES :=
+
+.PHONY: help setup apt build release run test lint swift-test check-deps clean
+help: ## list targets
+	@grep -hE '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+
+# Install missing Debian packages (apt-get update first, only when something is missing).
+define apt_ensure
+	missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+apt:
+	@$(call apt_ensure,$(APT_PACKAGES))
+
+setup: apt ## install system packages the build and the runner need
+
+build: setup ## debug build of everything (functions, runner, tools, tests)
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --build-tests
+
+release: setup ## release build of the executables
+	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS)
+
+lint: ## swift-format lint (strict) with the committed .swift-format
+	$(SWIFT) format lint --strict --recursive --parallel Package.swift Functions Runtime Tests
+
+# Function binaries link FoundationEssentials, libcurl and shared libraries only: no full Foundation,
+# no SwiftNIO, no libmongoc (DESIGN.md §2).
+check-deps: build ## ldd check of every function binary
+	@bad=0; for f in $(FUNCTIONS); do \
+		bin="$(DEBUG_BIN)/$$f"; [ -x "$$bin" ] || { echo "missing $$bin"; bad=1; continue; }; \
+		if ldd "$$bin" | grep -E 'libFoundation\.so|libFoundationNetworking|libNIO|mongoc|libbson|mosquitto'; then \
+			echo "FAIL: $$f links a forbidden library"; bad=1; fi; \
+		if nm -D --undefined-only "$$bin" 2>/dev/null | grep -q 'NIO'; then echo "FAIL: $$f references NIO"; bad=1; fi; \
+	done; [ $$bad = 0 ] && echo "check-deps: 7 function binaries link no Foundation/NIO/libmongoc"
+
+swift-test: build ## Swift Testing suites (unit + integration)
+	EVCSM_BIN_DIR="$(DEBUG_BIN)" EVCSM_ROOT="$(CURDIR)" $(SWIFT) test $(SWIFT_BUILD_FLAGS) --skip-build 2>&1 | tee .build/swift-test.log; \
+	grep -qE 'Test run with [0-9]+ tests? (in [0-9]+ suites? )?passed' .build/swift-test.log || { echo "swift test: no passing Swift Testing run found"; exit 1; }
+
+-include mk/*.mk
+
+test: setup lint build check-deps swift-test $(TEST_SUITES) ## everything CI runs
+	@echo "make test: all suites passed ($(words $(TEST_SUITES)) extra suites: $(TEST_SUITES))"
+
+run: setup release ## start the whole system on http://127.0.0.1:5274
+	$(RELEASE_BIN)/evcsm-local --functions-dir $(RELEASE_BIN) --simulate-chargers $(RUN_FLAGS)
+
+clean:
+	rm -rf .build dist .aws-sam

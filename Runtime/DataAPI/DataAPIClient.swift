@@ -1,0 +1,273 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import FunctionRuntime
+import Logging
+
+/// Where and how to reach a MongoDB Data API (v1 wire format). Read once at start.
+public struct DataAPIConfiguration: Sendable, Equatable {
+    /// Base URL; actions are posted to `{baseURL}/action/{name}`.
+    public var baseURL: String
+    /// Sent as the `apiKey` header.
+    public var apiKey: String
+    public var dataSource: String
+    public var database: String
+    /// Total time for one HTTP exchange.
+    public var timeout: Duration
+    public var connectTimeout: Duration
+    /// How often a read is retried after a connection failure or a 5xx answer. Writes are never retried.
+    public var readRetries: Int
+
+    public init(
+        baseURL: String, apiKey: String, dataSource: String = "mongodb-atlas", database: String = "EVChargingDB",
+        timeout: Duration = .seconds(5), connectTimeout: Duration = .seconds(2), readRetries: Int = 2
+    ) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.apiKey = apiKey
+        self.dataSource = dataSource
+        self.database = database
+        self.timeout = timeout
+        self.connectTimeout = connectTimeout
+        self.readRetries = readRetries
+    }
+
+    /// Reads `DATA_API_URL`, `DATA_API_KEY` (required), `DATA_API_DATA_SOURCE`, `DATA_API_DATABASE`,
+    /// `DATA_API_TIMEOUT_MS`.
+    public static func fromEnvironment(_ env: FunctionEnvironment) throws(FunctionRuntimeError) -> DataAPIConfiguration {
+        let url = try env.required("DATA_API_URL")
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+            throw FunctionRuntimeError(.invalidEnvironment, "DATA_API_URL must be an http(s) URL: \(url)")
+        }
+        let timeoutMs = try env.int("DATA_API_TIMEOUT_MS", default: 5000)
+        guard timeoutMs > 0 else {
+            throw FunctionRuntimeError(.invalidEnvironment, "DATA_API_TIMEOUT_MS must be positive: \(timeoutMs)")
+        }
+        return DataAPIConfiguration(
+            baseURL: url, apiKey: try env.required("DATA_API_KEY"),
+            dataSource: env["DATA_API_DATA_SOURCE"] ?? "mongodb-atlas",
+            database: env["DATA_API_DATABASE"] ?? "EVChargingDB", timeout: .milliseconds(timeoutMs))
+    }
+}
+
+/// The answer to `updateOne` / `updateMany`.
+public struct UpdateResult: Sendable, Equatable {
+    public var matchedCount: Int
+    public var modifiedCount: Int
+    public var upsertedId: BSONValue?
+
+    public init(matchedCount: Int, modifiedCount: Int, upsertedId: BSONValue? = nil) {
+        self.matchedCount = matchedCount
+        self.modifiedCount = modifiedCount
+        self.upsertedId = upsertedId
+    }
+}
+
+/// The Data API actions.
+public enum DataAPIAction: String, Sendable, CaseIterable {
+    case findOne, find, insertOne, insertMany, updateOne, updateMany, deleteOne, deleteMany, aggregate
+
+    /// Reads may be retried; writes never are (a retried write could apply twice).
+    public var isRead: Bool {
+        switch self {
+        case .findOne, .find, .aggregate: return true
+        default: return false
+        }
+    }
+}
+
+/// A MongoDB Data API v1 client over an ``HTTPTransport`` (libcurl in the functions).
+///
+/// Requests and responses are canonical Extended JSON, so dates stay dates and integers stay
+/// integers. Synchronous, like the transport: a function serves one invocation at a time.
+public struct DataAPIClient: Sendable {
+    public let configuration: DataAPIConfiguration
+    private let transport: any HTTPTransport
+    private let logger: Logger
+
+    public init(configuration: DataAPIConfiguration, transport: any HTTPTransport, logger: Logger) {
+        self.configuration = configuration
+        self.transport = transport
+        self.logger = logger
+    }
+
+    public func findOne(_ collection: String, filter: Document, projection: Document? = nil) throws(DataAPIError)
+        -> Document?
+    {
+        var body = base(collection)
+        body["filter"] = .document(filter)
+        if let projection { body["projection"] = .document(projection) }
+        let reply = try call(.findOne, body)
+        switch reply["document"] {
+        case .document(let d)?: return d
+        case .null?, nil: return nil
+        default: throw DataAPIError(.unexpectedResponse, "findOne: document is not an object")
+        }
+    }
+
+    public func find(
+        _ collection: String, filter: Document, projection: Document? = nil, sort: Document? = nil, limit: Int? = nil,
+        skip: Int? = nil
+    ) throws(DataAPIError) -> [Document] {
+        var body = base(collection)
+        body["filter"] = .document(filter)
+        if let projection { body["projection"] = .document(projection) }
+        if let sort { body["sort"] = .document(sort) }
+        if let limit { body["limit"] = .integer(Int64(limit)) }
+        if let skip { body["skip"] = .integer(Int64(skip)) }
+        return try documents(try call(.find, body), action: .find)
+    }
+
+    public func insertOne(_ collection: String, document: Document) throws(DataAPIError) -> BSONValue {
+        var body = base(collection)
+        body["document"] = .document(document)
+        guard let id = try call(.insertOne, body)["insertedId"] else {
+            throw DataAPIError(.unexpectedResponse, "insertOne: no insertedId")
+        }
+        return id
+    }
+
+    public func insertMany(_ collection: String, documents: [Document]) throws(DataAPIError) -> [BSONValue] {
+        var body = base(collection)
+        body["documents"] = .array(documents.map { .document($0) })
+        guard case .array(let ids)? = try call(.insertMany, body)["insertedIds"] else {
+            throw DataAPIError(.unexpectedResponse, "insertMany: no insertedIds")
+        }
+        return ids
+    }
+
+    public func updateOne(_ collection: String, filter: Document, update: Document, upsert: Bool = false)
+        throws(DataAPIError) -> UpdateResult
+    {
+        try updateResult(try call(.updateOne, updateBody(collection, filter, update, upsert)))
+    }
+
+    public func updateMany(_ collection: String, filter: Document, update: Document, upsert: Bool = false)
+        throws(DataAPIError) -> UpdateResult
+    {
+        try updateResult(try call(.updateMany, updateBody(collection, filter, update, upsert)))
+    }
+
+    public func deleteOne(_ collection: String, filter: Document) throws(DataAPIError) -> Int {
+        var body = base(collection)
+        body["filter"] = .document(filter)
+        return try count(try call(.deleteOne, body), "deletedCount")
+    }
+
+    public func deleteMany(_ collection: String, filter: Document) throws(DataAPIError) -> Int {
+        var body = base(collection)
+        body["filter"] = .document(filter)
+        return try count(try call(.deleteMany, body), "deletedCount")
+    }
+
+    public func aggregate(_ collection: String, pipeline: [Document]) throws(DataAPIError) -> [Document] {
+        var body = base(collection)
+        body["pipeline"] = .array(pipeline.map { .document($0) })
+        return try documents(try call(.aggregate, body), action: .aggregate)
+    }
+
+    // MARK: - Wire
+
+    private func base(_ collection: String) -> Document {
+        [
+            "dataSource": .string(configuration.dataSource), "database": .string(configuration.database),
+            "collection": .string(collection),
+        ]
+    }
+
+    private func updateBody(_ collection: String, _ filter: Document, _ update: Document, _ upsert: Bool) -> Document {
+        var body = base(collection)
+        body["filter"] = .document(filter)
+        body["update"] = .document(update)
+        if upsert { body["upsert"] = .bool(true) }
+        return body
+    }
+
+    private func documents(_ reply: Document, action: DataAPIAction) throws(DataAPIError) -> [Document] {
+        guard case .array(let items)? = reply["documents"] else {
+            throw DataAPIError(.unexpectedResponse, "\(action.rawValue): no documents array")
+        }
+        var result = [Document]()
+        result.reserveCapacity(items.count)
+        for item in items {
+            guard case .document(let d) = item else {
+                throw DataAPIError(.unexpectedResponse, "\(action.rawValue): a document is not an object")
+            }
+            result.append(d)
+        }
+        return result
+    }
+
+    private func count(_ reply: Document, _ key: String) throws(DataAPIError) -> Int {
+        guard let n = reply[key]?.int64Value else { throw DataAPIError(.unexpectedResponse, "no \(key) in reply") }
+        return Int(n)
+    }
+
+    private func updateResult(_ reply: Document) throws(DataAPIError) -> UpdateResult {
+        UpdateResult(
+            matchedCount: try count(reply, "matchedCount"), modifiedCount: try count(reply, "modifiedCount"),
+            upsertedId: reply["upsertedId"])
+    }
+
+    /// Posts one action, retrying reads after transport failures and 5xx answers.
+    public func call(_ action: DataAPIAction, _ body: Document) throws(DataAPIError) -> Document {
+        let request = HTTPClientRequest(
+            method: "POST", url: "\(configuration.baseURL)/action/\(action.rawValue)",
+            headers: [
+                ("Content-Type", "application/ejson"), ("Accept", "application/ejson"),
+                ("apiKey", configuration.apiKey),
+            ],
+            body: ExtendedJSON.serializeBytes(.document(body), mode: .canonical), timeout: configuration.timeout,
+            connectTimeout: configuration.connectTimeout)
+        let attempts = action.isRead ? configuration.readRetries + 1 : 1
+        var lastError = DataAPIError(.transport, "no attempt made")
+        for attempt in 1...attempts {
+            do {
+                return try exchange(action, request)
+            } catch {
+                lastError = error
+                let retryable = error.code == .transport || error.code == .backendFailure
+                    || error.code == .backendUnavailable
+                guard retryable, attempt < attempts else { break }
+                logger.warning(
+                    "Data API \(action.rawValue) failed, retrying",
+                    metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+                usleep(UInt32(50_000 * attempt))
+            }
+        }
+        throw lastError
+    }
+
+    private func exchange(_ action: DataAPIAction, _ request: HTTPClientRequest) throws(DataAPIError) -> Document {
+        let response: HTTPClientResponse
+        do {
+            response = try transport.send(request)
+        } catch {
+            throw DataAPIError(.transport, "Data API \(action.rawValue): \(error.message)")
+        }
+        logger.debug(
+            "Data API call", metadata: ["action": "\(action.rawValue)", "status": "\(response.status)"])
+        let reply: Document
+        do {
+            reply = try ExtendedJSON.parseDocument(response.body)
+        } catch {
+            throw DataAPIError(
+                response.status >= 500 ? .forStatus(response.status) : .unexpectedResponse,
+                "Data API \(action.rawValue) answered \(response.status) with a body that is not JSON")
+        }
+        guard (200..<300).contains(response.status) else {
+            let code = reply["error_code"]?.stringValue.flatMap(DataAPIError.Code.init(rawValue:))
+                ?? .forStatus(response.status)
+            let message = reply["error"]?.stringValue ?? "HTTP \(response.status)"
+            throw DataAPIError(code, message)
+        }
+        return reply
+    }
+}
+

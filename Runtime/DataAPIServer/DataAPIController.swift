@@ -1,0 +1,157 @@
+import DataAPI
+import Foundation
+import Hummingbird
+import Logging
+
+/// The MongoDB Data API v1 over HTTP: `POST /action/{name}` and the Atlas-style
+/// `POST /app/{appId}/endpoint/data/v1/action/{name}`, answered from a ``DocumentBackend``.
+///
+/// Bodies are JSON or Extended JSON (`Content-Type`/`Accept`: `application/json` = relaxed,
+/// `application/ejson` = canonical). Errors are `{error, error_code}` with the status of the
+/// ``DataAPIError/Code``: 400 bad request, 401 missing or wrong key, 404 unknown action, 409 duplicate
+/// key, 413 body too large, 500 backend failure, 503 backend unavailable.
+public struct DataAPIController<Context: RequestContext>: Sendable {
+    private let backend: any DocumentBackend
+    private let apiKeys: [[UInt8]]
+    private let logger: Logger
+    private let maxBodyBytes: Int
+
+    /// - Parameters:
+    ///   - apiKeys: accepted keys (header `apiKey: <key>` or `Authorization: Bearer <key>`); an empty
+    ///     set turns authentication off, which callers must only allow on loopback.
+    ///   - maxBodyBytes: larger request bodies are refused with 413.
+    public init(backend: any DocumentBackend, apiKeys: Set<String>, logger: Logger, maxBodyBytes: Int = 16 << 20) {
+        self.backend = backend
+        self.apiKeys = apiKeys.map { Array($0.utf8) }
+        self.logger = logger
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    /// Adds the action routes to `group`.
+    public func addRoutes(to group: RouterGroup<Context>) {
+        group.post("action/:action") { request, context in await handle(request, context) }
+        group.post("app/:appId/endpoint/data/v1/action/:action") { request, context in
+            await handle(request, context)
+        }
+    }
+
+    // MARK: - Request handling
+
+    private func handle(_ request: Request, _ context: Context) async -> Response {
+        let started = ContinuousClock.now
+        let name = context.parameters.get("action") ?? ""
+        let format = ResponseFormat(request)
+        var logger = context.logger
+        logger[metadataKey: "action"] = "\(name)"
+        let response: Response
+        do {
+            response = try await respond(request, action: name, format: format, logger: &logger)
+        } catch let error as DataAPIError {
+            response = Self.errorResponse(error, format: format)
+            if error.httpStatus >= 500 {
+                logger.error("Data API backend error", metadata: ["error": "\(error)"])
+            }
+        } catch {
+            response = Self.errorResponse(DataAPIError(.backendFailure, "internal error"), format: format)
+            logger.error("Data API unexpected error", metadata: ["error": "\(error)"])
+        }
+        let elapsed = (ContinuousClock.now - started).components
+        let milliseconds = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
+        logger.info(
+            "Data API request",
+            metadata: ["status": "\(response.status.code)", "ms": "\((milliseconds * 10).rounded() / 10)"])
+        return response
+    }
+
+    private func respond(_ request: Request, action name: String, format: ResponseFormat, logger: inout Logger)
+        async throws -> Response
+    {
+        try authenticate(request)
+        guard let action = DataAPIAction(rawValue: name) else {
+            throw DataAPIError(.actionNotFound, "unknown action \"\(name)\"")
+        }
+        if let type = request.headers[.contentType], !Self.isJSONContentType(type) {
+            throw DataAPIError(
+                .invalidParameter, "unsupported Content-Type \"\(type)\" (use application/json or application/ejson)")
+        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
+            throw DataAPIError(.payloadTooLarge, "request body exceeds \(maxBodyBytes) bytes")
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: maxBodyBytes)
+        } catch let error as HTTPResponseError where error.status == .contentTooLarge {
+            throw DataAPIError(.payloadTooLarge, "request body exceeds \(maxBodyBytes) bytes")
+        } catch {
+            throw DataAPIError(.invalidParameter, "could not read the request body")
+        }
+        guard buffer.readableBytes > 0 else { throw DataAPIError(.invalidParameter, "request body is empty") }
+        let body = try ExtendedJSON.parseDocument(buffer.readableBytesView)
+        let parsed = try ActionRequest(action, body)
+        logger[metadataKey: "namespace"] = "\(parsed.namespace)"
+        let reply = try await parsed.run(on: backend)
+        return Self.response(.ok, reply, format: format)
+    }
+
+    private func authenticate(_ request: Request) throws(DataAPIError) {
+        guard !apiKeys.isEmpty else { return }
+        var presented: String?
+        if let key = request.headers[.init("apiKey")!] {
+            presented = key
+        } else if let authorization = request.headers[.authorization] {
+            let prefix = "bearer "
+            if authorization.lowercased().hasPrefix(prefix) {
+                presented = String(authorization.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        guard let presented else {
+            throw DataAPIError(.unauthorized, "missing API key (header apiKey or Authorization: Bearer)")
+        }
+        let bytes = Array(presented.utf8)
+        // Compare against every key in constant time per key, without an early exit.
+        var accepted = false
+        for key in apiKeys {
+            var difference = UInt8(key.count == bytes.count ? 0 : 1)
+            for i in 0..<key.count { difference |= key[i] ^ (i < bytes.count ? bytes[i] : 0) }
+            accepted = accepted || difference == 0
+        }
+        guard accepted else { throw DataAPIError(.unauthorized, "invalid API key") }
+    }
+
+    private static func isJSONContentType(_ value: String) -> Bool {
+        let mediaType = value.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        return mediaType == "application/json" || mediaType == "application/ejson"
+    }
+
+    // MARK: - Responses
+
+    /// Canonical EJSON for `application/ejson`, relaxed EJSON for `application/json`.
+    struct ResponseFormat {
+        let mode: ExtendedJSON.Mode
+
+        init(_ request: Request) {
+            let accept = request.headers[.accept]?.lowercased() ?? ""
+            if accept.contains("application/ejson") {
+                mode = .canonical
+            } else if accept.contains("application/json") {
+                mode = .relaxed
+            } else {
+                mode = (request.headers[.contentType]?.lowercased().contains("ejson") ?? false) ? .canonical : .relaxed
+            }
+        }
+
+        var contentType: String { mode == .canonical ? "application/ejson" : "application/json" }
+    }
+
+    static func errorResponse(_ error: DataAPIError, format: ResponseFormat) -> Response {
+        response(HTTPResponse.Status(code: error.httpStatus), error.envelope, format: format)
+    }
+
+    private static func response(_ status: HTTPResponse.Status, _ body: Document, format: ResponseFormat) -> Response {
+        let bytes = ExtendedJSON.serializeBytes(.document(body), mode: format.mode)
+        return Response(
+            status: status, headers: [.contentType: format.contentType],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

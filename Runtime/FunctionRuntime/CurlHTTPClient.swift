@@ -1,0 +1,186 @@
+import CCurl
+import Synchronization
+
+/// An ``HTTPTransport`` over libcurl with one reused easy handle.
+///
+/// The handle keeps its connection cache between requests, so consecutive requests to the same host
+/// reuse the connection (HTTP keep-alive). Requests are serialized by a lock: one client serves one
+/// caller at a time, which is all a function needs. Calls block the calling thread until the answer
+/// is complete (see ``HTTPTransport``).
+public final class CurlHTTPClient: HTTPTransport, @unchecked Sendable {
+    private let handle: UnsafeMutableRawPointer
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private let lock = Mutex(())
+
+    /// `curl_global_init` runs exactly once per process, before the first handle is created.
+    private static let globalInit: CURLcode = evcsm_curl_global_init_default()
+
+    /// Creates a client with its own curl easy handle.
+    public init() {
+        _ = Self.globalInit
+        guard let handle = curl_easy_init() else {
+            fatalError("curl_easy_init failed (out of memory)")
+        }
+        self.handle = handle
+        let size = evcsm_curl_error_size()
+        errorBuffer = .allocate(capacity: size)
+        errorBuffer.initialize(repeating: 0, count: size)
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    public func send(_ request: HTTPClientRequest) throws(FunctionRuntimeError) -> HTTPClientResponse {
+        try lock.withLock { _ throws(FunctionRuntimeError) -> HTTPClientResponse in
+            try perform(request)
+        }
+    }
+
+    private func perform(_ request: HTTPClientRequest) throws(FunctionRuntimeError) -> HTTPClientResponse {
+        // Reset clears the options of the previous request but keeps live connections and caches.
+        curl_easy_reset(handle)
+        errorBuffer[0] = 0
+        let accumulator = ResponseAccumulator()
+        let userData = Unmanaged.passUnretained(accumulator).toOpaque()
+        var headerList: UnsafeMutablePointer<curl_slist>? = nil
+        defer { curl_slist_free_all(headerList) }
+
+        var code = evcsm_curl_easy_setopt_errorbuffer(handle, errorBuffer)
+        func set(_ result: CURLcode) {
+            if code == CURLE_OK { code = result }
+        }
+        set(evcsm_curl_easy_setopt_string(handle, CURLOPT_URL, request.url))
+        set(evcsm_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+        set(evcsm_curl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1))
+        set(evcsm_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout)))
+        set(evcsm_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.connectTimeout)))
+        set(evcsm_curl_easy_setopt_write_callback(handle, CURLOPT_WRITEFUNCTION, curlWriteBody))
+        set(evcsm_curl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, userData))
+        set(evcsm_curl_easy_setopt_write_callback(handle, CURLOPT_HEADERFUNCTION, curlWriteHeader))
+        set(evcsm_curl_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, userData))
+
+        let method = request.method.uppercased()
+        switch method {
+        case "GET":
+            set(evcsm_curl_easy_setopt_long(handle, CURLOPT_HTTPGET, 1))
+        case "HEAD":
+            set(evcsm_curl_easy_setopt_long(handle, CURLOPT_NOBODY, 1))
+        case "POST":
+            set(evcsm_curl_easy_setopt_long(handle, CURLOPT_POST, 1))
+        default:
+            set(evcsm_curl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method))
+        }
+        if method == "POST" || !request.body.isEmpty {
+            set(evcsm_curl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
+            // COPYPOSTFIELDS copies the bytes into the handle, so they need not outlive this call.
+            if request.body.isEmpty {
+                set(evcsm_curl_easy_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, ""))
+            } else {
+                request.body.withUnsafeBytes { bytes in
+                    set(evcsm_curl_easy_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, bytes.baseAddress))
+                }
+            }
+        }
+
+        var hasContentType = false
+        var fields: [String] = []
+        for (name, value) in request.headers {
+            if name.lowercased() == "content-type" { hasContentType = true }
+            fields.append("\(name): \(value)")
+        }
+        // No implicit `application/x-www-form-urlencoded` and no `Expect: 100-continue` round trip.
+        if !hasContentType && (method == "POST" || !request.body.isEmpty) { fields.append("Content-Type:") }
+        fields.append("Expect:")
+        if let provider = request.awsSigV4, let credentials = request.awsCredentials {
+            set(evcsm_curl_easy_setopt_string(handle, CURLOPT_AWS_SIGV4, provider))
+            set(evcsm_curl_easy_setopt_string(handle, CURLOPT_USERNAME, credentials.accessKeyID))
+            set(evcsm_curl_easy_setopt_string(handle, CURLOPT_PASSWORD, credentials.secretAccessKey))
+            if let token = credentials.sessionToken { fields.append("x-amz-security-token: \(token)") }
+        }
+        for field in fields {
+            headerList = curl_slist_append(headerList, field)
+        }
+        set(evcsm_curl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
+        guard code == CURLE_OK else { throw failure(code, request) }
+
+        let result = withExtendedLifetime(accumulator) { curl_easy_perform(handle) }
+        guard result == CURLE_OK else { throw failure(result, request) }
+        var status = 0
+        _ = evcsm_curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPClientResponse(status: status, headers: accumulator.headers, body: accumulator.body)
+    }
+
+    private func failure(_ code: CURLcode, _ request: HTTPClientRequest) -> FunctionRuntimeError {
+        var text = String(cString: errorBuffer)
+        if text.isEmpty { text = String(cString: curl_easy_strerror(code)) }
+        return FunctionRuntimeError(.transport, "\(text) for \(request.method.uppercased()) \(request.url)")
+    }
+
+    /// A duration as whole milliseconds for curl (`0` means no limit; sub-millisecond rounds up to 1).
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        guard seconds > 0 || attoseconds > 0 else { return 0 }
+        let millis = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        return Int(clamping: max(1, millis))
+    }
+}
+
+/// Collects one response's headers and body from curl's callbacks.
+private final class ResponseAccumulator {
+    var headers: [String: String] = [:]
+    var body: [UInt8] = []
+
+    func addHeaderLine(_ line: String) {
+        let trimmed = line.trimmingWhitespace()
+        if trimmed.hasPrefix("HTTP/") {
+            // A new status line (after `100 Continue` or a redirect) starts a new header block.
+            headers = [:]
+            return
+        }
+        guard let colon = trimmed.firstIndex(of: ":") else { return }
+        let name = trimmed[..<colon].lowercased()
+        let value = String(trimmed[trimmed.index(after: colon)...]).trimmingWhitespace()
+        if let existing = headers[name] {
+            headers[name] = existing + ", " + value
+        } else {
+            headers[name] = value
+        }
+    }
+}
+
+private let curlWriteBody: evcsm_curl_write_callback = { pointer, size, count, userData in
+    let length = size * count
+    guard let userData else { return 0 }
+    let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(userData).takeUnretainedValue()
+    if let pointer, length > 0 {
+        pointer.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+            accumulator.body.append(contentsOf: UnsafeBufferPointer(start: bytes, count: length))
+        }
+    }
+    return length
+}
+
+private let curlWriteHeader: evcsm_curl_write_callback = { pointer, size, count, userData in
+    let length = size * count
+    guard let userData else { return 0 }
+    let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(userData).takeUnretainedValue()
+    if let pointer, length > 0 {
+        let line = pointer.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+            String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self)
+        }
+        accumulator.addHeaderLine(line)
+    }
+    return length
+}
+
+extension StringProtocol {
+    /// The string without leading and trailing spaces, tabs, CR and LF.
+    func trimmingWhitespace() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }
+        guard let start = firstIndex(where: { !isSpace($0) }) else { return "" }
+        let end = lastIndex(where: { !isSpace($0) })!
+        return String(self[start...end])
+    }
+}

@@ -1,0 +1,217 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// An API Gateway HTTP API request, payload format version 2.0.
+public struct HTTPRequest: Codable, Sendable, Equatable {
+    /// `requestContext` of the v2 payload (only the fields evcsm reads or forwards).
+    public struct Context: Codable, Sendable, Equatable {
+        public struct HTTP: Codable, Sendable, Equatable {
+            public var method: String
+            public var path: String
+            public var `protocol`: String?
+            public var sourceIp: String?
+            public var userAgent: String?
+
+            public init(
+                method: String, path: String, protocol: String? = "HTTP/1.1", sourceIp: String? = nil,
+                userAgent: String? = nil
+            ) {
+                self.method = method
+                self.path = path
+                self.protocol = `protocol`
+                self.sourceIp = sourceIp
+                self.userAgent = userAgent
+            }
+        }
+        public var accountId: String?
+        public var apiId: String?
+        public var domainName: String?
+        public var http: HTTP
+        public var requestId: String
+        public var routeKey: String?
+        public var stage: String?
+        public var time: String?
+        public var timeEpoch: Int64?
+
+        public init(
+            accountId: String? = nil, apiId: String? = nil, domainName: String? = nil, http: HTTP,
+            requestId: String, routeKey: String? = nil, stage: String? = "$default", time: String? = nil,
+            timeEpoch: Int64? = nil
+        ) {
+            self.accountId = accountId
+            self.apiId = apiId
+            self.domainName = domainName
+            self.http = http
+            self.requestId = requestId
+            self.routeKey = routeKey
+            self.stage = stage
+            self.time = time
+            self.timeEpoch = timeEpoch
+        }
+    }
+
+    public var version: String
+    public var routeKey: String
+    public var rawPath: String
+    public var rawQueryString: String
+    public var cookies: [String]?
+    /// Header names are lower-case; repeated headers are joined with commas, as API Gateway does.
+    public var headers: [String: String]
+    public var queryStringParameters: [String: String]?
+    public var pathParameters: [String: String]?
+    public var stageVariables: [String: String]?
+    public var requestContext: Context
+    public var body: String?
+    public var isBase64Encoded: Bool
+
+    public init(
+        version: String = "2.0", routeKey: String, rawPath: String, rawQueryString: String = "",
+        cookies: [String]? = nil, headers: [String: String] = [:], queryStringParameters: [String: String]? = nil,
+        pathParameters: [String: String]? = nil, stageVariables: [String: String]? = nil,
+        requestContext: Context, body: String? = nil, isBase64Encoded: Bool = false
+    ) {
+        self.version = version
+        self.routeKey = routeKey
+        self.rawPath = rawPath
+        self.rawQueryString = rawQueryString
+        self.cookies = cookies
+        self.headers = headers
+        self.queryStringParameters = queryStringParameters
+        self.pathParameters = pathParameters
+        self.stageVariables = stageVariables
+        self.requestContext = requestContext
+        self.body = body
+        self.isBase64Encoded = isBase64Encoded
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, routeKey, rawPath, rawQueryString, cookies, headers, queryStringParameters, pathParameters
+        case stageVariables, requestContext, body, isBase64Encoded
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        version = try c.decodeIfPresent(String.self, forKey: .version) ?? "2.0"
+        routeKey = try c.decodeIfPresent(String.self, forKey: .routeKey) ?? "$default"
+        rawPath = try c.decodeIfPresent(String.self, forKey: .rawPath) ?? "/"
+        rawQueryString = try c.decodeIfPresent(String.self, forKey: .rawQueryString) ?? ""
+        cookies = try c.decodeIfPresent([String].self, forKey: .cookies)
+        let rawHeaders = try c.decodeIfPresent([String: String].self, forKey: .headers) ?? [:]
+        headers = Dictionary(rawHeaders.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { "\($0),\($1)" })
+        queryStringParameters = try c.decodeIfPresent([String: String].self, forKey: .queryStringParameters)
+        pathParameters = try c.decodeIfPresent([String: String].self, forKey: .pathParameters)
+        stageVariables = try c.decodeIfPresent([String: String].self, forKey: .stageVariables)
+        requestContext = try c.decode(Context.self, forKey: .requestContext)
+        body = try c.decodeIfPresent(String.self, forKey: .body)
+        isBase64Encoded = try c.decodeIfPresent(Bool.self, forKey: .isBase64Encoded) ?? false
+    }
+
+    /// The HTTP method, upper-case.
+    public var method: String { requestContext.http.method.uppercased() }
+
+    /// A header value by case-insensitive name.
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+
+    /// A query parameter, or nil when absent.
+    public func query(_ name: String) -> String? { queryStringParameters?[name] }
+
+    /// The body bytes, base64-decoded when `isBase64Encoded` is set. Nil when there is no body
+    /// or the base64 is invalid.
+    public var bodyBytes: [UInt8]? {
+        guard let body else { return nil }
+        if isBase64Encoded {
+            guard let data = Data(base64Encoded: body) else { return nil }
+            return [UInt8](data)
+        }
+        return Array(body.utf8)
+    }
+}
+
+/// An API Gateway HTTP API response, payload format version 2.0.
+public struct HTTPResponse: Codable, Sendable, Equatable {
+    public var statusCode: Int
+    public var headers: [String: String]
+    public var body: String
+    public var isBase64Encoded: Bool
+    public var cookies: [String]
+
+    public init(
+        statusCode: Int, headers: [String: String] = [:], body: String = "", isBase64Encoded: Bool = false,
+        cookies: [String] = []
+    ) {
+        self.statusCode = statusCode
+        self.headers = headers
+        self.body = body
+        self.isBase64Encoded = isBase64Encoded
+        self.cookies = cookies
+    }
+
+    enum CodingKeys: String, CodingKey { case statusCode, headers, body, isBase64Encoded, cookies }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        statusCode = try c.decode(Int.self, forKey: .statusCode)
+        headers = try c.decodeIfPresent([String: String].self, forKey: .headers) ?? [:]
+        body = try c.decodeIfPresent(String.self, forKey: .body) ?? ""
+        isBase64Encoded = try c.decodeIfPresent(Bool.self, forKey: .isBase64Encoded) ?? false
+        cookies = try c.decodeIfPresent([String].self, forKey: .cookies) ?? []
+    }
+
+    /// A JSON response with `content-type: application/json`.
+    public static func json<T: Encodable>(_ value: T, status: Int = 200) throws -> HTTPResponse {
+        let data = try JSONCoding.encoder.encode(value)
+        return HTTPResponse(
+            statusCode: status, headers: ["content-type": "application/json"],
+            body: String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// The event an AWS IoT rule delivers to a topic function:
+/// `SELECT encode(*, 'base64') AS data, topic() AS topic, timestamp() AS ts FROM '<filter>'`.
+public struct TopicMessage: Codable, Sendable, Equatable {
+    /// The MQTT topic the message was published on.
+    public var topic: String
+    /// The raw payload bytes.
+    public var payload: [UInt8]
+    /// Milliseconds since the epoch at which the broker received the message.
+    public var timestamp: Int64
+
+    public init(topic: String, payload: [UInt8], timestamp: Int64) {
+        self.topic = topic
+        self.payload = payload
+        self.timestamp = timestamp
+    }
+
+    enum CodingKeys: String, CodingKey { case data, topic, ts }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        topic = try c.decode(String.self, forKey: .topic)
+        timestamp = try c.decodeIfPresent(Int64.self, forKey: .ts) ?? 0
+        let data = try c.decode(String.self, forKey: .data)
+        guard let bytes = Data(base64Encoded: data) else {
+            throw DecodingError.dataCorruptedError(forKey: .data, in: c, debugDescription: "data is not base64")
+        }
+        payload = [UInt8](bytes)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(Data(payload).base64EncodedString(), forKey: .data)
+        try c.encode(topic, forKey: .topic)
+        try c.encode(timestamp, forKey: .ts)
+    }
+}
+
+/// Shared JSON coders (sorted keys so outputs are stable for tests and diffs).
+public enum JSONCoding {
+    public static var encoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+    public static var decoder: JSONDecoder { JSONDecoder() }
+}

@@ -1,0 +1,45 @@
+/// Everything `evcsm-local` is told at start, read once (from flags) and passed in.
+public struct RunnerConfiguration: Sendable {
+    /// How log lines look.
+    public enum LogFormat: String, Sendable, CaseIterable {
+        case text, json
+    }
+
+    public var host = "127.0.0.1"
+    /// HTTP port; 0 picks a free one.
+    public var port = 5274
+    public var templatePath = "template.yaml"
+    /// Where the function binaries (named by logical id) are.
+    public var functionsDirectory = ".build/debug"
+    /// SQLite file, broker config, dead letters, Data API key.
+    public var dataDirectory = ".evcsm"
+    /// Serve the Data API from MongoDB instead of the embedded SQLite file.
+    public var mongodbURI: String?
+    /// Use this broker instead of starting mosquitto.
+    public var mqttURL: String?
+    /// Port of the started broker's MQTT listener; 0 picks a free one.
+    public var mqttPort = 1883
+    /// Port of the started broker's WebSockets listener; 0 picks a free one.
+    public var mqttWebSocketsPort = 9001
+    /// Workers per function.
+    public var concurrency = 4
+    public var logFormat = LogFormat.text
+    /// Run the charger simulator inside the runner.
+    public var simulateChargers = false
+    /// Simulator time acceleration.
+    public var speed = 1.0
+    /// The static web page.
+    public var webDirectory = "Web"
+    /// Swagger UI assets (installed by `make setup`).
+    public var swaggerUIDirectory = ".venv/swagger-ui/dist"
+    /// The OpenAPI document served at `/swagger/v1/swagger.json`.
+    public var openAPIPath = "openapi/evcsm.openapi.json"
+    /// Delays before the two retries of a failed IoT rule invocation.
+    public var retryDelays: [Duration] = [.seconds(1), .seconds(2)]
+    /// Interval of SSE keep-alive comments.
+    public var keepAlive: Duration = .seconds(15)
+    /// Start one worker per function before serving (measures cold starts up front).
+    public var prewarm = false
+
+    public init() {}
+}

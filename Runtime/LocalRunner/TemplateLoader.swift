@@ -1,0 +1,375 @@
+import Foundation
+import Yams
+
+/// Reads a SAM template into a ``TemplateModel``.
+///
+/// Honours `Parameters` defaults, `Globals.Function`, `AWS::Serverless::Function` resources with
+/// `HttpApi` and `IoTRule` events, `Environment.Variables`, `Timeout` and `MemorySize`, and resolves
+/// `!Ref`/`Ref`, `!Sub`/`Fn::Sub` and `!Join` against parameters and pseudo parameters. Anything else that
+/// would change behaviour is a ``LocalRunnerError`` naming the resource, never silently skipped.
+public struct TemplateLoader: Sendable {
+    /// Environment variables the runner sets itself; their template values may use intrinsics it can't resolve.
+    public static let runnerProvidedVariables: Set<String> = [
+        "DATA_API_URL", "DATA_API_KEY", "IOT_DATA_ENDPOINT", "AWS_LAMBDA_RUNTIME_API",
+    ]
+    /// What `--dump-template` shows for a runner-provided variable whose template value is not a literal.
+    public static let runnerProvidedPlaceholder = "(set by evcsm-local)"
+
+    /// Resource types that have no local behaviour to emulate (IAM, logs, the HTTP API itself).
+    static let passiveResourceTypes: Set<String> = [
+        "AWS::Serverless::HttpApi", "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::Logs::LogGroup",
+        "AWS::Lambda::Permission", "AWS::Serverless::Application", "AWS::CloudWatch::Alarm",
+        "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::SecretsManager::Secret", "AWS::SSM::Parameter",
+    ]
+    /// Function properties with no effect on local behaviour.
+    static let passiveFunctionProperties: Set<String> = [
+        "CodeUri", "Handler", "Runtime", "Architectures", "Description", "FunctionName", "Policies", "Role",
+        "Tags", "Tracing", "LoggingConfig", "DeadLetterQueue", "EventInvokeConfig", "AutoPublishAlias",
+        "PackageType", "ReservedConcurrentExecutions", "Timeout", "MemorySize", "Environment", "Events",
+        "EphemeralStorage", "RuntimeManagementConfig", "PropagateTags", "KmsKeyArn",
+    ]
+    static let supportedRuntimes: Set<String> = ["provided.al2023", "provided.al2", "provided"]
+
+    /// Pseudo parameters as the runner answers them.
+    public static let pseudoParameters: [String: String] = [
+        "AWS::Region": "us-east-1", "AWS::AccountId": "000000000000", "AWS::StackName": "evcsm-local",
+        "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::StackId": "evcsm-local",
+    ]
+
+    public init() {}
+
+    /// Loads and interprets the template file at `path`.
+    public func load(path: String) throws(LocalRunnerError) -> TemplateModel {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw LocalRunnerError(.template, "cannot read template \(path): \(error.localizedDescription)")
+        }
+        return try parse(yaml: text)
+    }
+
+    /// Interprets template text.
+    public func parse(yaml text: String) throws(LocalRunnerError) -> TemplateModel {
+        let root: TemplateValue
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw LocalRunnerError(.template, "template is empty")
+            }
+            root = TemplateValue(node)
+        } catch let error as LocalRunnerError {
+            throw error
+        } catch {
+            throw LocalRunnerError(.template, "template is not valid YAML: \(error)")
+        }
+        guard case .map(let top) = root else { throw LocalRunnerError(.template, "template is not a mapping") }
+
+        var context = Resolution(parameters: Self.pseudoParameters, resources: [])
+        if case .map(let parameters)? = top["Parameters"] {
+            for (name, spec) in parameters {
+                if case .map(let fields) = spec, let value = fields["Default"]?.scalarText {
+                    context.parameters[name] = value
+                } else {
+                    context.parametersWithoutDefault.insert(name)
+                }
+            }
+        }
+        guard case .map(let resources)? = top["Resources"] else {
+            throw LocalRunnerError(.template, "template has no Resources")
+        }
+        context.resources = Set(resources.map(\.0))
+
+        var globals: [String: TemplateValue] = [:]
+        if case .map(let g)? = top["Globals"], case .map(let f)? = g["Function"] { globals = Dictionary(f) }
+
+        var functions: [FunctionDefinition] = []
+        for (logicalId, resource) in resources {
+            guard case .map(let fields) = resource, let type = fields["Type"]?.scalarText else {
+                throw LocalRunnerError(.template, "resource \(logicalId) has no Type")
+            }
+            if type == "AWS::Serverless::Function" {
+                functions.append(try function(logicalId, fields["Properties"], globals: globals, context: context))
+            } else if !Self.passiveResourceTypes.contains(type) {
+                throw LocalRunnerError(
+                    .template, "resource \(logicalId): type \(type) is not supported by evcsm-local")
+            }
+        }
+        return TemplateModel(functions: functions)
+    }
+
+    func function(
+        _ id: String, _ properties: TemplateValue?, globals: [String: TemplateValue], context: Resolution
+    ) throws(LocalRunnerError) -> FunctionDefinition {
+        var props = globals
+        if case .map(let own)? = properties {
+            for (k, v) in own {
+                if k == "Environment", case .map(let g)? = props[k], case .map(let o) = v,
+                    case .map(let gv)? = g["Variables"], case .map(let ov)? = o["Variables"]
+                {
+                    props[k] = .map([("Variables", .map(merge(gv, ov)))])
+                } else {
+                    props[k] = v
+                }
+            }
+        }
+        for key in props.keys where !Self.passiveFunctionProperties.contains(key) {
+            throw LocalRunnerError(.template, "function \(id): property \(key) is not supported by evcsm-local")
+        }
+        if let runtime = props["Runtime"]?.scalarText, !Self.supportedRuntimes.contains(runtime) {
+            throw LocalRunnerError(
+                .template, "function \(id): Runtime \(runtime) is not supported (use provided.al2023)")
+        }
+        if props["PackageType"]?.scalarText == "Image" {
+            throw LocalRunnerError(.template, "function \(id): PackageType Image is not supported")
+        }
+        let timeout = try integer(props["Timeout"], name: "Timeout", function: id, context: context) ?? 3
+        let memory = try integer(props["MemorySize"], name: "MemorySize", function: id, context: context) ?? 128
+        guard timeout > 0 else { throw LocalRunnerError(.template, "function \(id): Timeout must be positive") }
+
+        var environment: [String: String] = [:]
+        if case .map(let env)? = props["Environment"], case .map(let vars)? = env["Variables"] {
+            for (name, value) in vars {
+                do throws(LocalRunnerError) {
+                    if let resolved = try context.resolve(value) { environment[name] = resolved }
+                } catch {
+                    guard Self.runnerProvidedVariables.contains(name) else {
+                        throw LocalRunnerError(.template, "function \(id): environment variable \(name): \(error.message)")
+                    }
+                    environment[name] = Self.runnerProvidedPlaceholder
+                }
+            }
+        }
+
+        var routes: [RouteDefinition] = []
+        var rules: [TopicRule] = []
+        if case .map(let events)? = props["Events"] {
+            for (eventName, event) in events {
+                guard case .map(let e) = event, let type = e["Type"]?.scalarText else {
+                    throw LocalRunnerError(.template, "function \(id): event \(eventName) has no Type")
+                }
+                let eventProps: [String: TemplateValue]
+                if case .map(let p)? = e["Properties"] { eventProps = Dictionary(p) } else { eventProps = [:] }
+                let at = "function \(id): event \(eventName)"
+                switch type {
+                case "HttpApi":
+                    guard let path = try eventProps["Path"].flatMap({ v throws(LocalRunnerError) in try context.resolve(v) }),
+                        let method = try eventProps["Method"].flatMap({ v throws(LocalRunnerError) in try context.resolve(v) })
+                    else {
+                        throw LocalRunnerError(.template, "\(at): HttpApi without Path and Method (catch-all) is not supported")
+                    }
+                    for key in eventProps.keys where !["Path", "Method", "ApiId", "PayloadFormatVersion", "TimeoutInMillis"].contains(key) {
+                        throw LocalRunnerError(.template, "\(at): HttpApi property \(key) is not supported")
+                    }
+                    if let version = eventProps["PayloadFormatVersion"]?.scalarText, version != "2.0" {
+                        throw LocalRunnerError(.template, "\(at): PayloadFormatVersion \(version) is not supported (2.0 only)")
+                    }
+                    guard path.hasPrefix("/") else { throw LocalRunnerError(.template, "\(at): Path must start with /") }
+                    routes.append(RouteDefinition(method: method, path: path))
+                case "IoTRule":
+                    guard let sql = try eventProps["Sql"].flatMap({ v throws(LocalRunnerError) in try context.resolve(v) }) else {
+                        throw LocalRunnerError(.template, "\(at): IoTRule without Sql")
+                    }
+                    do throws(LocalRunnerError) {
+                        rules.append(try Self.parseRuleSQL(sql))
+                    } catch {
+                        throw LocalRunnerError(.template, "\(at): \(error.message)")
+                    }
+                default:
+                    throw LocalRunnerError(.template, "\(at): event type \(type) is not supported (HttpApi and IoTRule are)")
+                }
+            }
+        }
+        return FunctionDefinition(
+            logicalId: id, routes: routes, topicRules: rules, environment: environment, timeout: timeout,
+            memorySize: memory)
+    }
+
+    func integer(_ value: TemplateValue?, name: String, function: String, context: Resolution)
+        throws(LocalRunnerError) -> Int?
+    {
+        guard let value else { return nil }
+        guard let text = try context.resolve(value), let number = Int(text) else {
+            throw LocalRunnerError(.template, "function \(function): \(name) is not an integer")
+        }
+        return number
+    }
+
+    func merge(_ a: [(String, TemplateValue)], _ b: [(String, TemplateValue)]) -> [(String, TemplateValue)] {
+        var result = a.filter { pair in !b.contains { $0.0 == pair.0 } }
+        result.append(contentsOf: b)
+        return result
+    }
+
+    /// Parses an IoT rule SQL statement of the forms evcsm supports:
+    /// `SELECT <items> FROM '<filter>'` where items are `*`, `encode(*, 'base64') AS x`, `topic() AS x`,
+    /// `timestamp() AS x`. WHERE clauses and other functions are errors.
+    public static func parseRuleSQL(_ sql: String) throws(LocalRunnerError) -> TopicRule {
+        let text = sql.trimmingCharacters(in: .whitespacesAndNewlines)
+        let statement = /^(?i:SELECT)\s+(?<items>.+?)\s+(?i:FROM)\s+'(?<filter>[^']+)'\s*(?<rest>.*)$/
+            .dotMatchesNewlines()
+        guard let match = text.wholeMatch(of: statement) else {
+            throw LocalRunnerError(.template, "IoT rule SQL is not SELECT … FROM '<topic filter>': \(sql)")
+        }
+        guard match.output.rest.isEmpty else {
+            throw LocalRunnerError(.template, "IoT rule SQL clause not supported: \(match.output.rest)")
+        }
+        var items: [TopicRule.SelectItem] = []
+        var remaining = Substring(match.output.items)
+        let base64 = /^\s*(?i:encode)\(\s*\*\s*,\s*'base64'\s*\)\s+(?i:AS)\s+(\w+)\s*(,|$)/
+        let topic = /^\s*(?i:topic)\(\s*\)\s+(?i:AS)\s+(\w+)\s*(,|$)/
+        let timestamp = /^\s*(?i:timestamp)\(\s*\)\s+(?i:AS)\s+(\w+)\s*(,|$)/
+        let star = /^\s*\*\s*(,|$)/
+        while !remaining.trimmingCharacters(in: .whitespaces).isEmpty {
+            if let m = remaining.prefixMatch(of: base64) {
+                items.append(.payloadBase64(String(m.output.1)))
+                remaining = remaining[m.range.upperBound...]
+            } else if let m = remaining.prefixMatch(of: topic) {
+                items.append(.topic(String(m.output.1)))
+                remaining = remaining[m.range.upperBound...]
+            } else if let m = remaining.prefixMatch(of: timestamp) {
+                items.append(.timestamp(String(m.output.1)))
+                remaining = remaining[m.range.upperBound...]
+            } else if let m = remaining.prefixMatch(of: star) {
+                items.append(.payload)
+                remaining = remaining[m.range.upperBound...]
+            } else {
+                throw LocalRunnerError(.template, "IoT rule SELECT item not supported: \(remaining)")
+            }
+        }
+        let filter = String(match.output.filter)
+        guard TopicFilter.isValid(filter) else {
+            throw LocalRunnerError(.template, "IoT rule topic filter is not valid: \(filter)")
+        }
+        return TopicRule(filter: filter, select: items)
+    }
+}
+
+/// Parameter values and resource names that intrinsic functions resolve against.
+struct Resolution {
+    var parameters: [String: String]
+    var parametersWithoutDefault: Set<String> = []
+    var resources: Set<String>
+
+    /// Resolves a value to a string; nil for `AWS::NoValue`.
+    func resolve(_ value: TemplateValue) throws(LocalRunnerError) -> String? {
+        switch value {
+        case .scalar(let s): return s
+        case .intrinsic(let name, let argument):
+            switch name {
+            case "Ref":
+                guard let ref = argument.scalarText else { throw LocalRunnerError(.template, "!Ref needs a name") }
+                if ref == "AWS::NoValue" { return nil }
+                if let v = parameters[ref] { return v }
+                if parametersWithoutDefault.contains(ref) {
+                    throw LocalRunnerError(.template, "!Ref \(ref): parameter has no Default")
+                }
+                if resources.contains(ref) {
+                    throw LocalRunnerError(.template, "!Ref \(ref): references a resource, which has no local value")
+                }
+                throw LocalRunnerError(.template, "!Ref \(ref): no such parameter")
+            case "Fn::Sub":
+                guard let format = argument.scalarText else {
+                    throw LocalRunnerError(.template, "!Sub with a variable map is not supported")
+                }
+                return try substitute(format)
+            case "Fn::Join":
+                guard case .list(let parts) = argument, parts.count == 2, let separator = parts[0].scalarText,
+                    case .list(let items) = parts[1]
+                else { throw LocalRunnerError(.template, "!Join needs [separator, [items]]") }
+                var out: [String] = []
+                for item in items { if let s = try resolve(item) { out.append(s) } }
+                return out.joined(separator: separator)
+            default:
+                throw LocalRunnerError(.template, "intrinsic function \(name) is not supported")
+            }
+        default:
+            throw LocalRunnerError(.template, "expected a string value")
+        }
+    }
+
+    func substitute(_ format: String) throws(LocalRunnerError) -> String {
+        var out = ""
+        var rest = Substring(format)
+        while let open = rest.range(of: "${") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else {
+                throw LocalRunnerError(.template, "!Sub: unterminated ${ in \(format)")
+            }
+            let name = String(rest[open.upperBound..<close])
+            if name.hasPrefix("!") {
+                out += "${" + name.dropFirst() + "}"
+            } else if let value = try resolve(.intrinsic("Ref", .scalar(name))) {
+                out += value
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+}
+
+/// A YAML value with CloudFormation intrinsics made explicit.
+indirect enum TemplateValue: Equatable {
+    case scalar(String)
+    case list([TemplateValue])
+    case map([(String, TemplateValue)])
+    case intrinsic(String, TemplateValue)
+    case null
+
+    static func == (a: TemplateValue, b: TemplateValue) -> Bool {
+        switch (a, b) {
+        case (.scalar(let x), .scalar(let y)): return x == y
+        case (.list(let x), .list(let y)): return x == y
+        case (.map(let x), .map(let y)): return x.map(\.0) == y.map(\.0) && x.map(\.1) == y.map(\.1)
+        case (.intrinsic(let n, let x), .intrinsic(let m, let y)): return n == m && x == y
+        case (.null, .null): return true
+        default: return false
+        }
+    }
+
+    init(_ node: Node) {
+        let tag = node.tag.description
+        var plain: TemplateValue
+        switch node {
+        case .scalar(let s):
+            plain = .scalar(s.string)
+        case .sequence(let s): plain = .list(s.map { TemplateValue($0) })
+        case .mapping(let m):
+            let pairs = m.map { (key: $0.key.string ?? "", value: TemplateValue($0.value)) }
+            plain = .map(pairs.map { ($0.key, $0.value) })
+            if pairs.count == 1, pairs[0].key == "Ref" || pairs[0].key.hasPrefix("Fn::") {
+                plain = .intrinsic(pairs[0].key, pairs[0].value)
+            }
+        case .alias: plain = .null
+        }
+        if tag.hasPrefix("!") {
+            let name = String(tag.dropFirst())
+            if name == "GetAtt", case .scalar(let s) = plain {
+                plain = .list(s.split(separator: ".", maxSplits: 1).map { .scalar(String($0)) })
+            }
+            self = .intrinsic(name == "Ref" ? "Ref" : "Fn::\(name)", plain)
+        } else {
+            self = plain
+        }
+    }
+
+    var scalarText: String? {
+        if case .scalar(let s) = self { return s }
+        return nil
+    }
+
+    subscript(_ key: String) -> TemplateValue? {
+        if case .map(let pairs) = self { return pairs.first { $0.0 == key }?.1 }
+        return nil
+    }
+}
+
+extension Array where Element == (String, TemplateValue) {
+    subscript(_ key: String) -> TemplateValue? { first { $0.0 == key }?.1 }
+    var keys: [String] { map(\.0) }
+}
+
+extension Dictionary where Key == String, Value == TemplateValue {
+    init(_ pairs: [(String, TemplateValue)]) {
+        self.init(pairs, uniquingKeysWith: { _, last in last })
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// AWS IoT rules: subscribes (QoS 1) to every IoTRule topic filter of the template and invokes the
+/// matching function for each message — at least once, with the platform's two retries, then a line in
+/// the dead-letter file. Messages on one topic are delivered in order; topics run in parallel.
+public final class TopicBridge: Sendable {
+    /// A function and one of its IoT rules.
+    public struct Rule: Sendable {
+        public var function: String
+        public var rule: TopicRule
+    }
+
+    public let rules: [Rule]
+    let invoker: any FunctionInvoker
+    let deadLetters: DeadLetterFile
+    let metrics: RunnerMetrics
+    let logger: Logger
+    let retryDelays: [Duration]
+    let lanes = Mutex<[String: AsyncStream<MQTTMessage>.Continuation]>([:])
+    let laneTasks = Mutex<[Task<Void, Never>]>([])
+    let inFlight = Mutex(0)
+
+    public init(
+        template: TemplateModel, invoker: any FunctionInvoker, deadLetters: DeadLetterFile, metrics: RunnerMetrics,
+        logger: Logger, retryDelays: [Duration] = [.seconds(1), .seconds(2)]
+    ) {
+        rules = template.functions.flatMap { f in f.topicRules.map { Rule(function: f.logicalId, rule: $0) } }
+        self.invoker = invoker
+        self.deadLetters = deadLetters
+        self.metrics = metrics
+        self.logger = logger
+        self.retryDelays = retryDelays
+    }
+
+    /// Every topic filter the bridge subscribes to.
+    public var filters: [String] {
+        var seen: [String] = []
+        for rule in rules where !seen.contains(rule.rule.filter) { seen.append(rule.rule.filter) }
+        return seen
+    }
+
+    /// Hands a message received from the broker to the rules that match it (non-blocking).
+    public func accept(_ message: MQTTMessage) {
+        guard rules.contains(where: { TopicFilter.matches($0.rule.filter, topic: message.topic) }) else { return }
+        let lane = lanes.withLock { lanes -> AsyncStream<MQTTMessage>.Continuation in
+            if let existing = lanes[message.topic] { return existing }
+            let (stream, continuation) = AsyncStream.makeStream(of: MQTTMessage.self)
+            lanes[message.topic] = continuation
+            let task = Task { [self] in
+                for await message in stream { await deliver(message) }
+            }
+            laneTasks.withLock { $0.append(task) }
+            return continuation
+        }
+        inFlight.withLock { $0 += 1 }
+        lane.yield(message)
+    }
+
+    /// Stops taking messages and waits for those already taken to be delivered.
+    public func drain() async {
+        let continuations = lanes.withLock { lanes in
+            defer { lanes = [:] }
+            return Array(lanes.values)
+        }
+        for continuation in continuations { continuation.finish() }
+        let tasks = laneTasks.withLock { $0 }
+        for task in tasks { await task.value }
+    }
+
+    func deliver(_ message: MQTTMessage) async {
+        defer { inFlight.withLock { $0 -= 1 } }
+        for rule in rules where TopicFilter.matches(rule.rule.filter, topic: message.topic) {
+            metrics.recordMQTTIn(topic: rule.rule.filter)
+            guard let payload = Self.event(for: message, rule: rule.rule) else {
+                logger.warning(
+                    "dropping message on \(message.topic) for \(rule.function): payload is not a JSON object",
+                    metadata: ["topic": "\(message.topic)"])
+                deadLetters.write(function: rule.function, message: message, attempts: 0, error: "not JSON")
+                continue
+            }
+            await invokeWithRetries(rule.function, message: message, payload: payload)
+        }
+    }
+
+    func invokeWithRetries(_ function: String, message: MQTTMessage, payload: [UInt8]) async {
+        var lastError = ""
+        for attempt in 0...retryDelays.count {
+            if attempt > 0 {
+                metrics.recordRetry(function: function)
+                try? await Task.sleep(for: retryDelays[attempt - 1])
+            }
+            let requestID = UUID().uuidString.lowercased()
+            let outcome = await invoker.invoke(function: function, payload: payload, requestID: requestID)
+            if case .success = outcome { return }
+            if case .unavailable(let reason) = outcome {
+                lastError = reason
+            } else if case .functionError(let body) = outcome {
+                lastError = WorkerProcess.errorMessage(body)
+            } else {
+                lastError = outcome.label
+            }
+            logger.warning(
+                "\(function) failed on \(message.topic) (attempt \(attempt + 1) of \(retryDelays.count + 1)): \(lastError)",
+                metadata: ["requestID": "\(requestID)"])
+        }
+        metrics.recordDeadLetter(function: function)
+        deadLetters.write(function: function, message: message, attempts: retryDelays.count + 1, error: lastError)
+        logger.error("\(function): message on \(message.topic) written to \(deadLetters.path) after retries")
+    }
+
+    /// The event the rule's SELECT produces for a message; nil when `*` needs JSON and the payload isn't.
+    public static func event(for message: MQTTMessage, rule: TopicRule) -> [UInt8]? {
+        var object: [String: Any] = [:]
+        for item in rule.select {
+            switch item {
+            case .payload:
+                guard let fields = try? JSONSerialization.jsonObject(with: Data(message.payload)) as? [String: Any]
+                else { return nil }
+                object.merge(fields) { _, new in new }
+            case .payloadBase64(let name): object[name] = Data(message.payload).base64EncodedString()
+            case .topic(let name): object[name] = message.topic
+            case .timestamp(let name): object[name] = message.receivedAt
+            }
+        }
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { [UInt8]($0) }
+    }
+}
+
+/// The dead-letter file: one JSON line per message that failed all attempts.
+public struct DeadLetterFile: Sendable {
+    public let path: String
+    static let lock = Mutex(())
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    func write(function: String, message: MQTTMessage, attempts: Int, error: String) {
+        let entry: [String: Any] = [
+            "function": function, "topic": message.topic, "payloadBase64": Data(message.payload).base64EncodedString(),
+            "receivedAt": message.receivedAt, "attempts": attempts, "error": error,
+            "timestamp": ISO8601DateFormatter().string(from: Date()),
+        ]
+        guard var line = try? JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys]) else { return }
+        line.append(10)
+        Self.lock.withLock { _ in
+            if !FileManager.default.fileExists(atPath: path) {
+                _ = FileManager.default.createFile(atPath: path, contents: nil)
+            }
+            guard let handle = FileHandle(forWritingAtPath: path) else { return }
+            defer { try? handle.close() }
+            _ = try? handle.seekToEnd()
+            try? handle.write(contentsOf: line)
+        }
+    }
+}

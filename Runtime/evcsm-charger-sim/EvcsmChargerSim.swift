@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import LocalRunner
+import Logging
+
+/// `evcsm-charger-sim`: the charger simulator against any MQTT broker.
+@main
+struct EvcsmChargerSim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evcsm-charger-sim",
+        abstract: "Follow session/updates and publish meter values for every charging session.")
+
+    @Option(help: "MQTT broker (mqtt://host:port).") var mqttUrl = "mqtt://127.0.0.1:1883"
+    @Option(help: "Time acceleration (energy grows at maxPower × speed).") var speed = 1.0
+    @Option(help: "Runner/API base URL to look up a session's maxPower (e.g. http://127.0.0.1:5274).")
+    var apiUrl: String?
+    @Option(help: "Log format: text or json.") var logFormat = "text"
+
+    func run() async throws {
+        guard speed > 0 else { throw ValidationError("--speed must be positive") }
+        let format = RunnerConfiguration.LogFormat(rawValue: logFormat) ?? .text
+        LoggingSystem.bootstrap { RunnerLogHandler(label: $0, format: format) }
+        let logger = Logger(label: "evcsm.sim")
+        let endpoint = try MQTTEndpoint(url: mqttUrl)
+        let session = try await ChargerSimulation.start(
+            endpoint: endpoint, speed: speed, apiURL: apiUrl, logger: logger)
+        logger.info("charger simulator connected to \(endpoint), speed \(speed); Ctrl-C to stop")
+        await session.runUntilSignal()
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import DataAPIServer
+import Foundation
+import Hummingbird
+import Logging
+
+/// The server's configuration, read once from flags and environment.
+struct DataAPIServerConfiguration: Sendable {
+    enum Backend: Sendable {
+        case sqlite(path: String)
+        case mongo(uri: String, majority: Bool)
+    }
+
+    let host: String
+    let port: Int
+    let backend: Backend
+    let apiKeys: Set<String>
+    let maxBodyBytes: Int
+    let logLevel: Logger.Level
+
+    init(_ command: DataAPICommand, environment: [String: String]) throws {
+        var keys = Set(command.apiKeys.filter { !$0.isEmpty })
+        if let fromEnvironment = environment["DATA_API_KEYS"] {
+            keys.formUnion(
+                fromEnvironment.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                    !$0.isEmpty
+                })
+        }
+        if keys.isEmpty && !command.insecure {
+            throw ValidationError("no API key: pass --api-key or set DATA_API_KEYS (or --insecure on loopback)")
+        }
+        if command.insecure && !["127.0.0.1", "::1", "localhost"].contains(command.host) {
+            throw ValidationError("--insecure only binds loopback (127.0.0.1, ::1 or localhost), not \(command.host)")
+        }
+        guard let level = Logger.Level(rawValue: command.logLevel.lowercased()) else {
+            throw ValidationError("unknown log level \(command.logLevel)")
+        }
+        guard command.maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
+        host = command.host
+        port = command.port
+        apiKeys = keys
+        maxBodyBytes = command.maxBodyBytes
+        logLevel = level
+        if let uri = command.mongodbURI ?? environment["MONGODB_URI"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            backend = .mongo(uri: uri, majority: command.majority)
+        } else {
+            backend = .sqlite(path: command.sqlite)
+        }
+    }
+}
+
+/// Builds the application: the Data API routes at `/action/*` and `/app/{appId}/endpoint/data/v1/action/*`,
+/// and an unauthenticated `GET /healthz`.
+func buildApplication(_ configuration: DataAPIServerConfiguration) throws -> some ApplicationProtocol {
+    let logger = Logger(label: "evcsm-data-api")
+    let backend: any DocumentBackend
+    switch configuration.backend {
+    case .sqlite(let path):
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        backend = try SQLiteDocumentBackend(path: path)
+        logger.info("SQLite backend", metadata: ["path": "\(path)"])
+    case .mongo(let uri, let majority):
+        backend = try MongoDocumentBackend(uri: uri, writeConcernMajority: majority)
+        logger.info("MongoDB backend", metadata: ["writeConcern": "\(majority ? "majority" : "default")"])
+    }
+    if configuration.apiKeys.isEmpty {
+        logger.warning("--insecure: no API key required (loopback only)")
+    }
+    let router = Router()
+    router.get("healthz") { _, _ in "ok\n" }
+    DataAPIController<BasicRequestContext>(
+        backend: backend, apiKeys: configuration.apiKeys, logger: logger, maxBodyBytes: configuration.maxBodyBytes
+    ).addRoutes(to: router.group())
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+        onServerRunning: { channel in
+            // Printed on stdout so scripts and tests started with --port 0 learn the address.
+            let line = "evcsm-data-api listening on http://\(configuration.host):\(channel.localAddress?.port ?? 0)\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+        },
+        logger: logger)
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import DataAPIServer
+import Foundation
+import Hummingbird
+import Logging
+
+/// `evcsm-data-api`: the MongoDB Data API v1 as a standalone server, in front of the embedded SQLite
+/// store (default) or any MongoDB.
+@main
+struct DataAPICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evcsm-data-api",
+        abstract: "MongoDB Data API v1 server (embedded SQLite store or MongoDB).",
+        discussion: """
+            Keys come from --api-key (repeatable) and DATA_API_KEYS (comma-separated). Without a key the \
+            server refuses to start, unless --insecure, which only binds loopback. \
+            MONGODB_URI selects the MongoDB backend like --mongodb-uri.
+            """)
+
+    @Option(help: "Address to bind.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to bind (0 picks a free one; the chosen address is printed).")
+    var port = 5275
+
+    @Option(help: "SQLite database file of the embedded backend (the default backend).")
+    var sqlite = "data/evcsm-data-api.sqlite"
+
+    @Option(name: .customLong("mongodb-uri"), help: "Use MongoDB at this URI instead of SQLite (or MONGODB_URI).")
+    var mongodbURI: String?
+
+    @Flag(inversion: .prefixedNo, help: "Write concern majority for MongoDB writes.")
+    var majority = true
+
+    @Option(name: .customLong("api-key"), help: "An accepted API key (repeatable; also DATA_API_KEYS).")
+    var apiKeys: [String] = []
+
+    @Flag(help: "Run without API keys; only allowed on a loopback address.")
+    var insecure = false
+
+    @Option(help: "Largest accepted request body in bytes.")
+    var maxBodyBytes = 16 << 20
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func run() async throws {
+        let configuration = try DataAPIServerConfiguration(self, environment: ProcessInfo.processInfo.environment)
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let app = try buildApplication(configuration)
+        try await app.runService()
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import LocalRunner
+import Logging
+
+/// `evcsm-local`: the whole system on a laptop. Parses flags and composes the runner; nothing else.
+@main
+struct EvcsmLocal: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evcsm-local",
+        abstract: "Run evcsm locally: API Gateway, Lambda workers, AWS IoT (mosquitto) and the Data API.")
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "HTTP port (0 picks a free one).") var port = 5274
+    @Option(help: "SAM template to read.") var template = "template.yaml"
+    @Option(help: "Directory with the function binaries (named by logical id).") var functionsDir = ".build/debug"
+    @Option(help: "Data directory (SQLite file, broker config, dead letters).") var dataDir = ".evcsm"
+    @Option(help: "Serve the Data API from this MongoDB instead of SQLite.") var mongodbUri: String?
+    @Option(help: "Use this MQTT broker (mqtt://host:port) instead of starting mosquitto.") var mqttUrl: String?
+    @Option(help: "MQTT port of the started broker (0 picks a free one).") var mqttPort = 1883
+    @Option(help: "WebSockets port of the started broker (0 picks a free one).") var mqttWsPort = 9001
+    @Option(help: "Worker processes per function.") var concurrency = 4
+    @Option(help: "Log format: text or json.") var logFormat = "text"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Flag(help: "Simulate chargers: publish meter values for every charging session.") var simulateChargers = false
+    @Option(help: "Simulator time acceleration (energy grows at maxPower × speed).") var speed = 1.0
+    @Option(help: "Directory of the web page served at /.") var webDir = "Web"
+    @Option(help: "Swagger UI assets directory.") var swaggerUiDir = ".venv/swagger-ui/dist"
+    @Option(help: "OpenAPI document served at /swagger/v1/swagger.json.") var openapi = "openapi/evcsm.openapi.json"
+    @Flag(help: "Start one worker per function before serving.") var prewarm = false
+    @Flag(help: "Print the parsed view of the template as JSON and exit.") var dumpTemplate = false
+
+    func run() async throws {
+        if dumpTemplate {
+            let model = try TemplateLoader().load(path: template)
+            print(try TemplateDump.json(model))
+            return
+        }
+        guard let format = RunnerConfiguration.LogFormat(rawValue: logFormat) else {
+            throw ValidationError("--log-format must be text or json")
+        }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        guard speed > 0 else { throw ValidationError("--speed must be positive") }
+        guard concurrency > 0 else { throw ValidationError("--concurrency must be positive") }
+        LoggingSystem.bootstrap { RunnerLogHandler(label: $0, format: format, level: level) }
+
+        var configuration = RunnerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.templatePath = template
+        configuration.functionsDirectory = functionsDir
+        configuration.dataDirectory = dataDir
+        configuration.mongodbURI = mongodbUri ?? ProcessInfo.processInfo.environment["MONGODB_URI"]
+        configuration.mqttURL = mqttUrl ?? ProcessInfo.processInfo.environment["MQTT_URL"]
+        configuration.mqttPort = port == 0 && mqttPort == 1883 ? 1883 : mqttPort
+        configuration.mqttWebSocketsPort = mqttWsPort
+        configuration.concurrency = concurrency
+        configuration.logFormat = format
+        configuration.simulateChargers = simulateChargers
+        configuration.speed = speed
+        configuration.webDirectory = webDir
+        configuration.swaggerUIDirectory = swaggerUiDir
+        configuration.openAPIPath = openapi
+        configuration.prewarm = prewarm
+        do {
+            try await buildApplication(configuration: configuration).run()
+        } catch let error as LocalRunnerError {
+            FileHandle.standardError.write(Data("evcsm-local: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}

@@ -1,0 +1,327 @@
+import ChargingCore
+import DataAPI
+import Foundation
+import FunctionRuntime
+import Logging
+import Synchronization
+import TestSupport
+import Testing
+
+/// One recorded Data API exchange: the action the store must call and the answer the server gave.
+struct RecordedExchange: Sendable {
+    let action: String
+    let collection: String
+    let status: Int
+    let response: String
+
+    init(_ action: String, _ collection: String, status: Int = 200, _ response: String) {
+        self.action = action
+        self.collection = collection
+        self.status = status
+        self.response = response
+    }
+}
+
+/// Replays recorded Data API answers (canonical EJSON, as the server sends for `Accept: application/ejson`)
+/// in order, and returns the request bodies the store sent.
+func replay(
+    _ exchanges: [RecordedExchange], _ body: @Sendable (DataAPISessionStore) async throws -> Void
+) async throws -> [Document] {
+    let queue = Mutex(exchanges[...])
+    let requests = try await StubHTTPServer.withServer({ request in
+        guard let next = queue.withLock({ $0.popFirst() }) else {
+            return .json(#"{"error":"unexpected request","error_code":"InternalServerError"}"#, status: 500)
+        }
+        guard request.path == "/data-api/action/\(next.action)" else {
+            return .json(#"{"error":"expected \#(next.action)","error_code":"InvalidParameter"}"#, status: 400)
+        }
+        return .json(next.response, status: next.status)
+    }) { server in
+        let client = DataAPIClient(
+            configuration: DataAPIConfiguration(
+                baseURL: server.baseURL + "/data-api", apiKey: "test-key", readRetries: 0),
+            transport: CurlHTTPClient(), logger: Logger(label: "test"))
+        try await body(DataAPISessionStore(client: client, logger: Logger(label: "test")))
+        return server.requests
+    }
+    #expect(requests.count == exchanges.count, "\(requests)")
+    var bodies: [Document] = []
+    for (request, exchange) in zip(requests, exchanges) {
+        #expect(request.method == "POST")
+        #expect(request.path == "/data-api/action/\(exchange.action)")
+        #expect(request.header("apiKey") == "test-key")
+        #expect(request.header("content-type") == "application/ejson")
+        let document = try ExtendedJSON.parseDocument(request.body)
+        #expect(document["collection"] == .string(exchange.collection))
+        #expect(document["database"] == "EVChargingDB")
+        #expect(document["dataSource"] == "mongodb-atlas")
+        bodies.append(document)
+    }
+    return bodies
+}
+
+@Suite("DataAPISessionStore")
+struct DataAPISessionStoreTests {
+    static let sessionDocument = #"""
+        {"_id":"3f1c2a9e-5b7d-4e21-9c3a-0d8e6f4b2a17","sessionId":"3f1c2a9e-5b7d-4e21-9c3a-0d8e6f4b2a17",
+         "chargingPointId":"cp-1","userId":"user-42","vehicleId":"vehicle-7","status":"Charging",
+         "startTime":{"$date":{"$numberLong":"1795689595123"}},"endTime":null,
+         "energyWh":{"$numberLong":"15500"},"energyConsumed":{"$numberDouble":"15.5"},
+         "maxPower":{"$numberDouble":"11.0"},"targetCharge":{"$numberDouble":"80.0"},
+         "targetEnergyWh":{"$numberLong":"22000"},"lastMeterSeq":{"$numberLong":"3"},"stopReason":null,
+         "cost":null,"currency":"EUR"}
+        """#
+
+    @Test("insert claims the charging point with ONE conditional upsert, then inserts with BSON dates")
+    func insertClaims() async throws {
+        let session = Harness.session(startedMinutesAgo: 0)
+        let bodies = try await replay([
+            RecordedExchange(
+                "updateOne", "ChargingPoints",
+                #"{"matchedCount":{"$numberInt":"0"},"modifiedCount":{"$numberInt":"0"},"upsertedId":"cp-1"}"#),
+            RecordedExchange("insertOne", "ChargingSessions", #"{"insertedId":"\#(session.sessionId)"}"#),
+        ]) { store in try await store.insert(session) }
+        #expect(bodies[0]["filter"] == ["_id": "cp-1", "activeSessionId": nil])
+        #expect(bodies[0]["upsert"] == true)
+        #expect(
+            bodies[0]["update"]
+                == [
+                    "$set": [
+                        "activeSessionId": .string(session.sessionId), "claimedAt": .datetime(Harness.start),
+                    ]
+                ])
+        let document = try #require(bodies[1]["document"]?.documentValue)
+        #expect(document["_id"] == .string(session.sessionId))
+        #expect(document["status"] == "Charging")
+        #expect(document["startTime"] == .datetime(Harness.start))
+        #expect(document["energyWh"] == .int64(0))
+        #expect(document["lastMeterSeq"] == .int64(-1))
+        #expect(document["targetEnergyWh"] == .int64(22_000))
+    }
+
+    @Test("a duplicate key on the claim means busy; the session is not inserted")
+    func busy() async throws {
+        let session = Harness.session(startedMinutesAgo: 0)
+        _ = try await replay([
+            RecordedExchange(
+                "updateOne", "ChargingPoints", status: 409,
+                #"{"error":"E11000 duplicate key error collection: EVChargingDB.ChargingPoints index: _id_ dup key: { _id: \"cp-1\" }","error_code":"DuplicateKey"}"#
+            ),
+            RecordedExchange(
+                "findOne", "ChargingPoints",
+                #"{"document":{"_id":"cp-1","activeSessionId":"other","claimedAt":{"$date":{"$numberLong":"1795691390000"}}}}"#
+            ),
+            RecordedExchange(
+                "findOne", "ChargingSessions",
+                #"{"document":{"_id":"other","sessionId":"other","chargingPointId":"cp-1","status":"Charging","startTime":{"$date":{"$numberLong":"1795691390000"}}}}"#
+            ),
+        ]) { store in
+            let error = await #expect(throws: ChargingError.self) { try await store.insert(session) }
+            #expect(error?.code == .chargingPointBusy)
+        }
+    }
+
+    @Test("a lock left by a start that crashed before inserting is taken over after a minute")
+    func abandonedLock() async throws {
+        let session = Harness.session(startedMinutesAgo: 0)
+        let tenMinutesAgo = Harness.start - 600_000
+        let bodies = try await replay([
+            RecordedExchange(
+                "updateOne", "ChargingPoints", status: 409, #"{"error":"duplicate key","error_code":"DuplicateKey"}"#),
+            RecordedExchange(
+                "findOne", "ChargingPoints",
+                #"{"document":{"_id":"cp-1","activeSessionId":"ghost","claimedAt":{"$date":{"$numberLong":"\#(tenMinutesAgo)"}}}}"#
+            ),
+            RecordedExchange("findOne", "ChargingSessions", #"{"document":null}"#),
+            RecordedExchange(
+                "updateOne", "ChargingPoints",
+                #"{"matchedCount":{"$numberInt":"1"},"modifiedCount":{"$numberInt":"1"}}"#),
+            RecordedExchange(
+                "updateOne", "ChargingPoints",
+                #"{"matchedCount":{"$numberInt":"1"},"modifiedCount":{"$numberInt":"1"}}"#),
+            RecordedExchange("insertOne", "ChargingSessions", #"{"insertedId":"\#(session.sessionId)"}"#),
+        ]) { store in try await store.insert(session) }
+        #expect(bodies[3]["filter"] == ["_id": "cp-1", "activeSessionId": "ghost"])
+        #expect(bodies[3]["update"] == ["$set": ["activeSessionId": nil, "lastSessionId": "ghost"]])
+        #expect(bodies[4]["filter"] == ["_id": "cp-1", "activeSessionId": nil])
+    }
+
+    @Test("a meter value is one guarded update: status, point and lastMeterSeq < seq in the filter, $max energy")
+    func meterValue() async throws {
+        let bodies = try await replay([
+            RecordedExchange(
+                "updateOne", "ChargingSessions",
+                #"{"matchedCount":{"$numberInt":"1"},"modifiedCount":{"$numberInt":"1"}}"#),
+            RecordedExchange("findOne", "ChargingSessions", #"{"document":\#(Self.sessionDocument)}"#),
+        ]) { store in
+            let session = try await store.applyMeterValue(
+                sessionId: Harness.fixtureSessionID, chargingPointId: "cp-1", energyWh: 15_500, seq: 3)
+            #expect(session?.energyWh == 15_500)
+            #expect(session?.lastMeterSeq == 3)
+            #expect(session?.startTime == Harness.start - 30 * 60_000)
+        }
+        #expect(
+            bodies[0]["filter"]
+                == [
+                    "_id": .string(Harness.fixtureSessionID), "chargingPointId": "cp-1", "status": "Charging",
+                    "lastMeterSeq": ["$lt": .int64(3)],
+                ])
+        #expect(
+            bodies[0]["update"]
+                == [
+                    "$max": ["energyWh": .int64(15_500), "energyConsumed": .double(15.5)],
+                    "$set": ["lastMeterSeq": .int64(3)],
+                ])
+    }
+
+    @Test("a repeated or older seq matches nothing and is not read back")
+    func duplicateSeq() async throws {
+        _ = try await replay([
+            RecordedExchange(
+                "updateOne", "ChargingSessions",
+                #"{"matchedCount":{"$numberInt":"0"},"modifiedCount":{"$numberInt":"0"}}"#)
+        ]) { store in
+            let session = try await store.applyMeterValue(
+                sessionId: Harness.fixtureSessionID, chargingPointId: "cp-1", energyWh: 100, seq: 2)
+            #expect(session == nil)
+        }
+    }
+
+    @Test("stop over the Data API: compare-and-set on the read energy, then the point is released; 12.75")
+    func stopThroughHandler() async throws {
+        let bodies = try await replay([
+            RecordedExchange("findOne", "ChargingSessions", #"{"document":\#(Self.sessionDocument)}"#),
+            RecordedExchange(
+                "updateOne", "ChargingSessions",
+                #"{"matchedCount":{"$numberInt":"1"},"modifiedCount":{"$numberInt":"1"}}"#),
+            RecordedExchange(
+                "updateOne", "ChargingPoints",
+                #"{"matchedCount":{"$numberInt":"1"},"modifiedCount":{"$numberInt":"1"}}"#),
+        ]) { store in
+            let harness = Harness()
+            var dependencies = harness.dependencies
+            dependencies.store = store
+            let response = try await harness.respond(StopSessionHandler(dependencies), Fixture.request("stop"))
+            #expect(response.statusCode == 200)
+            #expect(try json(response)["cost"] as? Double == 12.75)
+            #expect(try json(response)["durationMinutes"] as? Int == 30)
+        }
+        #expect(bodies[0]["filter"] == ["_id": .string(Harness.fixtureSessionID)])
+        #expect(
+            bodies[1]["filter"]
+                == ["_id": .string(Harness.fixtureSessionID), "status": "Charging", "energyWh": .int64(15_500)])
+        let set = try #require(bodies[1].value(atPath: "update.$set")?.documentValue)
+        #expect(set["status"] == "Stopped")
+        #expect(set["endTime"] == .datetime(Harness.start))
+        #expect(set["stopReason"] == "Requested")
+        #expect(set["cost"] == .double(12.75))
+        #expect(bodies[2]["filter"] == ["_id": "cp-1", "activeSessionId": .string(Harness.fixtureSessionID)])
+    }
+
+    @Test("list: filters, newest-first sort, limit + 1 and the cursor as $or on (startTime, _id)")
+    func list() async throws {
+        func doc(_ id: String, _ ms: Int64) -> String {
+            #"{"_id":"\#(id)","sessionId":"\#(id)","chargingPointId":"cp-1","userId":"alice","status":"Stopped","startTime":{"$date":{"$numberLong":"\#(ms)"}},"endTime":{"$date":{"$numberLong":"\#(ms + 60000)"}},"energyWh":{"$numberLong":"1000"},"cost":{"$numberDouble":"5.5"},"currency":"EUR"}"#
+        }
+        let cursor = SessionCursor(startTime: 1_795_600_000_000, sessionId: "s9")
+        let bodies = try await replay([
+            RecordedExchange(
+                "find", "ChargingSessions",
+                #"{"documents":[\#(doc("s8", 1_795_500_000_000)),\#(doc("s7", 1_795_400_000_000)),\#(doc("s6", 1_795_300_000_000))]}"#
+            )
+        ]) { store in
+            let page = try await store.list(
+                SessionQuery(
+                    chargingPointId: "cp-1", userId: "alice", status: .stopped, from: 1_795_000_000_000, limit: 2,
+                    after: cursor))
+            #expect(page.sessions.map(\.sessionId) == ["s8", "s7"])
+            #expect(page.sessions.first?.costCents == 550)
+            #expect(page.nextCursor == SessionCursor(startTime: 1_795_400_000_000, sessionId: "s7"))
+        }
+        #expect(
+            bodies[0]["filter"]
+                == [
+                    "chargingPointId": "cp-1", "userId": "alice", "status": "Stopped",
+                    "startTime": ["$gte": .datetime(1_795_000_000_000)],
+                    "$or": [
+                        ["startTime": ["$lt": .datetime(1_795_600_000_000)]],
+                        ["startTime": .datetime(1_795_600_000_000), "_id": ["$lt": "s9"]],
+                    ],
+                ])
+        #expect(bodies[0]["sort"] == ["startTime": -1, "_id": -1])
+        #expect(bodies[0]["limit"]?.int64Value == 3)
+    }
+
+    @Test("Data API failures surface as errors (a 500 for HTTP functions)")
+    func failure() async throws {
+        _ = try await replay([
+            RecordedExchange(
+                "findOne", "ChargingSessions", status: 503,
+                #"{"error":"backend unavailable","error_code":"ServiceUnavailable"}"#)
+        ]) { store in
+            let harness = Harness()
+            var dependencies = harness.dependencies
+            dependencies.store = store
+            let response = try await harness.respond(StopSessionHandler(dependencies), Fixture.request("stop"))
+            #expect(response.statusCode == 500)
+            #expect(try json(response)["error"] as? String == "InternalServerError")
+            #expect(!response.body.contains("backend unavailable"))
+        }
+    }
+}
+
+@Suite("IoTDataPublisher")
+struct IoTDataPublisherTests {
+    @Test("posts to /topics/{percent-encoded topic}?qos=1, unsigned without credentials")
+    func plain() async throws {
+        let requests = try await StubHTTPServer.withServer({ _ in .json(#"{"message":"OK"}"#) }) { server in
+            let publisher = IoTDataPublisher(
+                configuration: try .fromEnvironment(FunctionEnvironment(["IOT_DATA_ENDPOINT": server.baseURL + "/"])),
+                transport: CurlHTTPClient())
+            try await publisher.publish(topic: "session/updates", payload: Array(#"{"a":1}"#.utf8))
+            return server.requests
+        }
+        let request = try #require(requests.first)
+        #expect(request.method == "POST")
+        #expect(request.path == "/topics/session%2Fupdates")
+        #expect(request.query == "qos=1")
+        #expect(request.bodyText == #"{"a":1}"#)
+        #expect(request.header("authorization") == nil)
+    }
+
+    @Test("signs with SigV4 for iotdata when AWS credentials are configured")
+    func signed() async throws {
+        let requests = try await StubHTTPServer.withServer({ _ in .json(#"{"message":"OK"}"#) }) { server in
+            let environment = FunctionEnvironment([
+                "IOT_DATA_ENDPOINT": server.baseURL, "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+                "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "token-1",
+            ])
+            let publisher = IoTDataPublisher(
+                configuration: try .fromEnvironment(environment), transport: CurlHTTPClient())
+            try await publisher.publish(topic: "session/updates", payload: Array("{}".utf8))
+            return server.requests
+        }
+        let request = try #require(requests.first)
+        let authorization = try #require(request.header("authorization"))
+        #expect(authorization.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"))
+        #expect(authorization.contains("/eu-west-1/iotdata/aws4_request"))
+        #expect(request.header("x-amz-security-token") == "token-1")
+        #expect(request.header("x-amz-date") != nil)
+    }
+
+    @Test("a non-2xx answer is an error")
+    func rejected() async throws {
+        try await StubHTTPServer.withServer({ _ in .json(#"{"message":"Forbidden"}"#, status: 403) }) { server in
+            let publisher = IoTDataPublisher(
+                configuration: .init(endpoint: server.baseURL), transport: CurlHTTPClient())
+            await #expect(throws: FunctionRuntimeError.self) {
+                try await publisher.publish(topic: "session/updates", payload: [])
+            }
+        }
+    }
+
+    @Test func percentEncoding() {
+        #expect(IoTDataPublisher.percentEncode("chargers/cp-1/meter") == "chargers%2Fcp-1%2Fmeter")
+        #expect(IoTDataPublisher.percentEncode("a b+c~d") == "a%20b%2Bc~d")
+    }
+}

@@ -1,0 +1,246 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Paths the integration tests need, from the environment `make swift-test` sets.
+enum TestEnvironment {
+    /// The repository root: `EVCSM_ROOT`, else derived from this file's path.
+    static var root: String {
+        if let root = ProcessInfo.processInfo.environment["EVCSM_ROOT"], !root.isEmpty { return root }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+    }
+
+    /// `EVCSM_BIN_DIR`, required: the tests fail (not skip) without it.
+    static func binDirectory() throws -> String {
+        let dir = ProcessInfo.processInfo.environment["EVCSM_BIN_DIR"] ?? ""
+        try #require(
+            !dir.isEmpty,
+            "EVCSM_BIN_DIR is not set: run `make swift-test`, or set it to the debug bin dir (swift build --show-bin-path)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: "\(dir)/evcsm-local"), "no evcsm-local in EVCSM_BIN_DIR=\(dir)")
+        return dir
+    }
+
+    static func temporaryDirectory() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("evcsm-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// A functions dir whose entries (one per name) are the test script function.
+    static func scriptFunctions(_ names: [String]) throws -> String {
+        let dir = try temporaryDirectory()
+        let script = "\(root)/Tests/runner/script-function.sh"
+        for name in names { try FileManager.default.createSymbolicLink(atPath: "\(dir)/\(name)", withDestinationPath: script) }
+        return dir
+    }
+}
+
+/// A real `evcsm-local` process on ephemeral ports with a temporary data dir.
+final class RunnerProcess: @unchecked Sendable {
+    let process = Process()
+    let dataDirectory: String
+    let logPath: String
+    private(set) var baseURL = ""
+    private(set) var mqttPort = 0
+
+    /// Starts the runner and waits for its banner.
+    init(
+        template: String? = nil, functionsDirectory: String? = nil, dataDirectory: String? = nil,
+        extraArguments: [String] = []
+    ) async throws {
+        let bin = try TestEnvironment.binDirectory()
+        let root = TestEnvironment.root
+        self.dataDirectory = try dataDirectory ?? TestEnvironment.temporaryDirectory()
+        logPath = "\(self.dataDirectory)/runner-\(UUID().uuidString.prefix(8)).log"
+        process.executableURL = URL(fileURLWithPath: "\(bin)/evcsm-local")
+        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        process.arguments =
+            [
+                "--port", "0", "--mqtt-port", "0", "--mqtt-ws-port", "0", "--data-dir", self.dataDirectory,
+                "--template", template ?? "\(root)/template.yaml", "--functions-dir", functionsDirectory ?? bin,
+                "--concurrency", "2",
+            ] + extraArguments
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: logPath)
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        try process.run()
+        let banner = try await Self.readBanner(stdout.fileHandleForReading, timeout: 60)
+        guard let api = banner.firstMatch(of: /API:\s+(http:\/\/[^\/\s]+)\//),
+            let mqtt = banner.firstMatch(of: /MQTT:\s+mqtt:\/\/[^:]+:(\d+)/)
+        else {
+            process.terminate()
+            throw HarnessError("no banner from evcsm-local; log:\n\(log)")
+        }
+        baseURL = String(api.output.1)
+        mqttPort = Int(mqtt.output.1)!
+    }
+
+    static func readBanner(_ handle: FileHandle, timeout: TimeInterval) async throws -> String {
+        let (chunks, sink) = AsyncStream.makeStream(of: String.self)
+        handle.readabilityHandler = { h in
+            let data = h.availableData
+            if data.isEmpty {
+                h.readabilityHandler = nil
+                sink.finish()
+            } else {
+                sink.yield(String(decoding: data, as: UTF8.self))
+            }
+        }
+        let timer = Task {
+            try? await Task.sleep(for: .seconds(timeout))
+            sink.finish()
+        }
+        defer { timer.cancel() }
+        var text = ""
+        for await chunk in chunks {
+            text += chunk
+            if text.contains("Press Ctrl-C") { return text }
+        }
+        return text
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    var pid: Int32 { process.processIdentifier }
+
+    /// All descendants of the runner (workers, broker, their children).
+    var descendants: [Int32] { ProcessTable.descendants(of: pid) }
+
+    /// SIGTERM and wait for exit.
+    func terminate(timeout: TimeInterval = 30) async throws -> Int32 {
+        kill(pid, SIGTERM)
+        return try await waitForExit(timeout: timeout)
+    }
+
+    func waitForExit(timeout: TimeInterval) async throws -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            guard Date() < deadline else { throw HarnessError("evcsm-local did not exit within \(timeout) s") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return process.terminationStatus
+    }
+
+    /// SIGKILL the runner and everything it started (for tests that simulate a crash).
+    func killHard() async throws {
+        let children = descendants
+        kill(pid, SIGKILL)
+        _ = try await waitForExit(timeout: 10)
+        for child in children { kill(child, SIGKILL) }
+    }
+
+    deinit {
+        if process.isRunning {
+            let children = descendants
+            kill(pid, SIGKILL)
+            for child in children { kill(child, SIGKILL) }
+        }
+    }
+
+    // MARK: HTTP
+
+    struct Reply {
+        var status: Int
+        var body: Data
+        var headers: [String: String]
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    func request(
+        _ method: String, _ path: String, json: [String: Any]? = nil, body: Data? = nil, headers: [String: String] = [:]
+    ) async throws -> Reply {
+        var request = URLRequest(url: URL(string: baseURL + path)!)
+        request.httpMethod = method
+        request.timeoutInterval = 60
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        if let json {
+            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            request.setValue("application/json", forHTTPHeaderField: "content-type")
+        } else if let body {
+            request.httpBody = body
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (k, v) in http.allHeaderFields { fields["\(k)".lowercased()] = "\(v)" }
+        return Reply(status: http.statusCode, body: data, headers: fields)
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Polls `condition` until it holds or `timeout` passes (generous timeouts; pass/fail never depends on speed).
+func eventually(
+    timeout: TimeInterval = 30, _ what: String, _ condition: () async throws -> Bool
+) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    throw HarnessError("timed out after \(timeout) s waiting for: \(what)")
+}
+
+/// /proc parent links.
+enum ProcessTable {
+    static func parents() -> [Int32: Int32] {
+        var parents: [Int32: Int32] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            if fields.count > 1, let ppid = Int32(fields[1]) { parents[pid] = ppid }
+        }
+        return parents
+    }
+
+    static func descendants(of root: Int32) -> [Int32] {
+        let parents = parents()
+        var result: [Int32] = []
+        var frontier = [root]
+        while let next = frontier.popLast() {
+            let children = parents.filter { $0.value == next }.map(\.key)
+            result += children
+            frontier += children
+        }
+        return result
+    }
+
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        // A zombie (state Z) has exited.
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(close, offsetBy: 2)] != "Z"
+    }
+
+    static func commandLine(_ pid: Int32) -> String {
+        let raw = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
+        return String(decoding: raw.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+    }
+}
+
+/// Runs a command-line tool (mosquitto_pub/_sub) and returns its output.
+func runTool(_ path: String, _ arguments: [String], timeout: TimeInterval = 30) async throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = out
+    try process.run()
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+    if process.isRunning { process.terminate() }
+    return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+}

@@ -1,0 +1,328 @@
+#!/usr/bin/env python3
+"""Runs every packaged `bootstrap` (dist/<Function>.zip) the way Lambda does and checks it answers.
+
+For each function: unzip the package into a fresh task root, start one local HTTP server that plays
+  - the Lambda Runtime API (`AWS_LAMBDA_RUNTIME_API`, /2018-06-01/runtime/...),
+  - the Data API (`DATA_API_URL` = http://127.0.0.1:<port>/data-api, empty store answers), and
+  - the IoT Data Plane (`IOT_DATA_ENDPOINT`, POST /topics/...),
+then exec `bootstrap` with a Lambda-like environment (the template's Globals environment with parameter
+defaults, no LD_LIBRARY_PATH), hand it one event and wait for its /response. The expected answers follow the
+contract in DESIGN.md §1 for an empty store or bad input; invalid requests must not write to the store.
+
+Exit status 1 on any failure. Timeouts are generous and only bound a hung process; nothing is timed for
+pass/fail (the time to the first answer is printed for information).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+RUNTIME_PREFIX = "/2018-06-01/runtime"
+ANSWER_TIMEOUT_SECONDS = 120
+WRITE_ACTIONS = {"insertOne", "insertMany", "updateOne", "updateMany", "deleteOne", "deleteMany"}
+
+
+def http_event(method: str, path: str, query: dict[str, str] | None = None, body: str | None = None,
+               path_parameters: dict[str, str] | None = None, route: str | None = None) -> dict[str, Any]:
+    """An API Gateway HTTP API payload format 2.0 event, as API Gateway sends it."""
+    now = time.time()
+    query = query or {}
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": f"{method} {route or path}",
+        "rawPath": path,
+        "rawQueryString": "&".join(f"{key}={value}" for key, value in query.items()),
+        "headers": {"accept": "application/json", "content-type": "application/json", "host": "api.example.com",
+                    "user-agent": "lambda-smoke"},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "smoke", "domainName": "api.example.com",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                     "userAgent": "lambda-smoke"},
+            "requestId": str(uuid.uuid4()), "routeKey": f"{method} {route or path}", "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)), "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+    if query:
+        event["queryStringParameters"] = query
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    if body is not None:
+        event["body"] = body
+    return event
+
+
+def topic_event(topic: str, payload: bytes) -> dict[str, Any]:
+    """What `SELECT encode(*, 'base64') AS data, topic() AS topic, timestamp() AS ts FROM ...` delivers."""
+    return {"data": base64.b64encode(payload).decode(), "topic": topic, "ts": int(time.time() * 1000)}
+
+
+BASE = "/api/ChargingSessionAPI"
+# function -> (event, expected HTTP status or None for a topic function, why)
+CASES: dict[str, tuple[dict[str, Any], int | None, str]] = {
+    "GetStatus": (http_event("GET", f"{BASE}/status", {"chargingPointId": "cp-smoke"}), 404,
+                  "no session for the charging point"),
+    "StartSession": (http_event("POST", f"{BASE}/start", body="{}"), 400, "missing userId/vehicleId/..."),
+    "StopSession": (http_event("POST", f"{BASE}/stop", body="{}"), 400, "missing sessionId"),
+    "ListSessions": (http_event("GET", f"{BASE}/sessions"), 200, "empty history"),
+    "GetSession": (http_event("GET", f"{BASE}/sessions/s-smoke", path_parameters={"sessionId": "s-smoke"},
+                              route=f"{BASE}/sessions/{{sessionId}}"), 404, "unknown session"),
+    "ChargingUpdates": (topic_event("charging/updates", b"\x00not a status{"), None, "malformed: logged, dropped"),
+    "MeterValues": (topic_event("chargers/cp-smoke/meter", b"{not json"), None, "malformed: logged, dropped"),
+}
+
+
+class FakeAWS:
+    """Runtime API + Data API + IoT Data Plane on one loopback port, for one invocation."""
+
+    def __init__(self, event: dict[str, Any], api_key: str) -> None:
+        self.event = json.dumps(event).encode()
+        self.api_key = api_key
+        self.request_id = str(uuid.uuid4())
+        self.delivered = False
+        self.results: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self.data_api_calls: list[tuple[str, dict[str, Any] | None, bool]] = []
+        self.publishes: list[str] = []
+        self.stop = threading.Event()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def reply(self, status: int, body: bytes, content_type: str = "application/json",
+                      headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def body(self) -> bytes:
+                length = int(self.headers.get("Content-Length") or 0)
+                return self.rfile.read(length) if length else b""
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+                if self.path == f"{RUNTIME_PREFIX}/invocation/next":
+                    if fake.delivered:
+                        fake.stop.wait(ANSWER_TIMEOUT_SECONDS)  # a second /next: park it until the test ends
+                        self.close_connection = True
+                        return
+                    fake.delivered = True
+                    deadline = int(time.time() * 1000) + 30_000
+                    self.reply(200, fake.event, headers={
+                        "Lambda-Runtime-Aws-Request-Id": fake.request_id,
+                        "Lambda-Runtime-Deadline-Ms": str(deadline),
+                        "Lambda-Runtime-Invoked-Function-Arn":
+                            "arn:aws:lambda:eu-central-1:123456789012:function:smoke",
+                        "Lambda-Runtime-Trace-Id": "Root=1-00000000-000000000000000000000000;Sampled=0",
+                    })
+                    return
+                self.reply(404, b'{"error":"not found"}')
+
+            def do_POST(self) -> None:  # noqa: N802
+                payload = self.body()
+                if self.path.startswith(f"{RUNTIME_PREFIX}/"):
+                    rest = self.path[len(RUNTIME_PREFIX) + 1:]
+                    kinds = {f"invocation/{fake.request_id}/response": "response",
+                             f"invocation/{fake.request_id}/error": "error", "init/error": "init/error"}
+                    if rest not in kinds:
+                        self.reply(404, b'{"errorMessage":"unknown runtime route"}')
+                        return
+                    self.reply(202, b'{"status":"OK"}')  # answer first: the test kills the process after put()
+                    fake.results.put((kinds[rest], payload))
+                    return
+                if self.path.startswith("/data-api/action/"):
+                    action = self.path.rsplit("/", 1)[-1]
+                    key_ok = self.headers.get("apiKey") == fake.api_key or \
+                        self.headers.get("Authorization") == f"Bearer {fake.api_key}"
+                    try:
+                        request = json.loads(payload or b"{}")
+                    except json.JSONDecodeError:
+                        request = None
+                    fake.data_api_calls.append((action, request, key_ok))
+                    if not key_ok:
+                        self.reply(401, b'{"error":"invalid api key","error_code":"Unauthorized"}')
+                        return
+                    answers: dict[str, Any] = {
+                        "findOne": {"document": None}, "find": {"documents": []}, "aggregate": {"documents": []},
+                        "insertOne": {"insertedId": {"$oid": "0123456789abcdef01234567"}},
+                        "insertMany": {"insertedIds": []},
+                        "updateOne": {"matchedCount": 0, "modifiedCount": 0},
+                        "updateMany": {"matchedCount": 0, "modifiedCount": 0},
+                        "deleteOne": {"deletedCount": 0}, "deleteMany": {"deletedCount": 0},
+                    }
+                    if action not in answers:
+                        self.reply(404, b'{"error":"unknown action","error_code":"ActionNotFound"}')
+                        return
+                    content_type = "application/ejson" if "ejson" in (self.headers.get("Accept") or "") \
+                        else "application/json"
+                    self.reply(200, json.dumps(answers[action]).encode(), content_type)
+                    return
+                if self.path.startswith("/topics/"):
+                    fake.publishes.append(self.path)
+                    self.reply(200, b"{}")
+                    return
+                self.reply(404, b'{"error":"not found"}')
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+                    super().handle_error(request, client_address)  # a killed bootstrap drops its parked /next
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "FakeAWS":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def template_environment(template: Path) -> dict[str, str]:
+    """Globals.Function.Environment.Variables with !Ref resolved to parameter defaults."""
+    from samcli.yamlhelper import yaml_parse  # the sam venv's parser understands !Ref/!Sub short forms
+
+    document = yaml_parse(template.read_text())
+    defaults = {name: str(spec.get("Default", "")) for name, spec in document.get("Parameters", {}).items()}
+    variables = document["Globals"]["Function"]["Environment"]["Variables"]
+    resolved = {}
+    for name, value in variables.items():
+        if isinstance(value, dict) and set(value) == {"Ref"}:
+            value = defaults[value["Ref"]]
+        resolved[name] = str(value)
+    return resolved
+
+
+def invoke(name: str, package: Path, environment: dict[str, str], work: Path) -> list[str]:
+    event, expected_status, why = CASES[name]
+    task_root = work / name
+    with zipfile.ZipFile(package) as archive:
+        archive.extractall(task_root)
+        for info in archive.infolist():  # ZipFile.extractall drops the mode bits
+            (task_root / info.filename).chmod((info.external_attr >> 16) & 0o777 or 0o644)
+    problems: list[str] = []
+    api_key = environment["DATA_API_KEY"]
+    with FakeAWS(event, api_key) as fake:
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{fake.port}",
+            "_HANDLER": "bootstrap",
+            "LAMBDA_TASK_ROOT": str(task_root),
+            "LAMBDA_RUNTIME_DIR": str(task_root),
+            "AWS_LAMBDA_FUNCTION_NAME": name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+            "AWS_REGION": "eu-central-1",
+            "AWS_DEFAULT_REGION": "eu-central-1",
+            **environment,
+            "DATA_API_URL": f"http://127.0.0.1:{fake.port}/data-api",
+            "IOT_DATA_ENDPOINT": f"http://127.0.0.1:{fake.port}",
+        }
+        started = time.monotonic()
+        log_path = work / f"{name}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen([str(task_root / "bootstrap")], cwd=task_root, env=env,
+                                       stdout=log, stderr=subprocess.STDOUT)
+            try:
+                kind, body = fake.results.get(timeout=ANSWER_TIMEOUT_SECONDS)
+                elapsed_ms = (time.monotonic() - started) * 1000
+            except queue.Empty:
+                kind, body, elapsed_ms = "timeout", b"", 0.0
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                process.wait(timeout=30)
+        output = log_path.read_text(errors="replace").strip()
+        writes = [action for action, _, _ in fake.data_api_calls if action in WRITE_ACTIONS]
+        bad_keys = [action for action, _, key_ok in fake.data_api_calls if not key_ok]
+
+    if kind != "response":
+        problems.append(f"{name}: expected an invocation response, got {kind}: {body[:300]!r}")
+    else:
+        try:
+            answer = json.loads(body or b"null")
+        except json.JSONDecodeError:
+            answer = "<not JSON>"
+            problems.append(f"{name}: response is not JSON: {body[:300]!r}")
+        if expected_status is None:
+            if answer is not None:
+                problems.append(f"{name}: topic function should answer null, got {body[:300]!r}")
+            summary = "null"
+        else:
+            status = answer.get("statusCode") if isinstance(answer, dict) else None
+            summary = f"HTTP {status}"
+            if status != expected_status:
+                problems.append(f"{name}: expected HTTP {expected_status} ({why}), got {body[:400]!r}")
+            elif status >= 400:
+                try:
+                    envelope = json.loads(answer.get("body") or "{}")
+                except json.JSONDecodeError:
+                    envelope = {}
+                if not {"error", "message", "timestamp"} <= set(envelope):
+                    problems.append(f"{name}: error body lacks {{error, message, timestamp}}: {answer.get('body')!r}")
+        if expected_status in (400,) and writes:
+            problems.append(f"{name}: invalid input still wrote to the store: {writes}")
+        if bad_keys:
+            problems.append(f"{name}: Data API calls without the configured apiKey: {bad_keys}")
+        print(f"  {name:16s} {summary:9s} ({why}) first answer after {elapsed_ms:.0f} ms; "
+              f"Data API calls {[call[0] for call in fake.data_api_calls]}")
+    if problems and output:
+        problems.append(f"{name} output:\n    " + "\n    ".join(output.splitlines()[-20:]))
+    return problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dist", type=Path, default=Path("dist"))
+    parser.add_argument("--template", type=Path, default=Path("template.yaml"))
+    parser.add_argument("functions", nargs="*", default=list(CASES))
+    options = parser.parse_args()
+    environment = template_environment(options.template)
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="lambda-smoke-") as work:
+        for name in options.functions:
+            package = options.dist / f"{name}.zip"
+            if not package.is_file():
+                problems.append(f"{name}: {package} is missing (run `make package`)")
+                continue
+            problems += invoke(name, package, environment, Path(work))
+    if problems:
+        print("lambda-smoke: FAIL")
+        for problem in problems:
+            print(f"  - {problem}")
+        return 1
+    print(f"lambda-smoke: {len(options.functions)} packaged bootstraps answered through the Runtime API")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("LC_ALL", "C")
+    sys.exit(main())

@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""template.yaml agrees with Package.swift, with AWS SAM and with the local runner.
+
+- every function target (Package.swift, Functions/<Name>) is a template function and vice versa, with the
+  routes and topics of DESIGN.md, each route/topic exactly once, each function triggered by something;
+- every function builds through `make build-<LogicalId>` (the sam build contract);
+- SAM's view (`sam build`'s .aws-sam/build/template.yaml, and the SAM translator's CloudFormation output of it)
+  has the same functions, routes, topics, environment, timeout and memory as our own reading;
+- `evcsm-local --dump-template` (the runner's parse) says the same.
+
+Run with the sam venv's python (needs samcli/samtranslator): `make template-test`. Needs EVCSM_ROOT and
+EVCSM_BIN_DIR (the directory holding evcsm-local); fails when either is missing.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+import unittest
+from pathlib import Path
+from typing import Any
+
+from samcli.yamlhelper import yaml_parse
+
+ROOT = Path(os.environ.get("EVCSM_ROOT") or Path(__file__).resolve().parents[2])
+TEMPLATE = ROOT / "template.yaml"
+BUILT_TEMPLATE = ROOT / ".aws-sam" / "build" / "template.yaml"
+BASE = "/api/ChargingSessionAPI"
+
+# DESIGN.md §1 and the team conventions: the contract the template must implement.
+EXPECTED_ROUTES = {
+    "GetStatus": {("GET", f"{BASE}/status")},
+    "StartSession": {("POST", f"{BASE}/start")},
+    "StopSession": {("POST", f"{BASE}/stop")},
+    "ListSessions": {("GET", f"{BASE}/sessions")},
+    "GetSession": {("GET", f"{BASE}/sessions/{{sessionId}}")},
+}
+EXPECTED_TOPICS = {"ChargingUpdates": {"charging/updates"}, "MeterValues": {"chargers/+/meter"}}
+RUNNER_PROVIDED = {"DATA_API_URL", "DATA_API_KEY", "IOT_DATA_ENDPOINT"}
+RUNNER_PLACEHOLDER = "(set by evcsm-local)"  # LocalRunner/TemplateLoader.runnerProvidedPlaceholder
+RULE_SQL = "SELECT encode(*, 'base64') AS data, topic() AS topic, timestamp() AS ts FROM '{}'"
+PUBLISHERS = {"StartSession", "StopSession", "ChargingUpdates", "MeterValues"}
+REQUIRED_ENVIRONMENT = {
+    "DATA_API_URL", "DATA_API_KEY", "DATA_API_DATA_SOURCE", "DATA_API_DATABASE", "DATA_API_TIMEOUT_MS",
+    "IOT_DATA_ENDPOINT", "TARIFF_PER_KWH", "TARIFF_SESSION_FEE", "TARIFF_PER_MINUTE", "TARIFF_CURRENCY",
+    "DEFAULT_CHARGING_POINT", "DEFAULT_MAX_POWER", "DEFAULT_TARGET_CHARGE", "DEFAULT_BATTERY_CAPACITY",
+    "DEFAULT_CURRENT_CHARGE", "LOG_LEVEL",
+}
+DEFAULTS = {"TARIFF_PER_KWH": "0.50", "TARIFF_SESSION_FEE": "5.00", "TARIFF_PER_MINUTE": "0.00",
+            "TARIFF_CURRENCY": "EUR", "DEFAULT_CHARGING_POINT": "cp-1", "DEFAULT_MAX_POWER": "11",
+            "DEFAULT_TARGET_CHARGE": "80", "DEFAULT_BATTERY_CAPACITY": "55", "DEFAULT_CURRENT_CHARGE": "40",
+            "LOG_LEVEL": "info", "DATA_API_DATA_SOURCE": "mongodb-atlas", "DATA_API_DATABASE": "EVChargingDB"}
+
+
+def load(path: Path) -> dict[str, Any]:
+    return yaml_parse(path.read_text())
+
+
+def resolve(value: Any, parameters: dict[str, Any], where: str) -> str:
+    """A scalar property: plain values and `!Ref <Parameter>` (to its default), like the local runner."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in parameters:
+            return str(parameters[value["Ref"]].get("Default", ""))
+        raise AssertionError(f"{where}: unsupported intrinsic {value} (the runner resolves only !Ref to parameters)")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def effective_functions(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each function's routes, topics, environment, timeout and memory after applying Globals like SAM does."""
+    parameters = document.get("Parameters", {})
+    globals_ = document.get("Globals", {}).get("Function", {})
+    result = {}
+    for logical_id, resource in document["Resources"].items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        properties = resource.get("Properties", {})
+        environment = dict(globals_.get("Environment", {}).get("Variables", {}))
+        environment.update(properties.get("Environment", {}).get("Variables", {}))
+        routes, topics = set(), set()
+        for event_name, event in properties.get("Events", {}).items():
+            where = f"{logical_id}.Events.{event_name}"
+            if event["Type"] == "HttpApi":
+                props = event["Properties"]
+                routes.add((resolve(props["Method"], parameters, where).upper(), resolve(props["Path"], parameters, where)))
+            elif event["Type"] == "IoTRule":
+                sql = resolve(event["Properties"]["Sql"], parameters, where)
+                match = re.fullmatch(r"SELECT .* FROM '([^']+)'", sql)
+                assert match, f"{where}: cannot read the topic filter from {sql!r}"
+                topics.add(match.group(1))
+            else:
+                raise AssertionError(f"{where}: unexpected event type {event['Type']}")
+        result[logical_id] = {
+            "routes": routes,
+            "topics": topics,
+            "environment": {name: resolve(value, parameters, f"{logical_id}.{name}") for name, value in environment.items()},
+            "timeout": int(properties.get("Timeout", globals_.get("Timeout", 3))),
+            "memorySize": int(properties.get("MemorySize", globals_.get("MemorySize", 128))),
+            "properties": properties,
+            "metadata": resource.get("Metadata", {}),
+        }
+    return result
+
+
+def comparable(functions: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    keys = ("routes", "topics", "environment", "timeout", "memorySize")
+    return {name: {key: spec[key] for key in keys} for name, spec in functions.items()}
+
+
+def function_targets() -> dict[str, str]:
+    """Executable targets under Functions/ according to SwiftPM itself."""
+    output = subprocess.run(["swift", "package", "dump-package"], cwd=ROOT, check=True, capture_output=True,
+                            text=True).stdout
+    package = json.loads(output)
+    targets = {}
+    for target in package["targets"]:
+        path = target.get("path") or ""
+        if target["type"] == "executable" and path.startswith("Functions/"):
+            targets[target["name"]] = path
+    return targets
+
+
+class TemplateContract(unittest.TestCase):
+    document: dict[str, Any]
+    functions: dict[str, dict[str, Any]]
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.document = load(TEMPLATE)
+        cls.functions = effective_functions(cls.document)
+
+    def test_function_targets_and_template_functions_match(self) -> None:
+        targets = function_targets()
+        self.assertEqual(set(targets), set(self.functions), "Package.swift function targets vs template functions")
+        for name, path in targets.items():
+            self.assertEqual(path, f"Functions/{name}")
+            self.assertTrue(any((ROOT / path).glob("*.swift")), f"{path} has no Swift sources")
+
+    def test_routes_and_topics_follow_the_contract(self) -> None:
+        routes = {name: spec["routes"] for name, spec in self.functions.items() if spec["routes"]}
+        topics = {name: spec["topics"] for name, spec in self.functions.items() if spec["topics"]}
+        self.assertEqual(routes, EXPECTED_ROUTES)
+        self.assertEqual(topics, EXPECTED_TOPICS)
+        for name, spec in self.functions.items():
+            self.assertTrue(spec["routes"] or spec["topics"], f"{name} has no trigger")
+        all_routes = [route for spec in self.functions.values() for route in spec["routes"]]
+        self.assertEqual(len(all_routes), len(set(all_routes)), "a route is served by two functions")
+        for name, filters in EXPECTED_TOPICS.items():
+            for event in self.functions[name]["properties"]["Events"].values():
+                self.assertEqual(event["Properties"]["Sql"], RULE_SQL.format(next(iter(filters))))
+                self.assertEqual(event["Properties"].get("AwsIotSqlVersion"), "2016-03-23")
+
+    def test_http_events_share_one_http_api(self) -> None:
+        apis = {
+            json.dumps(event["Properties"].get("ApiId"))
+            for spec in self.functions.values()
+            for event in spec["properties"].get("Events", {}).values()
+            if event["Type"] == "HttpApi"
+        }
+        self.assertEqual(apis, {json.dumps({"Ref": "HttpApi"})})
+        self.assertEqual(self.document["Resources"]["HttpApi"]["Type"], "AWS::Serverless::HttpApi")
+        self.assertIn("CorsConfiguration", self.document["Resources"]["HttpApi"]["Properties"])
+        body_paths = self.document["Resources"]["HttpApi"]["Properties"]["DefinitionBody"]["paths"]
+        body_routes = {(method.upper(), path) for path, item in body_paths.items() for method in item}
+        self.assertEqual(body_routes, set().union(*EXPECTED_ROUTES.values()), "OpenAPI body paths vs HttpApi events")
+
+    def test_runtime_packaging_and_environment(self) -> None:
+        globals_ = self.document["Globals"]["Function"]
+        self.assertEqual(globals_["Runtime"], "provided.al2023")
+        self.assertEqual(globals_["Architectures"], ["x86_64"])
+        self.assertEqual(globals_["Handler"], "bootstrap")
+        for name, spec in self.functions.items():
+            self.assertEqual(spec["metadata"].get("BuildMethod"), "makefile", name)
+            self.assertEqual(spec["properties"].get("CodeUri"), ".", name)
+            self.assertLessEqual(REQUIRED_ENVIRONMENT, set(spec["environment"]), name)
+            for variable, value in DEFAULTS.items():
+                self.assertEqual(spec["environment"][variable], value, f"{name} {variable}")
+        self.assertTrue(self.document["Parameters"]["DataApiKey"].get("NoEcho"), "DataApiKey must be NoEcho")
+
+    def test_iot_publish_is_limited_to_session_updates(self) -> None:
+        publishers = set()
+        for name, spec in self.functions.items():
+            for policy in spec["properties"].get("Policies", []):
+                for statement in policy["Statement"]:
+                    self.assertEqual(statement["Action"], "iot:Publish", name)
+                    resource = statement["Resource"]
+                    text = resource["Fn::Sub"] if isinstance(resource, dict) else resource
+                    self.assertTrue(text.endswith(":topic/session/updates"), f"{name}: {text}")
+                    publishers.add(name)
+        self.assertEqual(publishers, PUBLISHERS)
+
+    def test_every_function_has_a_make_build_target(self) -> None:
+        for name in self.functions:
+            result = subprocess.run(["make", "-n", f"build-{name}"], cwd=ROOT, capture_output=True, text=True,
+                                    env={**os.environ, "ARTIFACTS_DIR": "/tmp/evcsm-dry-run"})
+            self.assertEqual(result.returncode, 0, f"make -n build-{name}: {result.stderr}")
+            self.assertIn(f"--product {name}", result.stdout)
+
+
+class SamAgrees(unittest.TestCase):
+    def test_sam_build_template_agrees(self) -> None:
+        self.assertTrue(BUILT_TEMPLATE.is_file(), f"{BUILT_TEMPLATE} is missing: run `make sam-build` first")
+        built = effective_functions(load(BUILT_TEMPLATE))
+        ours = effective_functions(load(TEMPLATE))
+        self.assertEqual(comparable(built), comparable(ours))
+        for name, spec in built.items():
+            bootstrap = BUILT_TEMPLATE.parent / spec["properties"]["CodeUri"] / "bootstrap"
+            self.assertTrue(os.access(bootstrap, os.X_OK), f"{bootstrap} missing or not executable")
+
+    def test_sam_translator_wires_routes_and_topics_to_the_same_functions(self) -> None:
+        from samtranslator.public.translator import ManagedPolicyLoader  # noqa: F401 (import check)
+        from samtranslator.translator.transform import transform
+
+        class NoManagedPolicies:
+            def load(self) -> dict[str, str]:
+                return {}
+
+        document = copy.deepcopy(load(BUILT_TEMPLATE if BUILT_TEMPLATE.is_file() else TEMPLATE))
+        for resource in document["Resources"].values():
+            if resource.get("Type") == "AWS::Serverless::Function":
+                resource["Properties"]["CodeUri"] = "s3://evcsm-artifacts/code.zip"  # translator needs S3 here
+        os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
+        output = transform(document, {}, NoManagedPolicies())
+        resources = output["Resources"]
+        routes: dict[str, set[tuple[str, str]]] = {}
+        body = resources["HttpApi"]["Properties"]["Body"]
+        for path, item in body["paths"].items():
+            for method, operation in item.items():
+                uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+                function = re.search(r"\$\{(\w+)\.Arn\}", uri).group(1)
+                routes.setdefault(function, set()).add((method.upper(), path))
+        topics: dict[str, set[str]] = {}
+        for resource in resources.values():
+            if resource["Type"] == "AWS::IoT::TopicRule":
+                payload = resource["Properties"]["TopicRulePayload"]
+                function = payload["Actions"][0]["Lambda"]["FunctionArn"]["Fn::GetAtt"][0]
+                topics.setdefault(function, set()).add(re.search(r"FROM '([^']+)'", payload["Sql"]).group(1))
+        self.assertEqual(routes, EXPECTED_ROUTES)
+        self.assertEqual(topics, EXPECTED_TOPICS)
+        for name in set(EXPECTED_ROUTES) | set(EXPECTED_TOPICS):
+            function = resources[name]["Properties"]
+            self.assertEqual(function["Runtime"], "provided.al2023")
+            self.assertEqual(function["Handler"], "bootstrap")
+            self.assertEqual(function["Architectures"], ["x86_64"])
+
+
+class RunnerAgrees(unittest.TestCase):
+    def test_local_runner_parse_agrees(self) -> None:
+        bin_dir = os.environ.get("EVCSM_BIN_DIR")
+        self.assertTrue(bin_dir, "EVCSM_BIN_DIR is not set (directory with the evcsm-local debug build)")
+        runner = Path(bin_dir) / "evcsm-local"
+        self.assertTrue(os.access(runner, os.X_OK), f"{runner} is missing: build evcsm-local (`make build`)")
+        result = subprocess.run([str(runner), "--dump-template"], cwd=ROOT, capture_output=True, text=True,
+                                timeout=120)
+        self.assertEqual(result.returncode, 0, f"evcsm-local --dump-template failed: {result.stderr}")
+        dump = json.loads(result.stdout)
+        runner_view = {}
+        for function in dump["functions"]:
+            runner_view[function["logicalId"]] = {
+                "routes": {(route["method"].upper(), route["path"]) for route in function["routes"]},
+                "topics": set(function["topics"]),
+                "environment": {name: str(value) for name, value in function["environment"].items()},
+                "timeout": int(function["timeout"]),
+                "memorySize": int(function["memorySize"]),
+            }
+        sam_view = comparable(effective_functions(load(BUILT_TEMPLATE if BUILT_TEMPLATE.is_file() else TEMPLATE)))
+        # The runner points these at itself; it may show a placeholder instead of the template's value.
+        for spec in runner_view.values():
+            for name in RUNNER_PROVIDED:
+                if spec["environment"].get(name) == RUNNER_PLACEHOLDER:
+                    del spec["environment"][name]
+        for name, spec in sam_view.items():
+            for variable in RUNNER_PROVIDED - set(runner_view.get(name, {}).get("environment", {})):
+                spec["environment"].pop(variable, None)
+        self.assertEqual(runner_view, sam_view)
+
+
+def main() -> int:
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    if result.testsRun == 0:
+        print("template-test: FAIL - no tests ran")
+        return 1
+    if not result.wasSuccessful():
+        print(f"template-test: FAIL ({len(result.failures)} failures, {len(result.errors)} errors)")
+        return 1
+    print(f"template-test: {result.testsRun} tests passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
