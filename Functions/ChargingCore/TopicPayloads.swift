@@ -1,4 +1,6 @@
 import DataAPI
+import FunctionRuntime
+import Logging
 
 /// A meter value from `chargers/{chargingPointId}/meter`: `{sessionId, energyWh, timestamp, seq}`.
 public struct MeterReading: Sendable, Hashable {
@@ -89,5 +91,22 @@ extension String {
             return ""
         }
         return String(self[first...last])
+    }
+}
+
+extension TopicMessage {
+    /// Parses the payload, or logs it with the topic and returns nil: malformed payloads are dropped,
+    /// never errors (an error would make the platform retry a message that can never succeed).
+    public func parsedOrDropped<Payload>(
+        logger: Logger, _ parse: ([UInt8]) throws(ChargingError) -> Payload
+    ) -> Payload? {
+        do {
+            return try parse(payload)
+        } catch {
+            logger.warning(
+                "malformed message dropped",
+                metadata: ["topic": "\(topic)", "error": "\(error.message)", "bytes": "\(payload.count)"])
+            return nil
+        }
     }
 }

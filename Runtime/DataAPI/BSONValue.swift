@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Synchronization
 
 /// A MongoDB ObjectId: 12 bytes (4-byte seconds, 5 random bytes, 3-byte counter).
 public struct ObjectId: Sendable, Hashable, Comparable, CustomStringConvertible {

@@ -1,3 +1,6 @@
+import FunctionRuntime
+import Logging
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -8,8 +11,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import FunctionRuntime
-import Logging
 
 /// Where and how to reach a MongoDB Data API (v1 wire format). Read once at start.
 public struct DataAPIConfiguration: Sendable, Equatable {
@@ -40,7 +41,8 @@ public struct DataAPIConfiguration: Sendable, Equatable {
 
     /// Reads `DATA_API_URL`, `DATA_API_KEY` (required), `DATA_API_DATA_SOURCE`, `DATA_API_DATABASE`,
     /// `DATA_API_TIMEOUT_MS`.
-    public static func fromEnvironment(_ env: FunctionEnvironment) throws(FunctionRuntimeError) -> DataAPIConfiguration {
+    public static func fromEnvironment(_ env: FunctionEnvironment) throws(FunctionRuntimeError) -> DataAPIConfiguration
+    {
         let url = try env.required("DATA_API_URL")
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
             throw FunctionRuntimeError(.invalidEnvironment, "DATA_API_URL must be an http(s) URL: \(url)")
@@ -97,7 +99,9 @@ public struct DataAPIClient: Sendable {
         self.logger = logger
     }
 
-    public func findOne(_ collection: String, filter: Document, projection: Document? = nil) throws(DataAPIError)
+    public func findOne(
+        _ collection: String, filter: Document, projection: Document? = nil
+    ) throws(DataAPIError)
         -> Document?
     {
         var body = base(collection)
@@ -142,13 +146,17 @@ public struct DataAPIClient: Sendable {
         return ids
     }
 
-    public func updateOne(_ collection: String, filter: Document, update: Document, upsert: Bool = false)
+    public func updateOne(
+        _ collection: String, filter: Document, update: Document, upsert: Bool = false
+    )
         throws(DataAPIError) -> UpdateResult
     {
         try updateResult(try call(.updateOne, updateBody(collection, filter, update, upsert)))
     }
 
-    public func updateMany(_ collection: String, filter: Document, update: Document, upsert: Bool = false)
+    public func updateMany(
+        _ collection: String, filter: Document, update: Document, upsert: Bool = false
+    )
         throws(DataAPIError) -> UpdateResult
     {
         try updateResult(try call(.updateMany, updateBody(collection, filter, update, upsert)))
@@ -232,7 +240,8 @@ public struct DataAPIClient: Sendable {
                 return try exchange(action, request)
             } catch {
                 lastError = error
-                let retryable = error.code == .transport || error.code == .backendFailure
+                let retryable =
+                    error.code == .transport || error.code == .backendFailure
                     || error.code == .backendUnavailable
                 guard retryable, attempt < attempts else { break }
                 logger.warning(
@@ -262,7 +271,8 @@ public struct DataAPIClient: Sendable {
                 "Data API \(action.rawValue) answered \(response.status) with a body that is not JSON")
         }
         guard (200..<300).contains(response.status) else {
-            let code = reply["error_code"]?.stringValue.flatMap(DataAPIError.Code.init(rawValue:))
+            let code =
+                reply["error_code"]?.stringValue.flatMap(DataAPIError.Code.init(rawValue:))
                 ?? .forStatus(response.status)
             let message = reply["error"]?.stringValue ?? "HTTP \(response.status)"
             throw DataAPIError(code, message)
@@ -270,4 +280,3 @@ public struct DataAPIClient: Sendable {
         return reply
     }
 }
-

@@ -172,13 +172,17 @@ public enum ExtendedJSON {
         }
 
         mutating func skipWhitespace() {
-            while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
+            while index < bytes.count,
+                bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09
+            {
                 index += 1
             }
         }
 
         mutating func parseValue(depth: Int) throws(DataAPIError) -> BSONValue {
-            guard depth <= ExtendedJSON.maximumDepth else { throw error("nesting deeper than \(ExtendedJSON.maximumDepth)") }
+            guard depth <= ExtendedJSON.maximumDepth else {
+                throw error("nesting deeper than \(ExtendedJSON.maximumDepth)")
+            }
             guard index < bytes.count else { throw error("unexpected end of input") }
             switch bytes[index] {
             case UInt8(ascii: "{"): return try parseObject(depth: depth)
@@ -358,7 +362,9 @@ public enum ExtendedJSON {
         guard document.count == 1, let key = document.keys.first, key.hasPrefix("$"), let value = document[key] else {
             return .document(document)
         }
-        func bad(_ what: String) -> DataAPIError { DataAPIError(.invalidParameter, "invalid Extended JSON \(key): \(what)") }
+        func bad(_ what: String) -> DataAPIError {
+            DataAPIError(.invalidParameter, "invalid Extended JSON \(key): \(what)")
+        }
         switch key {
         case "$oid":
             guard let s = value.stringValue else { return .document(document) }

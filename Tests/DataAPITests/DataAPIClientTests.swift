@@ -97,7 +97,8 @@ struct DataAPIClientTests {
 
     @Test("a duplicate key answer is a distinct typed error")
     func duplicateKey() async throws {
-        let reply = #"{"error":"E11000 duplicate key error collection: ChargingPoints index: _id_","error_code":"DuplicateKey"}"#
+        let reply =
+            #"{"error":"E11000 duplicate key error collection: ChargingPoints index: _id_","error_code":"DuplicateKey"}"#
         try await StubHTTPServer.withServer({ _ in .json(reply, status: 409) }) { server in
             let error = #expect(throws: DataAPIError.self) {
                 try client(server).insertOne("ChargingPoints", document: ["_id": "cp-1"])
@@ -162,7 +163,8 @@ struct DataAPIClientTests {
 
     @Test("configuration from the environment names what is missing or wrong")
     func configuration() throws {
-        #expect(throws: FunctionRuntimeError(.invalidEnvironment, "missing required environment variable DATA_API_URL")) {
+        #expect(throws: FunctionRuntimeError(.invalidEnvironment, "missing required environment variable DATA_API_URL"))
+        {
             try DataAPIConfiguration.fromEnvironment(FunctionEnvironment(["DATA_API_KEY": "k"]))
         }
         #expect(throws: FunctionRuntimeError.self) {

@@ -11,17 +11,13 @@ public struct ChargingUpdatesHandler: TopicFunction {
 
     public func handle(_ message: TopicMessage, context: FunctionContext) async throws -> NoOutput {
         let logger = context.logger
-        let command: ChargingCommand
-        do {
-            command = try ChargingCommand.parse(message.payload, defaults: dependencies.defaults)
-        } catch {
-            logger.warning(
-                "malformed message dropped",
-                metadata: [
-                    "topic": "\(message.topic)", "error": "\(error.message)", "bytes": "\(message.payload.count)",
-                ])
-            return NoOutput()
-        }
+        guard
+            let command = message.parsedOrDropped(
+                logger: logger,
+                { payload throws(ChargingError) in
+                    try ChargingCommand.parse(payload, defaults: dependencies.defaults)
+                })
+        else { return NoOutput() }
         let service = dependencies.service
         do {
             switch command {

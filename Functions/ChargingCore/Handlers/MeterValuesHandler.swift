@@ -16,17 +16,7 @@ public struct MeterValuesHandler: TopicFunction {
             logger.warning("message on an unexpected topic dropped", metadata: ["topic": "\(message.topic)"])
             return NoOutput()
         }
-        let reading: MeterReading
-        do {
-            reading = try MeterReading.parse(message.payload)
-        } catch {
-            logger.warning(
-                "malformed message dropped",
-                metadata: [
-                    "topic": "\(message.topic)", "error": "\(error.message)", "bytes": "\(message.payload.count)",
-                ])
-            return NoOutput()
-        }
+        guard let reading = message.parsedOrDropped(logger: logger, MeterReading.parse) else { return NoOutput() }
         _ = try await dependencies.service.record(reading, chargingPointId: chargingPointId, logger: logger)
         return NoOutput()
     }
