@@ -17,7 +17,7 @@ TEST_SUITES :=
 
 .PHONY: help setup apt build release run test lint swift-test check-deps clean
 help: ## list targets
-	@grep -hE '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
 # Install missing Debian packages (apt-get update first, only when something is missing).
 define apt_ensure
@@ -67,4 +67,4 @@ run: setup release ## start the whole system on http://127.0.0.1:5274
 	$(RELEASE_BIN)/evcsm-local --functions-dir $(RELEASE_BIN) --simulate-chargers $(RUN_FLAGS)
 
 clean:
-	rm -rf .build dist .aws-sam
+	rm -rf .build .build-lambda dist .aws-sam test-artifacts

@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
     ],
     targets: functionTargets + [
         // MARK: System-library shims
@@ -88,17 +89,22 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Runtime/LocalRunner"
         ),
         .executableTarget(
             name: "evcsm-local",
-            dependencies: ["LocalRunner", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "LocalRunner", "FunctionRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Runtime/evcsm-local"
         ),
         .executableTarget(
             name: "evcsm-charger-sim",
-            dependencies: ["LocalRunner", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "LocalRunner", "FunctionRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Runtime/evcsm-charger-sim"
         ),
 

@@ -66,9 +66,14 @@ public struct FunctionLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     private let write: @Sendable (String) -> Void
 
+    /// Serializes whole lines on stderr, so lines from concurrent tasks (the local runner) never interleave.
+    private static let standardError = Mutex(Int32(2))
+
     /// A handler writing to stderr.
     public init(label: String, format: FunctionLogConfiguration.Format, logLevel: Logger.Level) {
-        self.init(label: label, format: format, logLevel: logLevel) { SystemIO.write($0, to: 2) }
+        self.init(label: label, format: format, logLevel: logLevel) { line in
+            FunctionLogHandler.standardError.withLock { SystemIO.write(line, to: $0) }
+        }
     }
 
     /// A handler writing each complete line (with its newline) to `write` (for tests).

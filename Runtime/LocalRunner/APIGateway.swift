@@ -242,7 +242,8 @@ public struct RouteTable: Sendable {
                 case .greedy: return 2
                 }
             }
-            return Entry(function: function, route: route, segments: segments, rank: rank + [route.method == "ANY" ? 1 : 0])
+            return Entry(
+                function: function, route: route, segments: segments, rank: rank + [route.method == "ANY" ? 1 : 0])
         }
         .sorted { $0.rank.lexicographicallyPrecedes($1.rank) }
     }
@@ -251,7 +252,8 @@ public struct RouteTable: Sendable {
     public func match(method: String, path: String) -> Match? {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         let method = method.uppercased()
-        for entry in entries where entry.route.method == method || entry.route.method == "ANY"
+        for entry in entries
+        where entry.route.method == method || entry.route.method == "ANY"
             || (method == "HEAD" && entry.route.method == "GET")
         {
             if let parameters = Self.bind(entry.segments, parts) {
@@ -273,7 +275,8 @@ public struct RouteTable: Sendable {
             switch segment {
             case .greedy(let name):
                 guard i < parts.count else { return nil }
-                parameters[name] = parts[i...].joined(separator: "/").removingPercentEncoding ?? parts[i...].joined(separator: "/")
+                parameters[name] =
+                    parts[i...].joined(separator: "/").removingPercentEncoding ?? parts[i...].joined(separator: "/")
                 return parameters
             case .literal(let text):
                 guard i < parts.count, parts[i] == text else { return nil }

@@ -45,7 +45,8 @@ public func buildApplication(configuration: RunnerConfiguration) async throws ->
     do {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
     } catch {
-        throw LocalRunnerError(.io, "cannot create data dir \(configuration.dataDirectory): \(error.localizedDescription)")
+        throw LocalRunnerError(
+            .io, "cannot create data dir \(configuration.dataDirectory): \(error.localizedDescription)")
     }
     let metrics = RunnerMetrics()
     let lambda = LambdaService(

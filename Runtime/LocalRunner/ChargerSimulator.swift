@@ -105,7 +105,10 @@ public actor ChargerSimulator {
                 "timestamp": Timestamp.format(Date()),
             ]
             sessions[id] = session
-            guard let payload = try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]) else {
+            guard
+                let payload = try? JSONSerialization.data(
+                    withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])
+            else {
                 continue
             }
             if !publish("chargers/\(session.chargingPointId)/meter", [UInt8](payload)) {

@@ -15,7 +15,9 @@ struct Health: Sendable {
                 "status": connected ? "ok" : "degraded", "mqtt": connected ? "connected" : "disconnected",
                 "functions": functionCount, "uptimeSeconds": Int((ContinuousClock.now - started).seconds),
             ]
-            let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+            let data =
+                (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]))
+                ?? Data()
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
             return Response(

@@ -45,18 +45,29 @@ actor InvocationQueue {
             }
         }
         let started = ContinuousClock.now
-        let worker: WorkerProcess
-        switch await acquire() {
-        case .success(let w): worker = w
-        case .failure(let error):
-            metrics.recordInvocation(function: function.logicalId, outcome: "unavailable", duration: .zero)
-            return .unavailable(error.message)
+        // A warm worker can die while idle (killed, OOM) before the runner has seen it exit. An invocation it
+        // never handed to the function is run once more on another worker, as Lambda would route it to a
+        // fresh instance; one that the function did receive is never repeated.
+        for attempt in 1...2 {
+            let worker: WorkerProcess
+            switch await acquire() {
+            case .success(let w): worker = w
+            case .failure(let error):
+                metrics.recordInvocation(function: function.logicalId, outcome: "unavailable", duration: .zero)
+                return .unavailable(error.message)
+            }
+            let outcome = await worker.invoke(payload: payload, requestID: requestID)
+            let lost = await worker.lostBeforeDelivery
+            await release(worker)
+            if lost, attempt == 1 {
+                logger.info("worker \(worker.number) was gone before the invocation reached it; retrying on another")
+                continue
+            }
+            metrics.recordInvocation(
+                function: function.logicalId, outcome: outcome.label, duration: ContinuousClock.now - started)
+            return outcome
         }
-        let outcome = await worker.invoke(payload: payload, requestID: requestID)
-        metrics.recordInvocation(
-            function: function.logicalId, outcome: outcome.label, duration: ContinuousClock.now - started)
-        await release(worker)
-        return outcome
+        return .unavailable("no worker could take the invocation")
     }
 
     func acquire() async -> Result<WorkerProcess, LocalRunnerError> {

@@ -1,9 +1,9 @@
+import FunctionRuntime
+
 /// Everything `evcsm-local` is told at start, read once (from flags) and passed in.
 public struct RunnerConfiguration: Sendable {
-    /// How log lines look.
-    public enum LogFormat: String, Sendable, CaseIterable {
-        case text, json
-    }
+    /// How log lines look (the functions' format: text, or JSON lines).
+    public typealias LogFormat = FunctionLogConfiguration.Format
 
     public var host = "127.0.0.1"
     /// HTTP port; 0 picks a free one.

@@ -88,7 +88,9 @@ public final class RunnerMetrics: Sendable {
             }
         }
         func counter(_ name: String, _ label: String, _ values: [String: Int]) {
-            for (key, v) in values.sorted(by: { $0.key < $1.key }) { out += "\(name){\(label)=\"\(escape(key))\"} \(v)\n" }
+            for (key, v) in values.sorted(by: { $0.key < $1.key }) {
+                out += "\(name){\(label)=\"\(escape(key))\"} \(v)\n"
+            }
         }
 
         header("evcsm_http_requests_total", "counter", "API Gateway requests by route and status.")
@@ -117,7 +119,9 @@ public final class RunnerMetrics: Sendable {
         header("evcsm_cold_start_duration_seconds", "histogram", "Cold start durations.")
         histogram("evcsm_cold_start_duration_seconds", "function", s.coldStartDurations)
         header("evcsm_workers", "gauge", "Live worker processes.")
-        for (key, v) in s.workers.sorted(by: { $0.key < $1.key }) { out += "evcsm_workers{function=\"\(escape(key))\"} \(v)\n" }
+        for (key, v) in s.workers.sorted(by: { $0.key < $1.key }) {
+            out += "evcsm_workers{function=\"\(escape(key))\"} \(v)\n"
+        }
         header("evcsm_mqtt_messages_in_total", "counter", "MQTT messages received by the IoT bridge.")
         counter("evcsm_mqtt_messages_in_total", "topic", s.mqttIn)
         header("evcsm_mqtt_messages_out_total", "counter", "MQTT messages published (IoT Data Plane, simulator).")

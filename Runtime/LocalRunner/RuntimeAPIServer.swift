@@ -40,14 +40,19 @@ struct RuntimeAPIServer: Sendable {
                 return Response(status: .gone)
             }
             var headers = HTTPFields()
-            headers.append(HTTPHeaderField(name: HTTPHeaderField.Name("Lambda-Runtime-Aws-Request-Id")!, value: invocation.requestID))
             headers.append(
                 HTTPHeaderField(
-                    name: HTTPHeaderField.Name("Lambda-Runtime-Deadline-Ms")!, value: "\(invocation.deadlineMilliseconds)"))
+                    name: HTTPHeaderField.Name("Lambda-Runtime-Aws-Request-Id")!, value: invocation.requestID))
             headers.append(
-                HTTPHeaderField(name: HTTPHeaderField.Name("Lambda-Runtime-Invoked-Function-Arn")!, value: invocation.functionARN))
+                HTTPHeaderField(
+                    name: HTTPHeaderField.Name("Lambda-Runtime-Deadline-Ms")!,
+                    value: "\(invocation.deadlineMilliseconds)"))
+            headers.append(
+                HTTPHeaderField(
+                    name: HTTPHeaderField.Name("Lambda-Runtime-Invoked-Function-Arn")!, value: invocation.functionARN))
             headers.append(HTTPHeaderField(name: .contentType, value: "application/json"))
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: invocation.payload)))
+            return Response(
+                status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: invocation.payload)))
         }
         router.post("\(base)/invocation/{id}/response") { request, context -> Response in
             let id = try context.parameters.require("id")

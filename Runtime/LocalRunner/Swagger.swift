@@ -57,11 +57,15 @@ struct Swagger: Sendable {
         }
         router.get("/swagger/{file}") { _, context -> Response in
             let name = try context.parameters.require("file")
-            guard Self.assets.contains(name), let data = FileManager.default.contents(atPath: "\(assetsDirectory)/\(name)")
+            guard Self.assets.contains(name),
+                let data = FileManager.default.contents(atPath: "\(assetsDirectory)/\(name)")
             else { throw HTTPError(.notFound, message: "no Swagger UI asset \(name)") }
             let type =
-                name.hasSuffix(".css") ? "text/css" : name.hasSuffix(".png") ? "image/png"
-                : name.hasSuffix(".map") ? "application/json" : "application/javascript"
+                name.hasSuffix(".css")
+                ? "text/css"
+                : name.hasSuffix(".png")
+                    ? "image/png"
+                    : name.hasSuffix(".map") ? "application/json" : "application/javascript"
             return Self.file(data, type: type)
         }
     }

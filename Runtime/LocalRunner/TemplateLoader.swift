@@ -133,7 +133,8 @@ public struct TemplateLoader: Sendable {
                     if let resolved = try context.resolve(value) { environment[name] = resolved }
                 } catch {
                     guard Self.runnerProvidedVariables.contains(name) else {
-                        throw LocalRunnerError(.template, "function \(id): environment variable \(name): \(error.message)")
+                        throw LocalRunnerError(
+                            .template, "function \(id): environment variable \(name): \(error.message)")
                     }
                     environment[name] = Self.runnerProvidedPlaceholder
                 }
@@ -152,21 +153,27 @@ public struct TemplateLoader: Sendable {
                 let at = "function \(id): event \(eventName)"
                 switch type {
                 case "HttpApi":
-                    guard let path = try eventProps["Path"].flatMap({ v throws(LocalRunnerError) in try context.resolve(v) }),
-                        let method = try eventProps["Method"].flatMap({ v throws(LocalRunnerError) in try context.resolve(v) })
+                    guard
+                        let path = try context.resolve(eventProps["Path"]),
+                        let method = try context.resolve(eventProps["Method"])
                     else {
-                        throw LocalRunnerError(.template, "\(at): HttpApi without Path and Method (catch-all) is not supported")
+                        throw LocalRunnerError(
+                            .template, "\(at): HttpApi without Path and Method (catch-all) is not supported")
                     }
-                    for key in eventProps.keys where !["Path", "Method", "ApiId", "PayloadFormatVersion", "TimeoutInMillis"].contains(key) {
+                    for key in eventProps.keys
+                    where !["Path", "Method", "ApiId", "PayloadFormatVersion", "TimeoutInMillis"].contains(key) {
                         throw LocalRunnerError(.template, "\(at): HttpApi property \(key) is not supported")
                     }
                     if let version = eventProps["PayloadFormatVersion"]?.scalarText, version != "2.0" {
-                        throw LocalRunnerError(.template, "\(at): PayloadFormatVersion \(version) is not supported (2.0 only)")
+                        throw LocalRunnerError(
+                            .template, "\(at): PayloadFormatVersion \(version) is not supported (2.0 only)")
                     }
-                    guard path.hasPrefix("/") else { throw LocalRunnerError(.template, "\(at): Path must start with /") }
+                    guard path.hasPrefix("/") else {
+                        throw LocalRunnerError(.template, "\(at): Path must start with /")
+                    }
                     routes.append(RouteDefinition(method: method, path: path))
                 case "IoTRule":
-                    guard let sql = try eventProps["Sql"].flatMap({ v throws(LocalRunnerError) in try context.resolve(v) }) else {
+                    guard let sql = try context.resolve(eventProps["Sql"]) else {
                         throw LocalRunnerError(.template, "\(at): IoTRule without Sql")
                     }
                     do throws(LocalRunnerError) {
@@ -175,7 +182,8 @@ public struct TemplateLoader: Sendable {
                         throw LocalRunnerError(.template, "\(at): \(error.message)")
                     }
                 default:
-                    throw LocalRunnerError(.template, "\(at): event type \(type) is not supported (HttpApi and IoTRule are)")
+                    throw LocalRunnerError(
+                        .template, "\(at): event type \(type) is not supported (HttpApi and IoTRule are)")
                 }
             }
         }
@@ -184,7 +192,9 @@ public struct TemplateLoader: Sendable {
             memorySize: memory)
     }
 
-    func integer(_ value: TemplateValue?, name: String, function: String, context: Resolution)
+    func integer(
+        _ value: TemplateValue?, name: String, function: String, context: Resolution
+    )
         throws(LocalRunnerError) -> Int?
     {
         guard let value else { return nil }
@@ -249,6 +259,12 @@ struct Resolution {
     var parameters: [String: String]
     var parametersWithoutDefault: Set<String> = []
     var resources: Set<String>
+
+    /// Resolves an optional value; nil when absent.
+    func resolve(_ value: TemplateValue?) throws(LocalRunnerError) -> String? {
+        guard let value else { return nil }
+        return try resolve(value)
+    }
 
     /// Resolves a value to a string; nil for `AWS::NoValue`.
     func resolve(_ value: TemplateValue) throws(LocalRunnerError) -> String? {

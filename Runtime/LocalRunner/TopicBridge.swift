@@ -124,7 +124,8 @@ public final class TopicBridge: Sendable {
             case .timestamp(let name): object[name] = message.receivedAt
             }
         }
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { [UInt8]($0) }
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            .map { [UInt8]($0) }
     }
 }
 
@@ -143,7 +144,10 @@ public struct DeadLetterFile: Sendable {
             "receivedAt": message.receivedAt, "attempts": attempts, "error": error,
             "timestamp": ISO8601DateFormatter().string(from: Date()),
         ]
-        guard var line = try? JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys]) else { return }
+        guard
+            var line = try? JSONSerialization.data(
+                withJSONObject: entry, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return }
         line.append(10)
         Self.lock.withLock { _ in
             if !FileManager.default.fileExists(atPath: path) {

@@ -30,6 +30,9 @@ actor WorkerProcess: RuntimeAPIEndpoint {
     var spawnedAt = ContinuousClock.now
     var ready = false
     var exited = false
+    /// True when the last invocation failed because the worker died before handing it to the function
+    /// (it was idle and nobody had noticed yet): the function never saw it, so it is safe to run it elsewhere.
+    private(set) var lostBeforeDelivery = false
     var doomed = false
     var initError: String?
     var nextWaiter: CheckedContinuation<PendingInvocation?, Never>?
@@ -53,7 +56,20 @@ actor WorkerProcess: RuntimeAPIEndpoint {
     }
 
     /// Whether the worker can take another invocation.
-    var isUsable: Bool { !exited && !doomed }
+    /// Also false as soon as the process is known to be gone, before its exit has been handled here.
+    var isUsable: Bool {
+        guard !exited, !doomed else { return false }
+        guard let process else { return true }
+        return !Self.hasExited(process.processIdentifier)
+    }
+
+    /// True when the process has exited, even before it is reaped (a zombie, which `Process.isRunning` still
+    /// reports as running): `waitid` with `WNOWAIT` looks without reaping, so Foundation still reaps it.
+    static func hasExited(_ pid: Int32) -> Bool {
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return true }
+        return info._sifields._sigchld.si_pid != 0
+    }
 
     /// The process id, once started.
     var pid: Int32? { process?.processIdentifier }
@@ -99,7 +115,11 @@ actor WorkerProcess: RuntimeAPIEndpoint {
 
     /// Runs one invocation on this worker.
     func invoke(payload: [UInt8], requestID: String) async -> InvocationOutcome {
-        guard isUsable else { return .crashed("worker is gone") }
+        guard isUsable else {
+            lostBeforeDelivery = true
+            return .crashed("worker is gone")
+        }
+        lostBeforeDelivery = false
         let deadline = Int64(Date().timeIntervalSince1970 * 1000) + Int64(function.timeout) * 1000
         let invocation = PendingInvocation(
             requestID: requestID, payload: payload, deadlineMilliseconds: deadline,
@@ -219,6 +239,7 @@ actor WorkerProcess: RuntimeAPIEndpoint {
         if let c = current {
             current = nil
             c.timer?.cancel()
+            lostBeforeDelivery = ready && !c.pickedUp
             let outcome: InvocationOutcome =
                 ready ? .crashed(reason) : .initFailed(initError ?? "\(reason) before asking for work")
             c.continuation.resume(returning: outcome)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FunctionRuntime
 import LocalRunner
 import Logging
 
@@ -19,7 +20,7 @@ struct EvcsmChargerSim: AsyncParsableCommand {
     func run() async throws {
         guard speed > 0 else { throw ValidationError("--speed must be positive") }
         let format = RunnerConfiguration.LogFormat(rawValue: logFormat) ?? .text
-        LoggingSystem.bootstrap { RunnerLogHandler(label: $0, format: format) }
+        FunctionLogging.bootstrap(FunctionLogConfiguration(format: format))
         let logger = Logger(label: "evcsm.sim")
         let endpoint = try MQTTEndpoint(url: mqttUrl)
         let session = try await ChargerSimulation.start(

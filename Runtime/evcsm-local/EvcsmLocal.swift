@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FunctionRuntime
 import LocalRunner
 import Logging
 
@@ -44,7 +45,7 @@ struct EvcsmLocal: AsyncParsableCommand {
         }
         guard speed > 0 else { throw ValidationError("--speed must be positive") }
         guard concurrency > 0 else { throw ValidationError("--concurrency must be positive") }
-        LoggingSystem.bootstrap { RunnerLogHandler(label: $0, format: format, level: level) }
+        FunctionLogging.bootstrap(FunctionLogConfiguration(format: format, level: level))
 
         var configuration = RunnerConfiguration()
         configuration.host = host
@@ -54,7 +55,7 @@ struct EvcsmLocal: AsyncParsableCommand {
         configuration.dataDirectory = dataDir
         configuration.mongodbURI = mongodbUri ?? ProcessInfo.processInfo.environment["MONGODB_URI"]
         configuration.mqttURL = mqttUrl ?? ProcessInfo.processInfo.environment["MQTT_URL"]
-        configuration.mqttPort = port == 0 && mqttPort == 1883 ? 1883 : mqttPort
+        configuration.mqttPort = mqttPort
         configuration.mqttWebSocketsPort = mqttWsPort
         configuration.concurrency = concurrency
         configuration.logFormat = format

@@ -75,7 +75,8 @@ struct APIGatewayTests {
         let match = try #require(table.match(method: "POST", path: "/api/upload"))
         let bytes: [UInt8] = [0, 159, 146, 150, 255]
         let event = APIGateway.event(
-            method: "POST", rawPath: "/api/upload", rawQuery: "", headers: [("content-type", "application/octet-stream")],
+            method: "POST", rawPath: "/api/upload", rawQuery: "",
+            headers: [("content-type", "application/octet-stream")],
             body: bytes, match: match, requestID: "r")
         #expect(event.isBase64Encoded)
         #expect(event.bodyBytes == bytes)

@@ -19,9 +19,11 @@ enum TestEnvironment {
         let dir = ProcessInfo.processInfo.environment["EVCSM_BIN_DIR"] ?? ""
         try #require(
             !dir.isEmpty,
-            "EVCSM_BIN_DIR is not set: run `make swift-test`, or set it to the debug bin dir (swift build --show-bin-path)")
+            "EVCSM_BIN_DIR is not set: run `make swift-test`, or set it to the debug bin dir (swift build --show-bin-path)"
+        )
         try #require(
-            FileManager.default.isExecutableFile(atPath: "\(dir)/evcsm-local"), "no evcsm-local in EVCSM_BIN_DIR=\(dir)")
+            FileManager.default.isExecutableFile(atPath: "\(dir)/evcsm-local"), "no evcsm-local in EVCSM_BIN_DIR=\(dir)"
+        )
         return dir
     }
 
@@ -35,7 +37,9 @@ enum TestEnvironment {
     static func scriptFunctions(_ names: [String]) throws -> String {
         let dir = try temporaryDirectory()
         let script = "\(root)/Tests/runner/script-function.sh"
-        for name in names { try FileManager.default.createSymbolicLink(atPath: "\(dir)/\(name)", withDestinationPath: script) }
+        for name in names {
+            try FileManager.default.createSymbolicLink(atPath: "\(dir)/\(name)", withDestinationPath: script)
+        }
         return dir
     }
 }
@@ -65,7 +69,7 @@ final class RunnerProcess: @unchecked Sendable {
                 "--template", template ?? "\(root)/template.yaml", "--functions-dir", functionsDirectory ?? bin,
                 "--concurrency", "2",
             ] + extraArguments
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: logPath)
         let stdout = Pipe()
         process.standardOutput = stdout

@@ -12,7 +12,10 @@ struct TemplateLoaderTests {
         let model = try loader.load(path: "\(TestEnvironment.root)/template.yaml")
         #expect(
             Set(model.functions.map(\.logicalId))
-                == ["GetStatus", "StartSession", "StopSession", "ListSessions", "GetSession", "ChargingUpdates", "MeterValues"])
+                == [
+                    "GetStatus", "StartSession", "StopSession", "ListSessions", "GetSession", "ChargingUpdates",
+                    "MeterValues",
+                ])
         #expect(
             Set(model.routes.map(\.route.routeKey)) == [
                 "GET /api/ChargingSessionAPI/status", "POST /api/ChargingSessionAPI/start",
@@ -82,7 +85,10 @@ struct TemplateLoaderTests {
                 "Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Environment:\n        Variables:\n          X: !Ref Missing",
                 "!Ref Missing"
             ),
-            ("Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.12", "Runtime python3.12"),
+            (
+                "Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.12",
+                "Runtime python3.12"
+            ),
             ("Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Layers: [x]", "property Layers"),
             (
                 "Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events:\n        R: {Type: IoTRule, Properties: {Sql: \"SELECT * FROM 'a' WHERE x > 1\"}}",
@@ -128,7 +134,8 @@ struct TemplateLoaderTests {
     @Test("IoT rule events carry base64 data, topic and timestamp; SELECT * needs JSON")
     func ruleEvents() throws {
         let message = MQTTMessage(topic: "chargers/cp-1/meter", payload: Array("Charging".utf8), receivedAt: 42)
-        let bytes = try #require(TopicBridge.event(for: message, rule: TopicRule(filter: "#", select: TopicRule.iotRuleEnvelope)))
+        let bytes = try #require(
+            TopicBridge.event(for: message, rule: TopicRule(filter: "#", select: TopicRule.iotRuleEnvelope)))
         let event = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
         #expect(event["data"] as? String == Data("Charging".utf8).base64EncodedString())
         #expect(event["topic"] as? String == "chargers/cp-1/meter")
@@ -158,7 +165,9 @@ struct TemplateLoaderTests {
         let methods: Set<String> = ["get", "put", "post", "delete", "patch", "head", "options"]
         var documented: Set<String> = []
         for (path, operations) in paths {
-            for method in operations.keys where methods.contains(method) { documented.insert("\(method.uppercased()) \(path)") }
+            for method in operations.keys where methods.contains(method) {
+                documented.insert("\(method.uppercased()) \(path)")
+            }
         }
         #expect(documented == Set(model.routes.map(\.route.routeKey)))
     }
