@@ -15,7 +15,7 @@ LAMBDA_BIN = $(LAMBDA_SCRATCH)/$(shell uname -m)-unknown-linux-gnu/release
 # `swift build --product` still costs 10-20 s here, seven times per package and per sam build).
 LAMBDA_SOURCES := Package.swift $(wildcard Package.resolved) \
 	$(shell find Functions Runtime/FunctionRuntime Runtime/DataAPI Runtime/CCurl Runtime/CGlibcCompat -type f 2>/dev/null)
-DIST ?= dist
+CLOUD_DIST ?= dist
 
 CLOUD_TESTS = Tests/cloud
 CLOUD_REGION ?= eu-central-1
@@ -35,7 +35,8 @@ SAM_ENV = env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL SAM_CLI_TELEMETRY=0 SAM_CLI_DI
 
 $(LAMBDA_CXX_DIR)/libstdc++.a:
 	@mkdir -p $(LAMBDA_CXX_DIR)
-	@lib="$$($${CC:-gcc} -print-file-name=libstdc++.a)"; [ -f "$$lib" ] || { echo "FAIL: libstdc++.a not found (apt: libstdc++-12-dev)"; exit 1; }; \
+	@lib="$$($${CC:-gcc} -print-file-name=libstdc++.a)"; \
+		[ -f "$$lib" ] || { echo "FAIL: libstdc++.a not found (apt: libstdc++-12-dev)"; exit 1; }; \
 		ln -sf "$$lib" $@
 
 $(addprefix $(LAMBDA_BIN)/,$(FUNCTIONS)): $(LAMBDA_BIN)/%: $(LAMBDA_SOURCES) | $(LAMBDA_CXX_DIR)/libstdc++.a
@@ -62,13 +63,13 @@ $(foreach f,$(FUNCTIONS),$(eval $(call lambda_function_target,$(f))))
 # One `swift build --product <Function>` per function in the shared scratch dir: the first compiles the shared
 # modules, the others only compile their main.swift and link.
 package: lambda-release ## dist/<Function>.zip for each function (bootstrap at the zip root), sizes printed
-	@rm -rf $(DIST) && mkdir -p $(DIST)
+	@rm -rf $(CLOUD_DIST) && mkdir -p $(CLOUD_DIST)
 	@for f in $(FUNCTIONS); do \
-		ARTIFACTS_DIR=$(CURDIR)/$(DIST)/$$f $(MAKE) --no-print-directory build-$$f >/dev/null; \
-		(cd $(DIST)/$$f && zip -q -X -9 ../$$f.zip *); done
+		ARTIFACTS_DIR=$(CURDIR)/$(CLOUD_DIST)/$$f $(MAKE) --no-print-directory build-$$f >/dev/null; \
+		(cd $(CLOUD_DIST)/$$f && zip -q -X -9 ../$$f.zip *); done
 	@printf '%-16s %12s %12s\n' function bootstrap zip; \
 	for f in $(FUNCTIONS); do printf '%-16s %12s %12s\n' $$f \
-		"$$(stat -c %s $(DIST)/$$f/bootstrap)" "$$(stat -c %s $(DIST)/$$f.zip)"; done
+		"$$(stat -c %s $(CLOUD_DIST)/$$f/bootstrap)" "$$(stat -c %s $(CLOUD_DIST)/$$f.zip)"; done
 
 $(SAM_VENV)/.installed-$(SAM_CLI_VERSION):
 	@$(call apt_ensure,python3-venv)
@@ -91,15 +92,16 @@ cloud-lint: cloud-venvs ## cfn-lint 1.51.0 and sam validate --lint on template.y
 
 al2023-check: package ## packaged binaries need glibc <= 2.34 and only libraries AL2023 has
 	python3 $(CLOUD_TESTS)/al2023_check.py --self-test
-	python3 $(CLOUD_TESTS)/al2023_check.py $(addprefix $(DIST)/,$(addsuffix .zip,$(FUNCTIONS)))
+	python3 $(CLOUD_TESTS)/al2023_check.py $(addprefix $(CLOUD_DIST)/,$(addsuffix .zip,$(FUNCTIONS)))
 
 lambda-smoke: cloud-venvs package ## each packaged bootstrap answers an invocation from a fake Lambda Runtime API
-	$(SAM_VENV)/bin/python $(CLOUD_TESTS)/lambda_smoke.py --dist $(DIST) --template template.yaml
+	$(SAM_VENV)/bin/python $(CLOUD_TESTS)/lambda_smoke.py --dist $(CLOUD_DIST) --template template.yaml
 
 sam-build: cloud-venvs lambda-release ## sam build --build-in-source (offline), reusing the one release build
 	rm -rf .aws-sam
 	$(SAM_ENV) $(SAM) build --build-in-source --template template.yaml
-	@for f in $(FUNCTIONS); do [ -x .aws-sam/build/$$f/bootstrap ] || { echo "FAIL: sam build made no $$f/bootstrap"; exit 1; }; done
+	@for f in $(FUNCTIONS); do \
+		[ -x .aws-sam/build/$$f/bootstrap ] || { echo "FAIL: sam build made no $$f/bootstrap"; exit 1; }; done
 
 # The runner's parse comes from `evcsm-local --dump-template` (debug build from `make build`, or EVCSM_BIN_DIR).
 template-test: cloud-venvs sam-build ## template <-> Package.swift <-> SAM <-> evcsm-local agree on functions/routes/topics

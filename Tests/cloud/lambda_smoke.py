@@ -251,11 +251,17 @@ def invoke(name: str, package: Path, environment: dict[str, str], work: Path) ->
         with log_path.open("wb") as log:
             process = subprocess.Popen([str(task_root / "bootstrap")], cwd=task_root, env=env,
                                        stdout=log, stderr=subprocess.STDOUT)
+            kind, body, elapsed_ms = "timeout", b"", 0.0
             try:
-                kind, body = fake.results.get(timeout=ANSWER_TIMEOUT_SECONDS)
-                elapsed_ms = (time.monotonic() - started) * 1000
-            except queue.Empty:
-                kind, body, elapsed_ms = "timeout", b"", 0.0
+                while time.monotonic() - started < ANSWER_TIMEOUT_SECONDS:
+                    try:
+                        kind, body = fake.results.get(timeout=0.2)
+                        elapsed_ms = (time.monotonic() - started) * 1000
+                        break
+                    except queue.Empty:
+                        if process.poll() is not None and fake.results.empty():
+                            kind = f"exit status {process.returncode} before answering"
+                            break
             finally:
                 if process.poll() is None:
                     process.kill()

@@ -87,7 +87,8 @@ def effective_functions(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
             where = f"{logical_id}.Events.{event_name}"
             if event["Type"] == "HttpApi":
                 props = event["Properties"]
-                routes.add((resolve(props["Method"], parameters, where).upper(), resolve(props["Path"], parameters, where)))
+                method = resolve(props["Method"], parameters, where).upper()
+                routes.add((method, resolve(props["Path"], parameters, where)))
             elif event["Type"] == "IoTRule":
                 sql = resolve(event["Properties"]["Sql"], parameters, where)
                 match = re.fullmatch(r"SELECT .* FROM '([^']+)'", sql)
@@ -98,7 +99,9 @@ def effective_functions(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
         result[logical_id] = {
             "routes": routes,
             "topics": topics,
-            "environment": {name: resolve(value, parameters, f"{logical_id}.{name}") for name, value in environment.items()},
+            "environment": {
+                name: resolve(value, parameters, f"{logical_id}.{name}") for name, value in environment.items()
+            },
             "timeout": int(properties.get("Timeout", globals_.get("Timeout", 3))),
             "memorySize": int(properties.get("MemorySize", globals_.get("MemorySize", 128))),
             "properties": properties,
@@ -199,7 +202,7 @@ class TemplateContract(unittest.TestCase):
             result = subprocess.run(["make", "-n", f"build-{name}"], cwd=ROOT, capture_output=True, text=True,
                                     env={**os.environ, "ARTIFACTS_DIR": "/tmp/evcsm-dry-run"})
             self.assertEqual(result.returncode, 0, f"make -n build-{name}: {result.stderr}")
-            self.assertIn(f"--product {name}", result.stdout)
+            self.assertRegex(result.stdout, rf"/{name}\" \"\$ARTIFACTS_DIR/bootstrap\"", "installs <Name> as bootstrap")
 
 
 class SamAgrees(unittest.TestCase):
