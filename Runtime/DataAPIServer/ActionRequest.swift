@@ -87,7 +87,9 @@ struct ActionRequest: Sendable {
             }
             var upsert = false
             if let flag = body["upsert"] {
-                guard let value = flag.boolValue else { throw DataAPIError(.invalidParameter, "upsert must be a boolean") }
+                guard let value = flag.boolValue else {
+                    throw DataAPIError(.invalidParameter, "upsert must be a boolean")
+                }
                 upsert = value
             }
             command = .update(

@@ -63,7 +63,9 @@ public struct DataAPIController<Context: RequestContext>: Sendable {
         return response
     }
 
-    private func respond(_ request: Request, action name: String, format: ResponseFormat, logger: inout Logger)
+    private func respond(
+        _ request: Request, action name: String, format: ResponseFormat, logger: inout Logger
+    )
         async throws -> Response
     {
         try authenticate(request)

@@ -25,8 +25,8 @@ public struct MongoDocumentBackend: DocumentBackend {
         var opts = Document()
         if let projection = command.projection { opts["projection"] = .document(projection.document) }
         if let sort = command.sort { opts["sort"] = .document(sort.document) }
-        if command.skip > 0 { opts["skip"] = .int64(Int64(command.skip)) }
-        if command.limit > 0 { opts["limit"] = .int64(Int64(command.limit)) }
+        if command.skip > 0 { opts["skip"] = .int32(Int32(command.skip)) }
+        if command.limit > 0 { opts["limit"] = .int32(Int32(command.limit)) }
         if command.limit == 1 { opts["singleBatch"] = .bool(true) }
         let (filter, options) = (command.filter.document, opts)
         return try await pool.withCollection(command.namespace) { collection in

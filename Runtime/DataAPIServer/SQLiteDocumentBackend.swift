@@ -183,7 +183,8 @@ enum SQLiteSchema {
                 let strings: [String]?
                 switch condition {
                 case .eq(.string(let s)): strings = [s]
-                case .isIn(let values): strings = values.allSatisfy({ $0.stringValue != nil }) ? values.compactMap(\.stringValue) : nil
+                case .isIn(let values):
+                    strings = values.allSatisfy({ $0.stringValue != nil }) ? values.compactMap(\.stringValue) : nil
                 default: strings = nil
                 }
                 if let strings {

@@ -86,7 +86,9 @@ struct ConformanceRunner {
 
     // MARK: Sending
 
-    private func send(_ step: Document, index: Int?, collection: String, client: some TestClientProtocol)
+    private func send(
+        _ step: Document, index: Int?, collection: String, client: some TestClientProtocol
+    )
         async throws -> (Int, BSONValue?)
     {
         let action = step["action"]?.stringValue ?? ""
@@ -134,7 +136,9 @@ struct ConformanceRunner {
                 return failure(expected, status: status, body: body) == nil
             }
             guard let index else {
-                Issue.record("\(label): unexpected answer \(status) \(body.map { ExtendedJSON.serialize($0, mode: .relaxed) } ?? "-")")
+                Issue.record(
+                    "\(label): unexpected answer \(status) \(body.map { ExtendedJSON.serialize($0, mode: .relaxed) } ?? "-")"
+                )
                 continue
             }
             tally[index] += 1
@@ -150,7 +154,8 @@ struct ConformanceRunner {
     private func check(_ step: Document, status: Int, body: BSONValue?, label: String) {
         if let problem = failure(step, status: status, body: body) {
             Issue.record(
-                "\(label): \(problem); got \(status) \(body.map { ExtendedJSON.serialize($0, mode: .canonical) } ?? "<not JSON>")")
+                "\(label): \(problem); got \(status) \(body.map { ExtendedJSON.serialize($0, mode: .canonical) } ?? "<not JSON>")"
+            )
         }
     }
 

@@ -28,7 +28,7 @@ final class MongoServer: Sendable {
             ?? root.appendingPathComponent(".venv/mongo/bin/python").path
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw MongoServerError(
-                 "mongoeco stand-in not installed: \(python) missing (run `make dataapi-venv`, "
+                "mongoeco stand-in not installed: \(python) missing (run `make dataapi-venv`, "
                     + "or set EVCSM_MONGOECO_PYTHON / MONGODB_URI)")
         }
         let script = root.appendingPathComponent("Tests/mongo/mongoeco_server.py").path
@@ -42,7 +42,7 @@ final class MongoServer: Sendable {
         guard let line = child.standardOutputText.split(separator: "\n").first(where: { $0.hasPrefix("mongodb://") })
         else {
             await child.stop()
-            throw MongoServerError( "mongoeco printed no URI: \(child.standardErrorText)")
+            throw MongoServerError("mongoeco printed no URI: \(child.standardErrorText)")
         }
         return MongoServer(uri: String(line), isStandIn: true, process: child)
     }

@@ -42,7 +42,8 @@ struct Pipeline: Sendable {
         }
         func count(allowZero: Bool) throws(DataAPIError) -> Int {
             guard let n = spec.int64Value, n >= (allowZero ? 0 : 1), n <= Int64(Int32.max) else {
-                throw DataAPIError(.invalidParameter, "\(name) needs a \(allowZero ? "non-negative" : "positive") integer")
+                throw DataAPIError(
+                    .invalidParameter, "\(name) needs a \(allowZero ? "non-negative" : "positive") integer")
             }
             return Int(n)
         }
@@ -76,7 +77,8 @@ struct Pipeline: Sendable {
         var fields = [(name: String, accumulator: Group.Accumulator, expression: Expression)]()
         for (name, value) in spec where name != "_id" {
             guard !name.contains("."), !name.hasPrefix("$") else {
-                throw DataAPIError(.invalidParameter, "$group field name \"\(name)\" must not contain . or start with $")
+                throw DataAPIError(
+                    .invalidParameter, "$group field name \"\(name)\" must not contain . or start with $")
             }
             guard case .document(let d) = value, d.count == 1, let op = d.keys.first, let operand = d[op] else {
                 throw DataAPIError(.invalidParameter, "$group field \"\(name)\" needs one accumulator object")

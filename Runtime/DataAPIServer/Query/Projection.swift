@@ -57,10 +57,11 @@ indirect enum Expression: Sendable {
             guard let next = d[key] else { return nil }
             return resolve(next, rest.dropFirst())
         case .array(let items):
-            return .array(items.compactMap { item in
-                if case .document = item { return resolve(item, rest) }
-                return nil
-            })
+            return .array(
+                items.compactMap { item in
+                    if case .document = item { return resolve(item, rest) }
+                    return nil
+                })
         default:
             return nil
         }
@@ -118,7 +119,9 @@ struct Projection: Sendable {
         return false
     }
 
-    private static func insert(_ node: Node, at path: ArraySlice<String>, into tree: inout [String: Node], key: String)
+    private static func insert(
+        _ node: Node, at path: ArraySlice<String>, into tree: inout [String: Node], key: String
+    )
         throws(DataAPIError)
     {
         let head = path.first!
@@ -168,10 +171,11 @@ struct Projection: Sendable {
                 switch value {
                 case .document(let d): result[key] = .document(include(d, sub, root: root))
                 case .array(let items):
-                    result[key] = .array(items.compactMap { item in
-                        if case .document(let d) = item { return .document(include(d, sub, root: root)) }
-                        return nil
-                    })
+                    result[key] = .array(
+                        items.compactMap { item in
+                            if case .document(let d) = item { return .document(include(d, sub, root: root)) }
+                            return nil
+                        })
                 default: break
                 }
             default: break
@@ -189,10 +193,11 @@ struct Projection: Sendable {
                 switch value {
                 case .document(let d): result[key] = .document(exclude(d, sub))
                 case .array(let items):
-                    result[key] = .array(items.map { item in
-                        if case .document(let d) = item { return .document(exclude(d, sub)) }
-                        return item
-                    })
+                    result[key] = .array(
+                        items.map { item in
+                            if case .document(let d) = item { return .document(exclude(d, sub)) }
+                            return item
+                        })
                 default: result[key] = value
                 }
             default: result[key] = value

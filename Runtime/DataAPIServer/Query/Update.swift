@@ -60,9 +60,11 @@ struct Update: Sendable {
                 operations.append(Operation(op: op, path: path, operand: operand))
             }
         }
-        operations.sort { $0.path.components.lexicographicallyPrecedes($1.path.components) { a, b in
-            a.utf8.lexicographicallyPrecedes(b.utf8)
-        } }
+        operations.sort {
+            $0.path.components.lexicographicallyPrecedes($1.path.components) { a, b in
+                a.utf8.lexicographicallyPrecedes(b.utf8)
+            }
+        }
         kind = .operators(operations)
     }
 
@@ -112,7 +114,9 @@ struct Update: Sendable {
         }
     }
 
-    private static func apply(_ operation: Operation, to document: inout Document, inserting: Bool, now: Int64)
+    private static func apply(
+        _ operation: Operation, to document: inout Document, inserting: Bool, now: Int64
+    )
         throws(DataAPIError)
     {
         let path = operation.path
