@@ -9,24 +9,13 @@ public protocol HTTPErrorConvertible: Error {
     var publicMessage: String { get }
 }
 
-/// Errors of the function runtime itself: one struct with a code enum, like
-/// swift-aws-lambda-runtime's `LambdaRuntimeError`.
-public struct FunctionRuntimeError: Error, CustomStringConvertible, Sendable, Equatable {
-    public enum Code: String, Sendable, Equatable {
-        /// A required environment variable is missing or invalid (init error).
-        case invalidEnvironment
-        /// The Runtime API could not be reached or answered unexpectedly.
-        case runtimeAPI
-        /// The event could not be decoded.
-        case invalidEvent
-        /// The output could not be encoded.
-        case invalidOutput
-        /// An HTTP request made through libcurl failed (connection, timeout).
-        case transport
-        /// Bad command-line usage of a function binary.
-        case usage
-    }
+/// A module's error codes: a string-backed enum whose raw value is what logs and messages show.
+public protocol ErrorCode: RawRepresentable, Sendable, Hashable where RawValue == String {}
 
+/// One error type per module, told apart by its code enum, like swift-aws-lambda-runtime's
+/// `LambdaRuntimeError`: `CodedError<FunctionRuntimeErrorCode>` is ``FunctionRuntimeError``, the local
+/// runner has its own code enum.
+public struct CodedError<Code: ErrorCode>: Error, CustomStringConvertible, Sendable, Equatable {
     public let code: Code
     public let message: String
 
@@ -36,4 +25,23 @@ public struct FunctionRuntimeError: Error, CustomStringConvertible, Sendable, Eq
     }
 
     public var description: String { "\(code.rawValue): \(message)" }
+}
+
+/// Errors of the function runtime itself.
+public typealias FunctionRuntimeError = CodedError<FunctionRuntimeErrorCode>
+
+/// The codes of ``FunctionRuntimeError``.
+public enum FunctionRuntimeErrorCode: String, ErrorCode {
+    /// A required environment variable is missing or invalid (init error).
+    case invalidEnvironment
+    /// The Runtime API could not be reached or answered unexpectedly.
+    case runtimeAPI
+    /// The event could not be decoded.
+    case invalidEvent
+    /// The output could not be encoded.
+    case invalidOutput
+    /// An HTTP request made through libcurl failed (connection, timeout).
+    case transport
+    /// Bad command-line usage of a function binary.
+    case usage
 }

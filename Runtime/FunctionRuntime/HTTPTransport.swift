@@ -57,7 +57,7 @@ public struct HTTPClientResponse: Sendable, Equatable {
 ///
 /// Synchronous on purpose: a function serves one invocation at a time, so blocking the calling
 /// thread costs nothing and keeps the client free of an event loop (no SwiftNIO in a function binary).
-/// Implementations throw ``FunctionRuntimeError`` with code ``FunctionRuntimeError/Code/transport``
+/// Implementations throw ``FunctionRuntimeError`` with code ``FunctionRuntimeErrorCode/transport``
 /// when no HTTP answer arrived (connection refused, timeout, DNS); any HTTP status is a response.
 public protocol HTTPTransport: Sendable {
     /// Sends one request and returns the complete response.
