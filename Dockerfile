@@ -1,7 +1,7 @@
 # evcsm in a container: evcsm-local (API Gateway/Lambda/IoT emulation + web page) and evcsm-data-api, both
 # built from this repository. Used by compose.yaml with the official mongo:7 and eclipse-mosquitto:2 images.
 # Untested here: the machine this project is developed on has no Docker engine (`make test` only runs
-# `docker compose config` when the compose plugin exists). See docs/readme/deploy.md.
+# `docker compose config` when the compose plugin exists). See README.md "Deploying to AWS".
 ARG SWIFT_IMAGE=swift:6.3.1-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 

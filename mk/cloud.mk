@@ -1,6 +1,6 @@
 # Cloud packaging and its offline checks (issue 7): Lambda packages for provided.al2023, the Amazon Linux 2023
 # compatibility check, cfn-lint / sam validate / sam build, template <-> Package.swift <-> runner agreement,
-# Docker files. `make test` runs `test-cloud`; see docs/readme/deploy.md.
+# Docker files. `make test` runs `test-cloud`; see README.md "Deploying to AWS".
 
 # One release build shared by `make package`, `sam build --build-in-source` and the checks. Its own scratch
 # dir (not .build) so `make release`/`make run` builds do not relink the static-stdlib Lambda binaries.

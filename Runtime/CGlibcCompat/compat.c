@@ -1,5 +1,5 @@
 // Keeps Lambda packages of the function executables within Amazon Linux 2023's glibc 2.34.
-// See ../shared/NOTES.md "Amazon Linux 2023 compatibility" and docs/readme/deploy.md; checked by
+// See ../shared/NOTES.md "Amazon Linux 2023 compatibility" and README.md "Deploying to AWS"; checked by
 // Tests/cloud/al2023_check.py in `make test`.
 #include <math.h>
 #include <stdint.h>
