@@ -140,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "LocalRunnerTests",
             dependencies: [
-                "LocalRunner", "FunctionRuntime",
+                "LocalRunner", "FunctionRuntime", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/LocalRunnerTests"

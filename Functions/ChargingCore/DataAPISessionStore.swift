@@ -37,7 +37,13 @@ public struct DataAPISessionStore: SessionStore {
             inserted = error
         }
         guard let failure = inserted else { return }
-        try? release(chargingPointId: session.chargingPointId, sessionId: session.sessionId)
+        // Free the point only when the insert certainly did not happen. After a transport error or a server
+        // failure the session may have been written, so the lock stays; if it was not, the abandoned-lock
+        // takeover frees the point after `abandonedClaimMilliseconds`. Releasing here could leave a
+        // `Charging` session without its lock, and a second start on the point would then succeed.
+        if !failure.code.isAmbiguousWriteOutcome {
+            try? release(chargingPointId: session.chargingPointId, sessionId: session.sessionId)
+        }
         if failure.code == .duplicateKey {
             throw ChargingError(.chargingPointBusy, "session \(session.sessionId) already exists")
         }
@@ -219,5 +225,16 @@ public struct DataAPISessionStore: SessionStore {
     private static func date(_ value: BSONValue?) -> Int64? {
         if let ms = value?.datetimeValue { return ms }
         return value?.stringValue.flatMap(Timestamp.parseMilliseconds)
+    }
+}
+
+extension DataAPIError.Code {
+    /// True when a write that failed with this code may nevertheless have been applied (no answer, or a
+    /// server-side failure after the request arrived).
+    var isAmbiguousWriteOutcome: Bool {
+        switch self {
+        case .transport, .unexpectedResponse, .backendFailure, .backendUnavailable: return true
+        case .invalidParameter, .unauthorized, .actionNotFound, .duplicateKey, .payloadTooLarge: return false
+        }
     }
 }

@@ -13,6 +13,8 @@ public struct ChargingEstimate: Sendable, Hashable {
         if current >= request.targetCharge { current = 0 }
         let energyKWh = (request.targetCharge - current) / 100 * capacity
         targetEnergyWh = Int64((energyKWh * 1000).rounded())
-        durationMinutes = Int64((energyKWh / request.maxPower * 60).rounded())
+        // A valid but tiny maxPower (e.g. 1e-300 kW) must not trap the Int64 conversion: saturate.
+        let minutes = (energyKWh / request.maxPower * 60).rounded()
+        durationMinutes = minutes < 9.2e18 ? Int64(minutes) : Int64.max
     }
 }

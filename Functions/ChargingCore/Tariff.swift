@@ -36,7 +36,10 @@ public struct Tariff: Sendable, Hashable {
     /// 15 500 Wh at the defaults → 1275 (12.75).
     public func costCents(energyWh: Int64, minutes: Int64) -> Int64 {
         let amount = perKWh * Double(energyWh) / 1000 + sessionFee + perMinute * Double(minutes)
-        return Int64((amount * 100).rounded())
+        // Snap to a micro-cent grid first: binary floating point makes e.g. 7.155 come out as 715.4999…
+        // cents, which would round down. Saturates instead of trapping on absurd configured rates.
+        let cents = ((amount * 100 * 1_000_000).rounded() / 1_000_000).rounded()
+        return cents < 9.2e18 ? Int64(cents) : Int64.max
     }
 }
 

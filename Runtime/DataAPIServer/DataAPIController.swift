@@ -107,7 +107,8 @@ public struct DataAPIController<Context: RequestContext>: Sendable {
                 presented = String(authorization.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
             }
         }
-        guard let presented else {
+        // An empty key is no key, even if an empty string slipped into the configured set.
+        guard let presented, !presented.isEmpty else {
             throw DataAPIError(.unauthorized, "missing API key (header apiKey or Authorization: Bearer)")
         }
         let bytes = Array(presented.utf8)

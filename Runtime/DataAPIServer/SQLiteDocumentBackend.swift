@@ -188,8 +188,9 @@ enum SQLiteSchema {
                 default: strings = nil
                 }
                 if let strings {
-                    let marks = Array(repeating: "?", count: strings.count).joined(separator: ", ")
-                    clauses.append("\(textExpression(field)) IN (\(marks), \(arrayMarker))")
+                    // An empty `$in` leaves only the array marker (a bare leading comma is a syntax error).
+                    let marks = (Array(repeating: "?", count: strings.count) + [arrayMarker]).joined(separator: ", ")
+                    clauses.append("\(textExpression(field)) IN (\(marks))")
                     _ = arguments.append(contentsOf: StatementArguments(strings))
                     narrowed.insert(field)
                 }

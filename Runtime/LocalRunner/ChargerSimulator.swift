@@ -30,6 +30,8 @@ public actor ChargerSimulator {
     let logger: Logger
     let publish: @Sendable (String, [UInt8]) -> Bool
     var sessions: [String: Session] = [:]
+    /// Sessions whose maxPower is being looked up; a stop that arrives meanwhile removes the id.
+    var starting: Set<String> = []
     var ticker: Task<Void, Never>?
 
     /// - Parameters:
@@ -63,6 +65,7 @@ public actor ChargerSimulator {
         ticker?.cancel()
         ticker = nil
         sessions = [:]
+        starting = []
     }
 
     /// Session ids being simulated now.
@@ -77,15 +80,23 @@ public actor ChargerSimulator {
         let status = (object["status"] as? String ?? "").lowercased()
         let charging = ["charging", "active", "started"].contains(status)
         guard charging else {
-            if sessions.removeValue(forKey: sessionId) != nil {
+            let wasStarting = starting.remove(sessionId) != nil
+            if sessions.removeValue(forKey: sessionId) != nil || wasStarting {
                 logger.info("simulator: session \(sessionId) \(status); meter stopped")
             }
             return
         }
-        guard sessions[sessionId] == nil, let point = object["chargingPointId"] as? String else { return }
+        guard sessions[sessionId] == nil, !starting.contains(sessionId),
+            let point = object["chargingPointId"] as? String
+        else { return }
         let energyKWh = Self.number(object["energyConsumed"]) ?? 0
         var maxPower = Self.number(object["maxPower"])
-        if maxPower == nil { maxPower = await lookUpMaxPower(sessionId) }
+        if maxPower == nil {
+            // The actor is re-entered while this waits: a stop (or stop()) in between must win.
+            starting.insert(sessionId)
+            maxPower = await lookUpMaxPower(sessionId)
+            guard starting.remove(sessionId) != nil else { return }
+        }
         guard sessions[sessionId] == nil else { return }
         let power = maxPower ?? Self.fallbackMaxPowerKW
         sessions[sessionId] = Session(

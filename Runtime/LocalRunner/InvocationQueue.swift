@@ -17,6 +17,8 @@ actor InvocationQueue {
     var inFlight = 0
     var accepting = true
     var workerCount = 0
+    /// Spawns waiting for the runner environment, not yet in `workers`: they hold a concurrency slot too.
+    var spawning = 0
     var drained: [CheckedContinuation<Void, Never>] = []
 
     init(
@@ -72,13 +74,17 @@ actor InvocationQueue {
 
     func acquire() async -> Result<WorkerProcess, LocalRunnerError> {
         if let worker = idle.popLast() { return .success(worker) }
-        if workers.count < concurrency { return await spawn() }
+        if workers.count + spawning < concurrency { return await spawn() }
         return await withCheckedContinuation { waiting.append($0) }
     }
 
     func spawn() async -> Result<WorkerProcess, LocalRunnerError> {
         workerCount += 1
+        spawning += 1
         let runnerEnvironment = await environment.value
+        spawning -= 1
+        // shutdown() may have begun while waiting: a worker added now would never be stopped.
+        guard accepting else { return .failure(LocalRunnerError(.process, "the runner is shutting down")) }
         var merged = function.environment.filter { $0.value != TemplateLoader.runnerProvidedPlaceholder }
         merged.merge(runnerEnvironment) { _, runner in runner }
         merged["AWS_LAMBDA_FUNCTION_NAME"] = function.logicalId
@@ -121,7 +127,7 @@ actor InvocationQueue {
 
     /// A worker slot became free: start a worker for the first waiter.
     func serveWaiter() async {
-        guard !waiting.isEmpty, accepting, workers.count < concurrency else { return }
+        guard !waiting.isEmpty, accepting, workers.count + spawning < concurrency else { return }
         let waiter = waiting.removeFirst()
         waiter.resume(returning: await spawn())
     }
@@ -149,7 +155,7 @@ actor InvocationQueue {
 
     /// Starts one worker ahead of use (bench cold starts, `--prewarm`).
     func prewarm() async {
-        guard idle.isEmpty, workers.count < concurrency else { return }
+        guard idle.isEmpty, workers.count + spawning < concurrency else { return }
         if case .success(let worker) = await spawn() { idle.append(worker) }
     }
 

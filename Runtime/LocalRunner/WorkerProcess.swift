@@ -81,6 +81,12 @@ actor WorkerProcess: RuntimeAPIEndpoint {
         }
         let server = try await RuntimeAPIServer.start(endpoint: self, logger: logger)
         self.server = server
+        // stop() may have run while the server was starting (shutdown racing a first use or a replacement):
+        // starting the process now would leave it running after the runner has stopped its workers.
+        guard !doomed else {
+            server.stop()
+            throw LocalRunnerError(.process, "worker \(number) of \(function.logicalId) was stopped while starting")
+        }
         var env = environment
         env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:\(server.port)"
         let process = Process()

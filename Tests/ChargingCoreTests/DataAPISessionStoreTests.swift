@@ -121,6 +121,40 @@ struct DataAPISessionStoreTests {
         }
     }
 
+    @Test("an insert that failed ambiguously keeps the point's lock, so a second start stays busy")
+    func ambiguousInsertKeepsLock() async throws {
+        let session = Harness.session(startedMinutesAgo: 0)
+        _ = try await replay([
+            RecordedExchange(
+                "updateOne", "ChargingPoints",
+                #"{"matchedCount":0,"modifiedCount":0,"upsertedId":"cp-1"}"#),
+            RecordedExchange(
+                "insertOne", "ChargingSessions", status: 500,
+                #"{"error":"write concern timed out","error_code":"InternalServerError"}"#),
+        ]) { store in
+            let error = await #expect(throws: DataAPIError.self) { try await store.insert(session) }
+            #expect(error?.code == .backendFailure)
+        }
+    }
+
+    @Test("an insert that certainly failed releases the point's lock again")
+    func definiteInsertFailureReleasesLock() async throws {
+        let session = Harness.session(startedMinutesAgo: 0)
+        let bodies = try await replay([
+            RecordedExchange(
+                "updateOne", "ChargingPoints",
+                #"{"matchedCount":0,"modifiedCount":0,"upsertedId":"cp-1"}"#),
+            RecordedExchange(
+                "insertOne", "ChargingSessions", status: 400,
+                #"{"error":"bad document","error_code":"InvalidParameter"}"#),
+            RecordedExchange("updateOne", "ChargingPoints", #"{"matchedCount":1,"modifiedCount":1}"#),
+        ]) { store in
+            let error = await #expect(throws: DataAPIError.self) { try await store.insert(session) }
+            #expect(error?.code == .invalidParameter)
+        }
+        #expect(bodies.last?["filter"]?.documentValue?["activeSessionId"] == .string(session.sessionId))
+    }
+
     @Test("a lock left by a start that crashed before inserting is taken over after a minute")
     func abandonedLock() async throws {
         let session = Harness.session(startedMinutesAgo: 0)

@@ -118,6 +118,30 @@ struct DomainTests {
         #expect(estimate.targetEnergyWh == 22_000)
     }
 
+    @Test("half-cent costs round half away from zero despite binary floating point")
+    func halfCentRounding() {
+        // 4.31 kWh × 0.50 + 5.00 = 7.155 → 7.16 (the plain Double product is 715.4999… cents)
+        #expect(Tariff().costCents(energyWh: 4_310, minutes: 0) == 716)
+        #expect(Tariff().costCents(energyWh: 30, minutes: 0) == 502)
+        #expect(Tariff().costCents(energyWh: 15_510, minutes: 0) == 1276)
+        let tariff = Tariff(perKWh: 0.35, sessionFee: 1.2, perMinute: 0.05)
+        // 0.35 × 1.1 + 1.2 + 0.05 × 3 = 1.735 → 1.74
+        #expect(tariff.costCents(energyWh: 1_100, minutes: 3) == 174)
+    }
+
+    @Test("a valid but tiny maxPower saturates the estimate instead of trapping")
+    func tinyMaxPower() async throws {
+        let estimate = ChargingEstimate(
+            StartRequest(userId: "u", vehicleId: "v", chargingPointId: "cp-1", maxPower: 1e-300, targetCharge: 80),
+            defaults: ChargingDefaults())
+        #expect(estimate.durationMinutes == Int64.max)
+        let harness = Harness()
+        let body = #"{"userId":"u1","vehicleId":"v1","chargingPointId":"cp-1","maxPower":1e-300,"targetCharge":80}"#
+        let response = try await harness.respond(
+            StartSessionHandler(harness.dependencies), Fixture.request("start", body: body))
+        #expect(response.statusCode == 201)
+    }
+
     @Test func wireNumbers() {
         #expect(WireNumber.kWhText(energyWh: 15_500) == "15.500")
         #expect(WireNumber.kWhText(energyWh: 7) == "0.007")

@@ -184,11 +184,14 @@ struct MeterValuesTests {
         #expect(harness.publisher.messages.isEmpty)
     }
 
+    /// Bad payloads for the harness's charging session (a valid one would be written, so each must be refused).
     static let garbage: [String] = [
         "", "Charging", "{}", "[1]", #"{"energyWh":10,"seq":1}"#, #"{"sessionId":"x y","energyWh":10,"seq":1}"#,
-        #"{"sessionId":"s","seq":1}"#, #"{"sessionId":"s","energyWh":-1,"seq":1}"#, #"{"sessionId":"s","energyWh":10}"#,
-        #"{"sessionId":"s","energyWh":10,"seq":-1}"#, #"{"sessionId":"s","energyWh":10,"seq":1.5}"#,
+        #"{"sessionId":"\#(id)","seq":1}"#, #"{"sessionId":"\#(id)","energyWh":-1,"seq":1}"#,
+        #"{"sessionId":"\#(id)","energyWh":10}"#, #"{"sessionId":"\#(id)","energyWh":10,"seq":-1}"#,
+        #"{"sessionId":"\#(id)","energyWh":10,"seq":1.5}"#, #"{"sessionId":"\#(id)","energyWh":"10","seq":1}"#,
     ]
+    static let id = Harness.fixtureSessionID
 
     @Test("malformed meter payloads are dropped without a write", arguments: garbage)
     func malformed(payload: String) async throws {

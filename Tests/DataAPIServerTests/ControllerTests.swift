@@ -100,6 +100,20 @@ struct ControllerTests {
         }
     }
 
+    @Test("an empty presented key is refused even when an empty key is configured")
+    func emptyKeyRefused() async throws {
+        try await withServer(apiKeys: ["", Self.key]) { client in
+            let insert: Document = ["document": ["_id": "e"]]
+            let emptyHeader = try await post(
+                client, "insertOne", insert, headers: [.contentType: "application/json", .init("apiKey")!: ""])
+            #expect(emptyHeader.status.code == 401)
+            let emptyBearer = try await post(
+                client, "insertOne", insert, headers: [.contentType: "application/json", .authorization: "Bearer "])
+            #expect(emptyBearer.status.code == 401)
+            #expect(try await count(client) == 0, "a request with an empty key wrote something")
+        }
+    }
+
     @Test("unknown action is 404 ActionNotFound")
     func unknownAction() async throws {
         try await withServer { client in
@@ -144,6 +158,16 @@ struct ControllerTests {
                 #expect(message.contains(mention), "\(message) should mention \(mention)")
             }
             #expect(try await count(client) == 0)
+        }
+    }
+
+    @Test("a computed $project field on a dotted path is refused, not silently dropped")
+    func dottedComputedProjection() async throws {
+        try await withServer { client in
+            _ = try await post(client, "insertOne", ["document": ["_id": 1, "x": 5, "a": ["c": 1]]])
+            let response = try await post(client, "aggregate", ["pipeline": [["$project": ["a.b": "$x"]]]])
+            #expect(response.status.code == 400, "\(String(buffer: response.body))")
+            #expect((try Self.json(response)["error"]?.stringValue ?? "").contains("a.b"))
         }
     }
 

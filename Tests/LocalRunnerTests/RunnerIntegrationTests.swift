@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `evcsm-local` as a real process on ephemeral ports, with the real function binaries from
@@ -71,18 +72,22 @@ struct RunnerIntegrationTests {
     func chargingUpdatesOverMQTT() async throws {
         let runner = try await RunnerProcess()
         let port = "\(runner.mqttPort)"
-        let subscriber = Task {
-            try await runTool(
-                mosquittoSub, ["-p", port, "-q", "1", "-t", "session/updates", "-C", "1", "-W", "60"], timeout: 70)
-        }
-        try await Task.sleep(for: .milliseconds(500))
+        // -d prints the SUBACK: publish only once the subscription is in place (no sleep-and-hope). stdbuf makes
+        // mosquitto_sub's stdout line-buffered, so the SUBACK line arrives when it happens, not at exit.
+        let subscriber = try ChildProcess.start(
+            "/usr/bin/stdbuf",
+            arguments: [
+                "-oL", mosquittoSub, "-d", "-p", port, "-q", "1", "-t", "session/updates", "-C", "1", "-W", "60",
+            ])
+        try await subscriber.waitForOutput(containing: "SUBACK")
         _ = try await runTool(
             mosquittoPub,
             [
                 "-p", port, "-q", "1", "-t", "charging/updates", "-m",
                 #"{"status":"Charging","chargingPointId":"cp-mqtt"}"#,
             ])
-        let update = try await subscriber.value
+        _ = try await subscriber.wait(timeout: .seconds(70))
+        let update = subscriber.standardOutputText
         #expect(update.contains("\"cp-mqtt\""), "mosquitto_sub got: \(update)\n\(runner.log)")
         #expect(update.contains("Charging"))
         try await eventually("GET /status shows the MQTT-started session as ACTIVE") {
@@ -126,7 +131,11 @@ struct RunnerIntegrationTests {
         let workers = runner.descendants.filter { ProcessTable.commandLine($0).contains("ListSessions") }
         let worker = try #require(workers.first, "no ListSessions worker among \(runner.descendants)")
         kill(worker, SIGKILL)
-        try await eventually("the killed worker is gone") { !ProcessTable.isAlive(worker) }
+        // Reaped, not merely a zombie leader: a killed multi-threaded process shows state Z while its other
+        // threads still exit, and until then the runner rightly sees it as running and may hand it the request.
+        try await eventually("the runner has reaped the killed worker") {
+            !FileManager.default.fileExists(atPath: "/proc/\(worker)")
+        }
         let next = try await runner.request("GET", "\(Self.api)/sessions")
         #expect(next.status == 200, "\(next.text)\n\(runner.log)")
         #expect(runner.descendants.contains { ProcessTable.commandLine($0).contains("ListSessions") })

@@ -96,6 +96,10 @@ struct Projection: Sendable {
                 guard allowExpressions else {
                     throw DataAPIError(.invalidParameter, "unsupported projection value for \"\(key)\"")
                 }
+                // Computed values are only applied to top-level fields; refuse rather than drop them.
+                guard path.components.count == 1 else {
+                    throw DataAPIError(.invalidParameter, "unsupported computed field on a dotted path \"\(key)\"")
+                }
                 node = .computed(try Expression(value))
                 computedOrder.append(key)
             }

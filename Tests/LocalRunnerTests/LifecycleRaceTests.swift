@@ -1,0 +1,86 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+@testable import LocalRunner
+
+/// Interleavings that the actors allow between awaits, driven deterministically.
+@Suite("Lifecycle races")
+struct LifecycleRaceTests {
+    @Test("a worker stopped while it was starting never spawns its process (no orphan at shutdown)")
+    func stoppedWhileStarting() async throws {
+        let worker = WorkerProcess(
+            function: FunctionDefinition(logicalId: "Sleeper"), number: 1, binary: "/bin/sleep",
+            environment: [:], logger: Logger(label: "test"), metrics: RunnerMetrics(), onExit: { _ in })
+        // stop() runs at start()'s first suspension point during a shutdown; model it by stopping first.
+        await worker.stop()
+        await #expect(throws: LocalRunnerError.self) { try await worker.start() }
+        #expect(await worker.pid == nil)
+    }
+
+    @Test("a worker spawn that was waiting for the runner environment does not start after shutdown")
+    func spawnAfterShutdown() async throws {
+        let environment = AsyncValue<[String: String]>()
+        let queue = InvocationQueue(
+            function: FunctionDefinition(logicalId: "Sleeper"), binary: "/bin/sleep", concurrency: 1,
+            environment: environment, metrics: RunnerMetrics(), logger: Logger(label: "test"))
+        let prewarm = Task { await queue.prewarm() }
+        while environment.state.withLock({ $0.waiters.isEmpty }) { await Task.yield() }
+        await queue.shutdown()
+        environment.set([:])
+        await prewarm.value
+        #expect(await queue.workers.isEmpty)
+        #expect(await queue.idle.isEmpty)
+    }
+
+    @Test("invocations that arrive before the runner environment is set respect the concurrency limit")
+    func concurrencyBeforeEnvironment() async throws {
+        let environment = AsyncValue<[String: String]>()
+        let queue = InvocationQueue(
+            function: FunctionDefinition(logicalId: "Sleeper"), binary: "/bin/sleep", concurrency: 1,
+            environment: environment, metrics: RunnerMetrics(), logger: Logger(label: "test"))
+        let first = Task { await queue.invoke(payload: [], requestID: "r1") }
+        let second = Task { await queue.invoke(payload: [], requestID: "r2") }
+        // Both invocations are parked: on the environment (spawning a worker) or in the queue.
+        while await environment.state.withLock({ $0.waiters.count }) + queue.waiting.count < 2 { await Task.yield() }
+        #expect(environment.state.withLock { $0.waiters.count } == 1)
+        #expect(await queue.waiting.count == 1)
+        let stopping = Task { await queue.shutdown() }
+        environment.set([:])
+        _ = await (first.value, second.value)
+        await stopping.value
+    }
+
+    @Test("a session stopped while the simulator looks up its maxPower is not metered")
+    func simulatorStopDuringLookUp() async throws {
+        let (arrivals, arrived) = AsyncStream.makeStream(of: Void.self)
+        let (gate, open) = AsyncStream.makeStream(of: Void.self)
+        let router = Router()
+        router.get("/api/ChargingSessionAPI/sessions/{id}") { _, _ -> Response in
+            arrived.yield()
+            for await _ in gate { break }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"maxPower":22}"#)))
+        }
+        try await Application(router: router).test(.live) { client in
+            let port = try #require(client.port)
+            let simulator = ChargerSimulator(
+                speed: 1, apiURL: "http://127.0.0.1:\(port)", logger: Logger(label: "test")
+            ) { _, _ in true }
+            func update(_ status: String) -> MQTTMessage {
+                MQTTMessage(
+                    topic: "session/updates",
+                    payload: Array(#"{"sessionId":"s1","chargingPointId":"cp-1","status":"\#(status)"}"#.utf8))
+            }
+            let starting = Task { await simulator.accept(update("Charging")) }
+            for await _ in arrivals { break }
+            await simulator.accept(update("Stopped"))
+            open.yield()
+            await starting.value
+            #expect(await simulator.activeSessions.isEmpty)
+        }
+    }
+}
