@@ -107,6 +107,18 @@ public func buildApplication(configuration: RunnerConfiguration) async throws ->
 
 /// Broker, MQTT client and workers: started first, stopped last.
 final class InfrastructureService: Service {
+    /// `evcsm-local-<FNV-1a of the absolute data directory>`: the same after a restart, different for two
+    /// runners with their own data directories on one broker.
+    static func bridgeClientID(dataDirectory: String) -> String {
+        let path = URL(fileURLWithPath: dataDirectory).standardizedFileURL.path
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in path.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return "evcsm-local-" + String(hash, radix: 16)
+    }
+
     let configuration: RunnerConfiguration
     let lambda: LambdaService
     let bridge: TopicBridge
@@ -162,9 +174,12 @@ final class InfrastructureService: Service {
         let bridge = self.bridge
         let events = self.events
         let simulator = self.simulatorSink
+        // A persistent session under a client id that is stable for this data directory: QoS 1 messages that
+        // arrive while the bridge is reconnecting, or while the runner is down (with --mqtt-url), are kept by
+        // the broker and delivered afterwards, as an IoT rule would still have run them.
         let client = try MQTTConnection(
-            endpoint: endpoint, clientID: "evcsm-local-\(getpid())-\(UInt32.random(in: 0 ... .max))",
-            cleanSession: true, logger: Logger(label: "evcsm.mqtt")
+            endpoint: endpoint, clientID: Self.bridgeClientID(dataDirectory: configuration.dataDirectory),
+            cleanSession: false, logger: Logger(label: "evcsm.mqtt")
         ) { message in
             bridge.accept(message)
             events.accept(message)

@@ -248,3 +248,22 @@ func runTool(_ path: String, _ arguments: [String], timeout: TimeInterval = 30) 
     if process.isRunning { process.terminate() }
     return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
 }
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (for a test broker that cannot bind port 0 itself).
+func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw HarnessError("socket() failed") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+        }
+    }
+    guard bound else { throw HarnessError("bind() failed") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

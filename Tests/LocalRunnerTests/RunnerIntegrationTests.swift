@@ -98,6 +98,43 @@ struct RunnerIntegrationTests {
         #expect(try await runner.terminate() == 0)
     }
 
+    @Test("a charging/updates message published while the runner is down is handled when it is back (--mqtt-url)")
+    func persistentBridgeSession() async throws {
+        let port = try freeLoopbackPort()
+        let broker = try ChildProcess.start("/usr/sbin/mosquitto", arguments: ["-p", "\(port)"])
+        defer { broker.kill() }
+        try await eventually("the test broker accepts connections") {
+            try await runTool(mosquittoPub, ["-p", "\(port)", "-t", "ping", "-m", "x"]).isEmpty
+        }
+        let dataDirectory = try TestEnvironment.temporaryDirectory()
+        let arguments = ["--mqtt-url", "mqtt://127.0.0.1:\(port)"]
+        let first = try await RunnerProcess(dataDirectory: dataDirectory, extraArguments: arguments)
+        _ = try await runTool(
+            mosquittoPub,
+            [
+                "-p", "\(port)", "-q", "1", "-t", "charging/updates", "-m",
+                #"{"status":"Charging","chargingPointId":"cp-up"}"#,
+            ])
+        try await eventually("the bridge is subscribed (a message while up starts a session)") {
+            let status = try await first.request("GET", "\(Self.api)/status?chargingPointId=cp-up")
+            return status.json["status"] as? String == "ACTIVE"
+        }
+        #expect(try await first.terminate() == 0)
+
+        _ = try await runTool(
+            mosquittoPub,
+            [
+                "-p", "\(port)", "-q", "1", "-t", "charging/updates", "-m",
+                #"{"status":"Charging","chargingPointId":"cp-down"}"#,
+            ])
+        let second = try await RunnerProcess(dataDirectory: dataDirectory, extraArguments: arguments)
+        try await eventually("the message published while the runner was down started a session") {
+            let status = try await second.request("GET", "\(Self.api)/status?chargingPointId=cp-down")
+            return status.json["status"] as? String == "ACTIVE"
+        }
+        #expect(try await second.terminate() == 0)
+    }
+
     @Test("meter messages on chargers/<id>/meter move the session's energy")
     func meterValues() async throws {
         let runner = try await RunnerProcess()
