@@ -32,6 +32,9 @@ public actor ChargerSimulator {
     var sessions: [String: Session] = [:]
     /// Sessions whose maxPower is being looked up; a stop that arrives meanwhile removes the id.
     var starting: Set<String> = []
+    /// Sessions seen stopping. A late `Charging` update for one of them (updates are handled concurrently and
+    /// may arrive out of order) must not start metering again. Bounded: forgotten wholesale past 10,000.
+    var finished: Set<String> = []
     var ticker: Task<Void, Never>?
 
     /// - Parameters:
@@ -66,6 +69,7 @@ public actor ChargerSimulator {
         ticker = nil
         sessions = [:]
         starting = []
+        finished = []
     }
 
     /// Session ids being simulated now.
@@ -80,13 +84,15 @@ public actor ChargerSimulator {
         let status = (object["status"] as? String ?? "").lowercased()
         let charging = ["charging", "active", "started"].contains(status)
         guard charging else {
+            if finished.count >= 10_000 { finished.removeAll() }
+            finished.insert(sessionId)
             let wasStarting = starting.remove(sessionId) != nil
             if sessions.removeValue(forKey: sessionId) != nil || wasStarting {
                 logger.info("simulator: session \(sessionId) \(status); meter stopped")
             }
             return
         }
-        guard sessions[sessionId] == nil, !starting.contains(sessionId),
+        guard sessions[sessionId] == nil, !starting.contains(sessionId), !finished.contains(sessionId),
             let point = object["chargingPointId"] as? String
         else { return }
         let energyKWh = Self.number(object["energyConsumed"]) ?? 0

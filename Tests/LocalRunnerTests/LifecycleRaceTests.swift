@@ -83,4 +83,19 @@ struct LifecycleRaceTests {
             #expect(await simulator.activeSessions.isEmpty)
         }
     }
+
+    @Test("a Charging update that arrives after the session's Stopped update does not restart metering")
+    func simulatorLateChargingUpdate() async {
+        let simulator = ChargerSimulator(speed: 1, apiURL: nil, logger: Logger(label: "test")) { _, _ in true }
+        func update(_ status: String) -> MQTTMessage {
+            MQTTMessage(
+                topic: "session/updates",
+                payload: Array(#"{"sessionId":"s2","chargingPointId":"cp-2","status":"\#(status)"}"#.utf8))
+        }
+        await simulator.accept(update("Charging"))
+        #expect(await simulator.activeSessions == ["s2"])
+        await simulator.accept(update("Stopped"))
+        await simulator.accept(update("Charging"))
+        #expect(await simulator.activeSessions.isEmpty)
+    }
 }
