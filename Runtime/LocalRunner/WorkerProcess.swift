@@ -138,7 +138,11 @@ actor WorkerProcess: RuntimeAPIEndpoint {
                 waiter.resume(returning: invocation)
             } else {
                 queued = invocation
-                if !ready {
+                // Not waiting in /next: still initialising, or a warm worker that has not come back for work.
+                // Either way the caller must not wait forever (the timer restarts when it picks the work up).
+                if ready {
+                    armTimer(.seconds(function.timeout), requestID: requestID, initialising: false)
+                } else {
                     armTimer(Self.initTimeout, requestID: requestID, initialising: true)
                 }
             }

@@ -227,6 +227,32 @@ struct RunnerIntegrationTests {
         }
     }
 
+    @Test("an invocation queued on a warm worker that never asks for work again times out (504), it does not hang")
+    func wedgedWarmWorker() async throws {
+        let functions = try TestEnvironment.scriptFunctions(["Wedged"])
+        let dir = try TestEnvironment.temporaryDirectory()
+        let template = """
+            Resources:
+              Wedged:
+                Type: AWS::Serverless::Function
+                Properties:
+                  Timeout: 1
+                  Environment: {Variables: {MODE: wedge}}
+                  Events:
+                    Get:
+                      Type: HttpApi
+                      Properties: {Method: GET, Path: /wedge}
+            """
+        try template.write(toFile: "\(dir)/template.yaml", atomically: true, encoding: .utf8)
+        let runner = try await RunnerProcess(
+            template: "\(dir)/template.yaml", functionsDirectory: functions, dataDirectory: dir)
+        let first = try await runner.request("GET", "/wedge")
+        #expect(first.status == 200)
+        let second = try await runner.request("GET", "/wedge")
+        #expect(second.status == 504, "\(second.text)")
+        #expect(try await runner.terminate() == 0)
+    }
+
     @Test("an IoT invocation that keeps failing is retried twice, then dead-lettered")
     func deadLetters() async throws {
         let functions = try TestEnvironment.scriptFunctions(["Failing"])

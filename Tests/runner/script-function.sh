@@ -6,6 +6,7 @@
 #   fail     reports every event through /error (IoT retry and dead-letter tests)
 #   initfail reports an init error and exits
 #   record   appends each event to RECORD_FILE and answers null
+#   wedge    answers the first event, then hangs without asking for the next one
 set -eu
 api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
 mode="${MODE:-echo}"
@@ -34,6 +35,10 @@ while :; do
     record)
         { cat "$event"; echo; } >>"$RECORD_FILE"
         curl -sS -X POST "$api/invocation/$id/response" -d 'null' >/dev/null
+        ;;
+    wedge)
+        curl -sS -X POST "$api/invocation/$id/response" -d '{"statusCode":200,"body":"once"}' >/dev/null
+        sleep 3600
         ;;
     *)
         body=$(base64 -w0 "$event")
