@@ -22,6 +22,12 @@ struct RecordedExchange: Sendable {
     }
 }
 
+extension RecordedExchange {
+    /// The claim upsert of `cp-1` succeeded (the lock document was created).
+    static let pointClaimed = RecordedExchange(
+        "updateOne", "ChargingPoints", #"{"matchedCount":0,"modifiedCount":0,"upsertedId":"cp-1"}"#)
+}
+
 /// Replays recorded Data API answers (canonical EJSON, as the server sends for `Accept: application/ejson`)
 /// in order, and returns the request bodies the store sent.
 func replay(
@@ -121,13 +127,11 @@ struct DataAPISessionStoreTests {
         }
     }
 
-    @Test("an insert that failed ambiguously keeps the point's lock, so a second start stays busy")
+    @Test("an insert that failed ambiguously keeps the point's lock (no release request follows)")
     func ambiguousInsertKeepsLock() async throws {
         let session = Harness.session(startedMinutesAgo: 0)
         _ = try await replay([
-            RecordedExchange(
-                "updateOne", "ChargingPoints",
-                #"{"matchedCount":0,"modifiedCount":0,"upsertedId":"cp-1"}"#),
+            .pointClaimed,
             RecordedExchange(
                 "insertOne", "ChargingSessions", status: 500,
                 #"{"error":"write concern timed out","error_code":"InternalServerError"}"#),
@@ -141,9 +145,7 @@ struct DataAPISessionStoreTests {
     func definiteInsertFailureReleasesLock() async throws {
         let session = Harness.session(startedMinutesAgo: 0)
         let bodies = try await replay([
-            RecordedExchange(
-                "updateOne", "ChargingPoints",
-                #"{"matchedCount":0,"modifiedCount":0,"upsertedId":"cp-1"}"#),
+            .pointClaimed,
             RecordedExchange(
                 "insertOne", "ChargingSessions", status: 400,
                 #"{"error":"bad document","error_code":"InvalidParameter"}"#),

@@ -52,6 +52,15 @@ final class RunnerProcess: @unchecked Sendable {
     private(set) var baseURL = ""
     private(set) var mqttPort = 0
 
+    /// Starts the runner on a one-off template (written into a fresh data dir) whose single function
+    /// `name` is the test script function.
+    convenience init(scriptFunction name: String, template: String) async throws {
+        let functions = try TestEnvironment.scriptFunctions([name])
+        let dir = try TestEnvironment.temporaryDirectory()
+        try template.write(toFile: "\(dir)/template.yaml", atomically: true, encoding: .utf8)
+        try await self.init(template: "\(dir)/template.yaml", functionsDirectory: functions, dataDirectory: dir)
+    }
+
     /// Starts the runner and waits for its banner.
     init(
         template: String? = nil, functionsDirectory: String? = nil, dataDirectory: String? = nil,

@@ -229,23 +229,20 @@ struct RunnerIntegrationTests {
 
     @Test("an invocation queued on a warm worker that never asks for work again times out (504), it does not hang")
     func wedgedWarmWorker() async throws {
-        let functions = try TestEnvironment.scriptFunctions(["Wedged"])
-        let dir = try TestEnvironment.temporaryDirectory()
-        let template = """
-            Resources:
-              Wedged:
-                Type: AWS::Serverless::Function
-                Properties:
-                  Timeout: 1
-                  Environment: {Variables: {MODE: wedge}}
-                  Events:
-                    Get:
-                      Type: HttpApi
-                      Properties: {Method: GET, Path: /wedge}
-            """
-        try template.write(toFile: "\(dir)/template.yaml", atomically: true, encoding: .utf8)
         let runner = try await RunnerProcess(
-            template: "\(dir)/template.yaml", functionsDirectory: functions, dataDirectory: dir)
+            scriptFunction: "Wedged",
+            template: """
+                Resources:
+                  Wedged:
+                    Type: AWS::Serverless::Function
+                    Properties:
+                      Timeout: 1
+                      Environment: {Variables: {MODE: wedge}}
+                      Events:
+                        Get:
+                          Type: HttpApi
+                          Properties: {Method: GET, Path: /wedge}
+                """)
         let first = try await runner.request("GET", "/wedge")
         #expect(first.status == 200)
         let second = try await runner.request("GET", "/wedge")
@@ -255,26 +252,23 @@ struct RunnerIntegrationTests {
 
     @Test("an IoT invocation that keeps failing is retried twice, then dead-lettered")
     func deadLetters() async throws {
-        let functions = try TestEnvironment.scriptFunctions(["Failing"])
-        let dir = try TestEnvironment.temporaryDirectory()
-        let template = """
-            Resources:
-              Failing:
-                Type: AWS::Serverless::Function
-                Properties:
-                  Timeout: 5
-                  Environment: {Variables: {MODE: fail}}
-                  Events:
-                    Rule:
-                      Type: IoTRule
-                      Properties:
-                        Sql: "SELECT encode(*, 'base64') AS data, topic() AS topic, timestamp() AS ts FROM 'test/fail'"
-            """
-        try template.write(toFile: "\(dir)/template.yaml", atomically: true, encoding: .utf8)
         let runner = try await RunnerProcess(
-            template: "\(dir)/template.yaml", functionsDirectory: functions, dataDirectory: dir)
+            scriptFunction: "Failing",
+            template: """
+                Resources:
+                  Failing:
+                    Type: AWS::Serverless::Function
+                    Properties:
+                      Timeout: 5
+                      Environment: {Variables: {MODE: fail}}
+                      Events:
+                        Rule:
+                          Type: IoTRule
+                          Properties:
+                            Sql: "SELECT encode(*, 'base64') AS data, topic() AS topic, timestamp() AS ts FROM 'test/fail'"
+                """)
         _ = try await runTool(mosquittoPub, ["-p", "\(runner.mqttPort)", "-q", "1", "-t", "test/fail", "-m", "boom"])
-        let file = "\(dir)/dead-letters.jsonl"
+        let file = "\(runner.dataDirectory)/dead-letters.jsonl"
         try await eventually("a dead-letter line for the message") {
             ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").contains("\"test/fail\"")
         }
