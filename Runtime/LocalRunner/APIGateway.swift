@@ -263,12 +263,6 @@ public struct RouteTable: Sendable {
         return nil
     }
 
-    /// Whether any route (of any method) matches the path; used to tell 404 from 405-like cases.
-    public func hasPath(_ path: String) -> Bool {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        return entries.contains { Self.bind($0.segments, parts) != nil }
-    }
-
     static func bind(_ segments: [Segment], _ parts: [String]) -> [String: String]? {
         var parameters: [String: String] = [:]
         for (i, segment) in segments.enumerated() {

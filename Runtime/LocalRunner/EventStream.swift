@@ -24,9 +24,6 @@ public final class EventStream: Sendable {
         self.keepAlive = keepAlive
     }
 
-    /// Number of connected clients.
-    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
-
     /// Relays a message if its topic is one of ``topics``.
     public func accept(_ message: MQTTMessage) {
         guard Self.topics.contains(message.topic) else { return }

@@ -146,13 +146,6 @@ actor InvocationQueue {
         }
     }
 
-    /// Pids of the live workers (tests and diagnostics).
-    func workerPIDs() async -> [Int32] {
-        var pids: [Int32] = []
-        for worker in workers.values { if let pid = await worker.pid { pids.append(pid) } }
-        return pids
-    }
-
     /// Starts one worker ahead of use (bench cold starts, `--prewarm`).
     func prewarm() async {
         guard idle.isEmpty, workers.count + spawning < concurrency else { return }
@@ -204,13 +197,6 @@ public final class LambdaService: FunctionInvoker {
     public func invoke(function: String, payload: [UInt8], requestID: String) async -> InvocationOutcome {
         guard let queue = queues[function] else { return .unavailable("no function \(function) in the template") }
         return await queue.invoke(payload: payload, requestID: requestID)
-    }
-
-    /// Pids of all live workers.
-    public func workerPIDs() async -> [Int32] {
-        var pids: [Int32] = []
-        for queue in queues.values { pids += await queue.workerPIDs() }
-        return pids
     }
 
     /// Starts one worker per function ahead of use.

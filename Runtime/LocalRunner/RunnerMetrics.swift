@@ -23,7 +23,6 @@ public final class RunnerMetrics: Sendable {
         var invocationDurations: [String: Histogram] = [:]
         var coldStarts: [String: Int] = [:]
         var coldStartDurations: [String: Histogram] = [:]
-        var lastColdStart: [String: Double] = [:]
         var workers: [String: Int] = [:]
         var mqttIn: [String: Int] = [:]
         var mqttOut: [String: Int] = [:]
@@ -53,7 +52,6 @@ public final class RunnerMetrics: Sendable {
         state.withLock {
             $0.coldStarts[function, default: 0] += 1
             $0.coldStartDurations[function, default: Histogram()].observe(duration.seconds)
-            $0.lastColdStart[function] = duration.seconds
         }
     }
 
@@ -62,9 +60,6 @@ public final class RunnerMetrics: Sendable {
     func recordMQTTOut(topic: String) { state.withLock { $0.mqttOut[topic, default: 0] += 1 } }
     func recordRetry(function: String) { state.withLock { $0.retries[function, default: 0] += 1 } }
     func recordDeadLetter(function: String) { state.withLock { $0.deadLetters[function, default: 0] += 1 } }
-
-    /// The last cold start (spawn → first `/next`) of each function, in seconds.
-    public var lastColdStarts: [String: Double] { state.withLock { $0.lastColdStart } }
 
     /// Everything in the Prometheus text exposition format (version 0.0.4).
     public func prometheusText() -> String {
