@@ -30,6 +30,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     ],
     targets: functionTargets + [
         // MARK: System-library shims
@@ -45,28 +48,45 @@ let package = Package(
         /// Pins glibc symbol versions so release binaries run on Amazon Linux 2023 (glibc 2.34).
         .target(name: "CGlibcCompat", path: "Runtime/CGlibcCompat"),
 
+        // MARK: Shared by every module (FoundationEssentials only)
+        /// `CodedError` and the ISO-8601 `Timestamp`: what the function side and the server side share.
+        .target(name: "Essentials", path: "Runtime/Essentials"),
+        /// BSON values and Extended JSON v2; no libcurl, no FunctionRuntime.
+        .target(name: "BSON", dependencies: ["Essentials"], path: "Runtime/BSON"),
+        /// Wire types of `session/updates`, `charging/updates` and meter readings (ChargingCore + simulator).
+        .target(name: "ChargingWire", dependencies: ["Essentials"], path: "Runtime/ChargingWire"),
+
         // MARK: Function side (FoundationEssentials + libcurl only)
         .target(
             name: "FunctionRuntime",
-            dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CCurl", "Essentials", .product(name: "Logging", package: "swift-log")],
             path: "Runtime/FunctionRuntime"
         ),
         .target(
             name: "DataAPI",
-            dependencies: ["FunctionRuntime", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["BSON", "Essentials", "FunctionRuntime", .product(name: "Logging", package: "swift-log")],
             path: "Runtime/DataAPI"
         ),
         .target(
             name: "ChargingCore",
-            dependencies: ["FunctionRuntime", "DataAPI", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "FunctionRuntime", "DataAPI", "BSON", "ChargingWire", "Essentials",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Functions/ChargingCore"
+        ),
+        /// Test doubles of ChargingCore's collaborators; linked by tests only, never by a shipped binary.
+        .target(
+            name: "ChargingCoreTesting",
+            dependencies: ["ChargingCore", "Essentials"],
+            path: "Functions/ChargingCoreTesting"
         ),
 
         // MARK: Server side (may use Hummingbird, GRDB, libmongoc, libmosquitto)
         .target(
             name: "DataAPIServer",
             dependencies: [
-                "DataAPI", "CMongoc",
+                "BSON", "Essentials", "CMongoc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -82,28 +102,42 @@ let package = Package(
             ],
             path: "Runtime/evcsm-data-api"
         ),
+        /// Child processes on swift-subprocess: default signal mask and dispositions, killed with their parent.
+        .target(
+            name: "ChildProcesses",
+            dependencies: [
+                "Essentials",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Runtime/ChildProcesses"
+        ),
         .target(
             name: "LocalRunner",
             dependencies: [
-                "DataAPIServer", "FunctionRuntime", "CMosquitto",
+                "DataAPIServer", "FunctionRuntime", "Essentials", "ChildProcesses", "CMosquitto",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Runtime/LocalRunner"
         ),
         .executableTarget(
             name: "evcsm-local",
             dependencies: [
-                "LocalRunner", "FunctionRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "LocalRunner", "FunctionRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Runtime/evcsm-local"
         ),
         .executableTarget(
             name: "evcsm-charger-sim",
             dependencies: [
-                "LocalRunner", "FunctionRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "LocalRunner", "FunctionRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Runtime/evcsm-charger-sim"
         ),
@@ -111,28 +145,36 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "TestSupport",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["ChildProcesses", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Tests/TestSupport"
         ),
         .testTarget(
             name: "FunctionRuntimeTests",
-            dependencies: ["FunctionRuntime", "TestSupport"],
+            dependencies: ["FunctionRuntime", "Essentials", "TestSupport"],
             path: "Tests/FunctionRuntimeTests"
         ),
         .testTarget(
             name: "DataAPITests",
-            dependencies: ["DataAPI", "TestSupport"],
+            dependencies: ["DataAPI", "BSON", "Essentials", "TestSupport"],
             path: "Tests/DataAPITests"
         ),
         .testTarget(
+            name: "BSONTests",
+            dependencies: ["BSON", "Essentials"],
+            path: "Tests/BSONTests"
+        ),
+        .testTarget(
             name: "ChargingCoreTests",
-            dependencies: ["ChargingCore", "FunctionRuntime", "DataAPI", "TestSupport"],
+            dependencies: [
+                "ChargingCore", "ChargingCoreTesting", "ChargingWire", "FunctionRuntime", "DataAPI", "BSON", "Essentials",
+                "TestSupport",
+            ],
             path: "Tests/ChargingCoreTests"
         ),
         .testTarget(
             name: "DataAPIServerTests",
             dependencies: [
-                "DataAPIServer", "DataAPI", "TestSupport",
+                "DataAPIServer", "DataAPI", "BSON", "Essentials", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/DataAPIServerTests"
@@ -140,7 +182,7 @@ let package = Package(
         .testTarget(
             name: "LocalRunnerTests",
             dependencies: [
-                "LocalRunner", "FunctionRuntime", "TestSupport",
+                "LocalRunner", "ChildProcesses", "FunctionRuntime", "Essentials", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/LocalRunnerTests"

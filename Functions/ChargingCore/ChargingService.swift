@@ -1,3 +1,4 @@
+import ChargingWire
 import FunctionRuntime
 import Logging
 

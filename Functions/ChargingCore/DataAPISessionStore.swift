@@ -1,3 +1,5 @@
+import BSON
+import Essentials
 import DataAPI
 import FunctionRuntime
 import Logging

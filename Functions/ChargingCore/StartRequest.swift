@@ -1,3 +1,4 @@
+import BSON
 import DataAPI
 
 /// A validated request to start charging (`POST /start` body or a `charging/updates` message).

@@ -1,3 +1,4 @@
+import Essentials
 import FunctionRuntime
 
 /// A session as `GET /status`, `GET /sessions` and `GET /sessions/{id}` return it.

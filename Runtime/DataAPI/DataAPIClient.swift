@@ -1,3 +1,4 @@
+import BSON
 import FunctionRuntime
 import Logging
 
@@ -55,32 +56,6 @@ public struct DataAPIConfiguration: Sendable, Equatable {
             baseURL: url, apiKey: try env.required("DATA_API_KEY"),
             dataSource: env["DATA_API_DATA_SOURCE"] ?? "mongodb-atlas",
             database: env["DATA_API_DATABASE"] ?? "EVChargingDB", timeout: .milliseconds(timeoutMs))
-    }
-}
-
-/// The answer to `updateOne` / `updateMany`.
-public struct UpdateResult: Sendable, Equatable {
-    public var matchedCount: Int
-    public var modifiedCount: Int
-    public var upsertedId: BSONValue?
-
-    public init(matchedCount: Int, modifiedCount: Int, upsertedId: BSONValue? = nil) {
-        self.matchedCount = matchedCount
-        self.modifiedCount = modifiedCount
-        self.upsertedId = upsertedId
-    }
-}
-
-/// The Data API actions.
-public enum DataAPIAction: String, Sendable, CaseIterable {
-    case findOne, find, insertOne, insertMany, updateOne, updateMany, deleteOne, deleteMany, aggregate
-
-    /// Reads may be retried; writes never are (a retried write could apply twice).
-    public var isRead: Bool {
-        switch self {
-        case .findOne, .find, .aggregate: return true
-        default: return false
-        }
     }
 }
 

@@ -1,4 +1,4 @@
-import DataAPI
+import BSON
 
 /// One Data API request body, validated for its action: known fields only, right types, filters,
 /// updates, sorts, projections and pipelines parsed (unsupported operators are named in the 400).

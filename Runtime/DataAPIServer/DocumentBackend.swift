@@ -1,4 +1,4 @@
-import DataAPI
+import BSON
 
 /// A store of BSON documents that serves the Data API actions. Both implementations
 /// (``SQLiteDocumentBackend``, ``MongoDocumentBackend``) are safe under concurrent requests, and an

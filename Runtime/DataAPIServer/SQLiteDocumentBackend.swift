@@ -1,4 +1,4 @@
-import DataAPI
+import BSON
 import Foundation
 import GRDB
 

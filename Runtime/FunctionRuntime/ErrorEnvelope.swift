@@ -1,3 +1,4 @@
+import Essentials
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -25,9 +26,9 @@ public struct ErrorEnvelope: Codable, Sendable, Equatable {
     }
 }
 
-extension HTTPResponse {
+extension APIGatewayV2Response {
     /// A JSON error response with the standard envelope and `content-type: application/json`.
-    public static func error(status: Int, error: String, message: String, now: Date = Date()) -> HTTPResponse {
+    public static func error(status: Int, error: String, message: String, now: Date = Date()) -> APIGatewayV2Response {
         let envelope = ErrorEnvelope(error: error, message: message, now: now)
         let body: String
         if let data = try? JSONCoding.encoder.encode(envelope) {
@@ -37,16 +38,16 @@ extension HTTPResponse {
                 #"{"error":"InternalServerError","message":"Internal server error","timestamp":""#
                 + envelope.timestamp + #""}"#
         }
-        return HTTPResponse(statusCode: status, headers: ["content-type": "application/json"], body: body)
+        return APIGatewayV2Response(statusCode: status, headers: ["content-type": "application/json"], body: body)
     }
 
     /// The error response for a domain error: its status, name and public message.
-    public static func error(_ error: any HTTPErrorConvertible, now: Date = Date()) -> HTTPResponse {
+    public static func error(_ error: any HTTPErrorConvertible, now: Date = Date()) -> APIGatewayV2Response {
         .error(status: error.httpStatus, error: error.errorName, message: error.publicMessage, now: now)
     }
 
     /// The generic 500 answer for an unexpected error; the details stay in the log.
-    public static func internalServerError(requestID: String, now: Date = Date()) -> HTTPResponse {
+    public static func internalServerError(requestID: String, now: Date = Date()) -> APIGatewayV2Response {
         .error(
             status: 500, error: "InternalServerError", message: "Internal server error (request \(requestID))",
             now: now)

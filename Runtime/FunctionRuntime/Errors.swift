@@ -1,3 +1,5 @@
+import Essentials
+
 /// An error a handler can throw to produce a specific HTTP answer with the standard envelope
 /// `{error, message, timestamp}`.
 public protocol HTTPErrorConvertible: Error {
@@ -7,24 +9,6 @@ public protocol HTTPErrorConvertible: Error {
     var errorName: String { get }
     /// A message safe to show to the caller.
     var publicMessage: String { get }
-}
-
-/// A module's error codes: a string-backed enum whose raw value is what logs and messages show.
-public protocol ErrorCode: RawRepresentable, Sendable, Hashable where RawValue == String {}
-
-/// One error type per module, told apart by its code enum, like swift-aws-lambda-runtime's
-/// `LambdaRuntimeError`: `CodedError<FunctionRuntimeErrorCode>` is ``FunctionRuntimeError``, the local
-/// runner has its own code enum.
-public struct CodedError<Code: ErrorCode>: Error, CustomStringConvertible, Sendable, Equatable {
-    public let code: Code
-    public let message: String
-
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { "\(code.rawValue): \(message)" }
 }
 
 /// Errors of the function runtime itself.

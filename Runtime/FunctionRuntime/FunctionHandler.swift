@@ -20,7 +20,7 @@ public protocol FunctionHandler: Sendable {
 ///
 /// Handlers throw errors conforming to ``HTTPErrorConvertible`` for 4xx answers; anything else
 /// becomes a logged 500 with a generic envelope (see ``HTTPFunctionAdapter``).
-public protocol HTTPFunction: FunctionHandler where Event == HTTPRequest, Output == HTTPResponse {}
+public protocol HTTPFunction: FunctionHandler where Event == APIGatewayV2Request, Output == APIGatewayV2Response {}
 
 /// An MQTT topic handler behind an AWS IoT rule (`SELECT encode(*, 'base64') AS data, topic() AS topic,
 /// timestamp() AS ts FROM '<filter>'`). Returns nothing; a thrown error is reported to the

@@ -41,7 +41,7 @@ public struct JSONFunctionAdapter<Handler: FunctionHandler>: InvocationAdapter {
     }
 }
 
-/// The adapter for ``HTTPFunction``s: they always answer with an ``HTTPResponse``.
+/// The adapter for ``HTTPFunction``s: they always answer with an ``APIGatewayV2Response``.
 ///
 /// An ``HTTPErrorConvertible`` error becomes its status with the `{error, message, timestamp}` envelope;
 /// any other error becomes a 500 envelope naming only the request id, while the error itself is logged
@@ -52,13 +52,13 @@ public struct HTTPFunctionAdapter<Handler: HTTPFunction>: InvocationAdapter {
     public init(_ handler: Handler) { self.handler = handler }
 
     public func invoke(_ event: [UInt8], context: FunctionContext) async throws -> InvocationOutput {
-        let request = try decodeEvent(HTTPRequest.self, from: event)
+        let request = try decodeEvent(APIGatewayV2Request.self, from: event)
         let response = await respond(to: request, context: context)
         return InvocationOutput(body: try encodeOutput(response), isServerError: response.statusCode >= 500)
     }
 
     /// Runs the handler and maps its errors to responses.
-    public func respond(to request: HTTPRequest, context: FunctionContext) async -> HTTPResponse {
+    public func respond(to request: APIGatewayV2Request, context: FunctionContext) async -> APIGatewayV2Response {
         do {
             return try await handler.handle(request, context: context)
         } catch let error as any HTTPErrorConvertible {

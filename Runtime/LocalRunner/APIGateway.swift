@@ -27,7 +27,7 @@ public struct APIGateway: Sendable {
         var logger = self.logger
         logger[metadataKey: "requestID"] = "\(requestID)"
         let started = ContinuousClock.now
-        let answer: FunctionRuntime.HTTPResponse
+        let answer: APIGatewayV2Response
         if let length = request.headers[.contentLength].flatMap(Int.init), length > Self.maximumBodySize {
             answer = Self.payloadTooLarge()
         } else if let body = try? await request.body.collect(upTo: Self.maximumBodySize + 1),
@@ -55,7 +55,7 @@ public struct APIGateway: Sendable {
         return response
     }
 
-    static func payloadTooLarge() -> FunctionRuntime.HTTPResponse {
+    static func payloadTooLarge() -> APIGatewayV2Response {
         .error(
             status: 413, error: "PayloadTooLarge",
             message: "Request body exceeds \(maximumBodySize) bytes")
@@ -74,7 +74,7 @@ public struct APIGateway: Sendable {
     public static func event(
         method: String, rawPath: String, rawQuery: String, headers: [(String, String)], body: [UInt8],
         match: RouteTable.Match, requestID: String, now: Date = Date()
-    ) -> FunctionRuntime.HTTPRequest {
+    ) -> APIGatewayV2Request {
         var joined: [String: String] = [:]
         var cookies: [String] = []
         for (name, value) in headers {
@@ -104,14 +104,14 @@ public struct APIGateway: Sendable {
             }
         }
         let epoch = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
-        let context = FunctionRuntime.HTTPRequest.Context(
+        let context = APIGatewayV2Request.Context(
             accountId: "000000000000", apiId: "evcsm-local", domainName: joined["host"],
             http: .init(
                 method: method.uppercased(), path: rawPath, protocol: "HTTP/1.1", sourceIp: "127.0.0.1",
                 userAgent: joined["user-agent"]),
             requestId: requestID, routeKey: match.route.routeKey, stage: "$default", time: accessLogTime(now),
             timeEpoch: epoch)
-        return FunctionRuntime.HTTPRequest(
+        return APIGatewayV2Request(
             routeKey: match.route.routeKey, rawPath: rawPath, rawQueryString: rawQuery,
             cookies: cookies.isEmpty ? nil : cookies, headers: joined,
             queryStringParameters: query.isEmpty ? nil : query,
@@ -122,7 +122,7 @@ public struct APIGateway: Sendable {
     /// Maps an invocation outcome to the answer API Gateway gives.
     public static func response(
         for outcome: InvocationOutcome, function: String, requestID: String
-    ) -> FunctionRuntime.HTTPResponse {
+    ) -> APIGatewayV2Response {
         switch outcome {
         case .success(let bytes):
             return functionResult(bytes)
@@ -149,10 +149,10 @@ public struct APIGateway: Sendable {
 
     /// Interprets a function's JSON output like HTTP API format 2.0 does: an object with `statusCode` is a
     /// response; any other JSON value becomes a 200 `application/json` body.
-    public static func functionResult(_ bytes: [UInt8]) -> FunctionRuntime.HTTPResponse {
+    public static func functionResult(_ bytes: [UInt8]) -> APIGatewayV2Response {
         let object = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
         if let dictionary = object as? [String: Any], dictionary["statusCode"] != nil {
-            if let decoded = try? JSONCoding.decoder.decode(FunctionRuntime.HTTPResponse.self, from: Data(bytes)) {
+            if let decoded = try? JSONCoding.decoder.decode(APIGatewayV2Response.self, from: Data(bytes)) {
                 return decoded
             }
             return .error(status: 502, error: "BadGateway", message: "Function returned a malformed response")
@@ -160,13 +160,13 @@ public struct APIGateway: Sendable {
         guard object != nil else {
             return .error(status: 502, error: "BadGateway", message: "Function returned invalid JSON")
         }
-        return FunctionRuntime.HTTPResponse(
+        return APIGatewayV2Response(
             statusCode: 200, headers: ["content-type": "application/json"],
             body: String(decoding: bytes, as: UTF8.self))
     }
 
     /// Turns a format 2.0 response into HTTP: headers, one `Set-Cookie` per cookie, base64 bodies decoded.
-    public static func httpResponse(_ answer: FunctionRuntime.HTTPResponse) -> Response {
+    public static func httpResponse(_ answer: APIGatewayV2Response) -> Response {
         var headers = HTTPFields()
         for (name, value) in answer.headers.sorted(by: { $0.key < $1.key }) {
             guard let field = HTTPHeaderField.Name(name) else { continue }

@@ -1,3 +1,4 @@
+import Essentials
 import FunctionRuntime
 
 /// Errors of the local runner: the shared ``CodedError`` with the runner's own codes.

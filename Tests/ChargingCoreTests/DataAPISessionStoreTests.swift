@@ -1,3 +1,4 @@
+import BSON
 import ChargingCore
 import DataAPI
 import Foundation

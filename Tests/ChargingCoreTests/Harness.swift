@@ -1,4 +1,5 @@
 import ChargingCore
+import ChargingCoreTesting
 import DataAPI
 import Foundation
 import FunctionRuntime
@@ -14,8 +15,8 @@ enum Fixture {
     static func bytes(_ name: String) throws -> Data { try Data(contentsOf: root.appendingPathComponent(name)) }
 
     /// An API Gateway HTTP API v2 event from `http/<name>.json`, optionally with another JSON body.
-    static func request(_ name: String, body: String? = nil) throws -> HTTPRequest {
-        var request = try JSONCoding.decoder.decode(HTTPRequest.self, from: bytes("http/\(name).json"))
+    static func request(_ name: String, body: String? = nil) throws -> APIGatewayV2Request {
+        var request = try JSONCoding.decoder.decode(APIGatewayV2Request.self, from: bytes("http/\(name).json"))
         if let body {
             request.body = body
             request.isBase64Encoded = false
@@ -24,7 +25,7 @@ enum Fixture {
     }
 
     /// An HTTP event from `http/<name>.json` with other query parameters.
-    static func request(_ name: String, query: [String: String]) throws -> HTTPRequest {
+    static func request(_ name: String, query: [String: String]) throws -> APIGatewayV2Request {
         var request = try Fixture.request(name)
         request.queryStringParameters = query
         request.rawQueryString = query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
@@ -57,7 +58,7 @@ struct Harness {
     }
 
     /// Runs an HTTP handler through the runtime's adapter, which maps errors to envelopes.
-    func respond(_ handler: some HTTPFunction, _ request: HTTPRequest) async throws -> HTTPResponse {
+    func respond(_ handler: some HTTPFunction, _ request: APIGatewayV2Request) async throws -> APIGatewayV2Response {
         await HTTPFunctionAdapter(handler).respond(to: request, context: .local())
     }
 
@@ -94,12 +95,12 @@ struct Harness {
 }
 
 /// A response body as a JSON object.
-func json(_ response: HTTPResponse) throws -> [String: Any] {
+func json(_ response: APIGatewayV2Response) throws -> [String: Any] {
     let object = try JSONSerialization.jsonObject(with: Data(response.body.utf8))
     return try #require(object as? [String: Any], "body is not a JSON object: \(response.body)")
 }
 
 /// A response body's `message`, for checking that a 400 names its field.
-func errorMessage(_ response: HTTPResponse) throws -> String {
+func errorMessage(_ response: APIGatewayV2Response) throws -> String {
     try #require(try json(response)["message"] as? String)
 }

@@ -1,3 +1,4 @@
+import Essentials
 import ChargingCore
 import Foundation
 import FunctionRuntime
@@ -112,12 +113,12 @@ struct ListSessionsTests {
         return Harness(sessions)
     }
 
-    func ids(_ response: HTTPResponse) throws -> [String] {
+    func ids(_ response: APIGatewayV2Response) throws -> [String] {
         let sessions = try #require(try json(response)["sessions"] as? [[String: Any]])
         return sessions.compactMap { $0["sessionId"] as? String }
     }
 
-    func list(_ harness: Harness, _ query: [String: String], accept: String? = nil) async throws -> HTTPResponse {
+    func list(_ harness: Harness, _ query: [String: String], accept: String? = nil) async throws -> APIGatewayV2Response {
         var request = try Fixture.request("sessions", query: query)
         if let accept { request.headers["accept"] = accept }
         return try await harness.respond(ListSessionsHandler(harness.dependencies), request)

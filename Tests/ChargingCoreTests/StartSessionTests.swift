@@ -1,4 +1,6 @@
+import Essentials
 import ChargingCore
+import ChargingCoreTesting
 import Foundation
 import FunctionRuntime
 import Testing

@@ -1,3 +1,4 @@
+import BSON
 import DataAPI
 import DataAPIServer
 import Foundation

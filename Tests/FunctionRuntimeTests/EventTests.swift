@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import FunctionRuntime
 import Testing
@@ -6,7 +7,7 @@ import Testing
 struct EventTests {
     @Test func decodesAPIGatewayV2Request() throws {
         let request = try JSONDecoder().decode(
-            HTTPRequest.self, from: Data(try fixture("events/apigw-v2-get-session.json")))
+            APIGatewayV2Request.self, from: Data(try fixture("events/apigw-v2-get-session.json")))
         #expect(request.version == "2.0")
         #expect(request.method == "GET")
         #expect(request.routeKey == "GET /api/ChargingSessionAPI/sessions/{sessionId}")
@@ -24,7 +25,7 @@ struct EventTests {
 
     @Test func decodesBase64Body() throws {
         let request = try JSONDecoder().decode(
-            HTTPRequest.self, from: Data(try fixture("events/apigw-v2-post-base64.json")))
+            APIGatewayV2Request.self, from: Data(try fixture("events/apigw-v2-post-base64.json")))
         #expect(request.isBase64Encoded)
         let body = try #require(request.bodyBytes)
         #expect(String(decoding: body, as: UTF8.self) == #"{"sessionId": "3f6c2a9e-8d4b-4c1e-9a7f-2b5d8e1c0a94"}"#)
@@ -55,7 +56,7 @@ struct EventTests {
 
     @Test func errorEnvelopeResponse() throws {
         let now = Date(timeIntervalSince1970: 1_795_691_395.123)
-        let response = HTTPResponse.error(status: 404, error: "NotFound", message: "session s-1 not found", now: now)
+        let response = APIGatewayV2Response.error(status: 404, error: "NotFound", message: "session s-1 not found", now: now)
         #expect(response.statusCode == 404)
         #expect(response.headers["content-type"] == "application/json")
         #expect(
@@ -67,7 +68,7 @@ struct EventTests {
     }
 
     @Test func errorFromConvertible() throws {
-        let response = HTTPResponse.error(SampleError.busy)
+        let response = APIGatewayV2Response.error(SampleError.busy)
         #expect(response.statusCode == 409)
         let body = try #require(jsonObject(Array(response.body.utf8)))
         #expect(body["error"] as? String == "Conflict")
@@ -76,7 +77,7 @@ struct EventTests {
     }
 
     @Test func responseEncodesV2Shape() throws {
-        let response = try HTTPResponse.json(["ok": true], status: 201)
+        let response = try APIGatewayV2Response.json(["ok": true], status: 201)
         let object = try #require(jsonObject(Array(try JSONCoding.encoder.encode(response))))
         #expect(object["statusCode"] as? Int == 201)
         #expect(object["body"] as? String == #"{"ok":true}"#)

@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import FunctionRuntime
 import Logging
@@ -22,7 +23,7 @@ struct RoutedFunction: HTTPFunction {
         }
     }
 
-    func handle(_ event: HTTPRequest, context: FunctionContext) async throws -> HTTPResponse {
+    func handle(_ event: APIGatewayV2Request, context: FunctionContext) async throws -> APIGatewayV2Response {
         switch event.rawPath {
         case "/ok": return try .json(["path": event.rawPath])
         case "/missing": throw NotFound.session(event.query("id") ?? "?")
@@ -31,8 +32,8 @@ struct RoutedFunction: HTTPFunction {
     }
 }
 
-func request(_ path: String, query: [String: String]? = nil) -> HTTPRequest {
-    HTTPRequest(
+func request(_ path: String, query: [String: String]? = nil) -> APIGatewayV2Request {
+    APIGatewayV2Request(
         routeKey: "GET \(path)", rawPath: path, queryStringParameters: query,
         requestContext: .init(http: .init(method: "GET", path: path), requestId: "apigw-1"))
 }
@@ -61,7 +62,7 @@ struct HTTPAdapterTests {
             try JSONCoding.encoder.encode(request("/crash")).map { $0 },
             context: .local(requestID: "req-500", logger: capture.logger()))
         #expect(output.isServerError)
-        let response = try JSONDecoder().decode(HTTPResponse.self, from: Data(output.body))
+        let response = try JSONDecoder().decode(APIGatewayV2Response.self, from: Data(output.body))
         #expect(response.statusCode == 500)
         let body = try #require(jsonObject(Array(response.body.utf8)))
         #expect(body["error"] as? String == "InternalServerError")
@@ -76,7 +77,7 @@ struct HTTPAdapterTests {
         let output = try await makeInvocationAdapter(for: RoutedFunction())
             .invoke(try JSONCoding.encoder.encode(request("/ok")).map { $0 }, context: .local())
         #expect(!output.isServerError)
-        let response = try JSONDecoder().decode(HTTPResponse.self, from: Data(output.body))
+        let response = try JSONDecoder().decode(APIGatewayV2Response.self, from: Data(output.body))
         #expect(response.statusCode == 200)
         #expect(response.body == #"{"path":"/ok"}"#)
     }

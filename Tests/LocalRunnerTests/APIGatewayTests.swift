@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import FunctionRuntime
 import Hummingbird
@@ -87,7 +88,7 @@ struct APIGatewayTests {
 
     @Test("function output → HTTP: status, headers, one Set-Cookie per cookie, base64 body decoded")
     func responseMapping() throws {
-        let answer = FunctionRuntime.HTTPResponse(
+        let answer = APIGatewayV2Response(
             statusCode: 201, headers: ["content-type": "application/octet-stream", "x-a": "1"],
             body: Data([1, 2, 3]).base64EncodedString(), isBase64Encoded: true, cookies: ["a=1", "b=2; Path=/"])
         let response = APIGateway.httpResponse(answer)
@@ -155,7 +156,7 @@ struct APIGatewayTests {
         }
         let payloads = invoker.lock.withLock { invoker.payloads }
         #expect(payloads.count == 1)
-        let event = try JSONDecoder().decode(FunctionRuntime.HTTPRequest.self, from: Data(payloads[0]))
+        let event = try JSONDecoder().decode(APIGatewayV2Request.self, from: Data(payloads[0]))
         #expect(event.pathParameters == ["sessionId": "abc"])
         #expect(event.queryStringParameters == ["x": "1"])
     }

@@ -6,7 +6,7 @@ public struct GetSessionHandler: HTTPFunction {
 
     public init(_ dependencies: FunctionDependencies) { self.dependencies = dependencies }
 
-    public func handle(_ request: HTTPRequest, context: FunctionContext) async throws -> HTTPResponse {
+    public func handle(_ request: APIGatewayV2Request, context: FunctionContext) async throws -> APIGatewayV2Response {
         let raw = request.pathParameters?["sessionId"] ?? Self.lastPathSegment(request.rawPath)
         guard let raw, StartRequest.isValidID(raw) else {
             throw ChargingError.invalid("sessionId", "must be 1-64 characters from A-Z a-z 0-9 . _ : -")

@@ -7,7 +7,7 @@ public struct GetStatusHandler: HTTPFunction {
 
     public init(_ dependencies: FunctionDependencies) { self.dependencies = dependencies }
 
-    public func handle(_ request: HTTPRequest, context: FunctionContext) async throws -> HTTPResponse {
+    public func handle(_ request: APIGatewayV2Request, context: FunctionContext) async throws -> APIGatewayV2Response {
         let chargingPointId = try QueryParameters(request).id("chargingPointId")
         guard let session = try await dependencies.service.current(chargingPointId: chargingPointId) else {
             let scope = chargingPointId.map { " on charging point \($0)" } ?? ""

@@ -8,7 +8,7 @@ public struct ListSessionsHandler: HTTPFunction {
 
     public init(_ dependencies: FunctionDependencies) { self.dependencies = dependencies }
 
-    public func handle(_ request: HTTPRequest, context: FunctionContext) async throws -> HTTPResponse {
+    public func handle(_ request: APIGatewayV2Request, context: FunctionContext) async throws -> APIGatewayV2Response {
         let query = try QueryParameters(request).sessionQuery()
         let page = try await dependencies.store.list(query)
         let now = dependencies.clock.nowMilliseconds()
@@ -28,7 +28,7 @@ public struct ListSessionsHandler: HTTPFunction {
             "content-disposition": "attachment; filename=\"sessions.csv\"",
         ]
         if let nextCursor { headers["x-next-cursor"] = nextCursor }
-        return HTTPResponse(statusCode: 200, headers: headers, body: lines.joined(separator: "\r\n") + "\r\n")
+        return APIGatewayV2Response(statusCode: 200, headers: headers, body: lines.joined(separator: "\r\n") + "\r\n")
     }
 
     /// True when the `Accept` header asks for `text/csv`.

@@ -1,3 +1,4 @@
+import ChargingWire
 import FunctionRuntime
 
 /// `chargers/{chargingPointId}/meter` `{sessionId, energyWh, timestamp, seq}`: energy never goes backwards,

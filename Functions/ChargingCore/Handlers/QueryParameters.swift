@@ -1,10 +1,11 @@
+import Essentials
 import FunctionRuntime
 
 /// Validated access to an HTTP request's query string; errors name the parameter.
 struct QueryParameters {
-    let request: HTTPRequest
+    let request: APIGatewayV2Request
 
-    init(_ request: HTTPRequest) { self.request = request }
+    init(_ request: APIGatewayV2Request) { self.request = request }
 
     /// A present, non-empty parameter.
     func value(_ name: String) -> String? {

@@ -7,7 +7,7 @@ public struct StartSessionHandler: HTTPFunction {
 
     public init(_ dependencies: FunctionDependencies) { self.dependencies = dependencies }
 
-    public func handle(_ request: HTTPRequest, context: FunctionContext) async throws -> HTTPResponse {
+    public func handle(_ request: APIGatewayV2Request, context: FunctionContext) async throws -> APIGatewayV2Response {
         let start = try StartRequest.validate(try RequestBody.object(request.bodyBytes))
         let (session, estimate) = try await dependencies.service.start(start, logger: context.logger)
         return try .json(StartResponse(session, estimate: estimate), status: 201)

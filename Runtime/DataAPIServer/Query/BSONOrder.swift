@@ -1,4 +1,4 @@
-import DataAPI
+import BSON
 
 /// MongoDB's comparison order for the BSON types evcsm stores: null < numbers < strings < objects <
 /// arrays < ObjectId < booleans < dates. Numbers compare by value across int32, int64 and double;

@@ -1,4 +1,4 @@
-import DataAPI
+import BSON
 
 /// Dotted field paths (`a.b.0.c`) as MongoDB resolves them in queries and updates.
 struct FieldPath: Sendable, Hashable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import DataAPI
+import BSON
 
 /// A parsed query filter: implicit equality (also on array elements), `$eq $ne $gt $gte $lt $lte
 /// $in $nin $exists $not` on dotted paths, combined with `$and` / `$or`. Anything else is rejected

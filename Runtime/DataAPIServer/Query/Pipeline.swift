@@ -1,4 +1,4 @@
-import DataAPI
+import BSON
 
 /// A parsed aggregation pipeline: `$match $sort $skip $limit $project $group $count`, with the
 /// accumulators `$sum $avg $min $max $first $last`. Other stages are rejected with a 400.

@@ -1,4 +1,4 @@
-import DataAPI
+import BSON
 
 /// An aggregation expression: a literal, a `"$field.path"` reference, or an object of expressions.
 indirect enum Expression: Sendable {

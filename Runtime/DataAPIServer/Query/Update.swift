@@ -1,4 +1,4 @@
-import DataAPI
+import BSON
 
 /// A parsed update: either a replacement document or operators `$set $unset $inc $max $min
 /// $setOnInsert $currentDate`. Fields are processed in lexicographic path order, as MongoDB ≥ 5.0

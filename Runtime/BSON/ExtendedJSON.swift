@@ -1,4 +1,4 @@
-import FunctionRuntime
+import Essentials
 
 /// MongoDB Extended JSON v2: parsing of canonical, relaxed and plain JSON into ``BSONValue``, and
 /// serialization in canonical or relaxed mode.

@@ -1,4 +1,4 @@
-import DataAPI
+import BSON
 import Testing
 
 @Suite("Extended JSON")

@@ -5,7 +5,7 @@ import Foundation
 #endif
 
 /// An API Gateway HTTP API request, payload format version 2.0.
-public struct HTTPRequest: Codable, Sendable, Equatable {
+public struct APIGatewayV2Request: Codable, Sendable, Equatable {
     /// `requestContext` of the v2 payload (only the fields evcsm reads or forwards).
     public struct Context: Codable, Sendable, Equatable {
         public struct HTTP: Codable, Sendable, Equatable {
@@ -131,7 +131,7 @@ public struct HTTPRequest: Codable, Sendable, Equatable {
 }
 
 /// An API Gateway HTTP API response, payload format version 2.0.
-public struct HTTPResponse: Codable, Sendable, Equatable {
+public struct APIGatewayV2Response: Codable, Sendable, Equatable {
     public var statusCode: Int
     public var headers: [String: String]
     public var body: String
@@ -161,9 +161,9 @@ public struct HTTPResponse: Codable, Sendable, Equatable {
     }
 
     /// A JSON response with `content-type: application/json`.
-    public static func json<T: Encodable>(_ value: T, status: Int = 200) throws -> HTTPResponse {
+    public static func json<T: Encodable>(_ value: T, status: Int = 200) throws -> APIGatewayV2Response {
         let data = try JSONCoding.encoder.encode(value)
-        return HTTPResponse(
+        return APIGatewayV2Response(
             statusCode: status, headers: ["content-type": "application/json"],
             body: String(decoding: data, as: UTF8.self))
     }

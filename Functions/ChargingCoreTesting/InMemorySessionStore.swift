@@ -1,3 +1,5 @@
+import ChargingCore
+
 /// A ``SessionStore`` in memory, with the same semantics as ``DataAPISessionStore``; for unit tests.
 public actor InMemorySessionStore: SessionStore {
     private var sessions: [String: ChargingSession] = [:]
