@@ -166,7 +166,8 @@ let package = Package(
         .testTarget(
             name: "ChargingCoreTests",
             dependencies: [
-                "ChargingCore", "ChargingCoreTesting", "ChargingWire", "FunctionRuntime", "DataAPI", "BSON", "Essentials",
+                "ChargingCore", "ChargingCoreTesting", "ChargingWire", "FunctionRuntime", "DataAPI", "BSON",
+                "Essentials",
                 "TestSupport",
             ],
             path: "Tests/ChargingCoreTests"

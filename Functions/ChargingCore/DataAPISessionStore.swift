@@ -1,6 +1,6 @@
 import BSON
-import Essentials
 import DataAPI
+import Essentials
 import FunctionRuntime
 import Logging
 

@@ -1,5 +1,5 @@
-import CMongoc
 import BSON
+import CMongoc
 import Foundation
 
 /// The MongoDB backend: libmongoc 1.23 with one thread-safe `mongoc_client_pool_t`. Documents cross

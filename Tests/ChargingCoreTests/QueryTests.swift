@@ -1,5 +1,5 @@
-import Essentials
 import ChargingCore
+import Essentials
 import Foundation
 import FunctionRuntime
 import Testing
@@ -118,7 +118,8 @@ struct ListSessionsTests {
         return sessions.compactMap { $0["sessionId"] as? String }
     }
 
-    func list(_ harness: Harness, _ query: [String: String], accept: String? = nil) async throws -> APIGatewayV2Response {
+    func list(_ harness: Harness, _ query: [String: String], accept: String? = nil) async throws -> APIGatewayV2Response
+    {
         var request = try Fixture.request("sessions", query: query)
         if let accept { request.headers["accept"] = accept }
         return try await harness.respond(ListSessionsHandler(harness.dependencies), request)

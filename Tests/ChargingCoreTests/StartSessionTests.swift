@@ -1,6 +1,6 @@
-import Essentials
 import ChargingCore
 import ChargingCoreTesting
+import Essentials
 import Foundation
 import FunctionRuntime
 import Testing

@@ -56,7 +56,8 @@ struct EventTests {
 
     @Test func errorEnvelopeResponse() throws {
         let now = Date(timeIntervalSince1970: 1_795_691_395.123)
-        let response = APIGatewayV2Response.error(status: 404, error: "NotFound", message: "session s-1 not found", now: now)
+        let response = APIGatewayV2Response.error(
+            status: 404, error: "NotFound", message: "session s-1 not found", now: now)
         #expect(response.statusCode == 404)
         #expect(response.headers["content-type"] == "application/json")
         #expect(
