@@ -125,10 +125,20 @@ let package = Package(
             ],
             path: "Runtime/LocalRunner"
         ),
+        /// Simulated chargers: follow `session/updates`, publish meter readings (the only charging knowledge
+        /// on the runner side, kept out of LocalRunner).
+        .target(
+            name: "ChargerSimulator",
+            dependencies: [
+                "LocalRunner", "ChargingWire", "Essentials",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Runtime/ChargerSimulator"
+        ),
         .executableTarget(
             name: "evcsm-local",
             dependencies: [
-                "LocalRunner", "FunctionRuntime",
+                "LocalRunner", "ChargerSimulator", "FunctionRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Runtime/evcsm-local"
@@ -136,7 +146,7 @@ let package = Package(
         .executableTarget(
             name: "evcsm-charger-sim",
             dependencies: [
-                "LocalRunner", "FunctionRuntime",
+                "ChargerSimulator", "LocalRunner", "FunctionRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Runtime/evcsm-charger-sim"
@@ -183,7 +193,8 @@ let package = Package(
         .testTarget(
             name: "LocalRunnerTests",
             dependencies: [
-                "LocalRunner", "ChildProcesses", "FunctionRuntime", "Essentials", "TestSupport",
+                "LocalRunner", "ChargerSimulator", "ChargingWire", "ChildProcesses", "FunctionRuntime", "Essentials",
+                "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/LocalRunnerTests"

@@ -38,8 +38,11 @@ public struct RunnerAddresses: Sendable, Equatable {
 }
 
 /// Builds the runner from its configuration: loads the template (startup errors name the resource) and
-/// wires every emulated service. Nothing starts until ``RunnerApplication/run()``.
-public func buildApplication(configuration: RunnerConfiguration) async throws -> RunnerApplication {
+/// wires every emulated service. Nothing starts until ``RunnerApplication/run()``. `companions` run beside the
+/// services once they are up (the charger simulator); the runner knows nothing of what they do.
+public func buildApplication(
+    configuration: RunnerConfiguration, companions: [any RunnerCompanion] = []
+) async throws -> RunnerApplication {
     let logger = Logger(label: "evcsm.local")
     let template = try TemplateLoader().load(path: configuration.templatePath)
     do {
@@ -82,7 +85,7 @@ public func buildApplication(configuration: RunnerConfiguration) async throws ->
 
     let infrastructure = InfrastructureService(
         configuration: configuration, lambda: lambda, bridge: bridge, events: events, publisher: publisher,
-        logger: logger)
+        companions: companions, logger: logger)
     Health(
         metrics: metrics, started: .now, brokerConnected: { infrastructure.connection.current?.isConnected ?? false },
         functionCount: template.functions.count
@@ -128,12 +131,15 @@ final class InfrastructureService: Service {
     let connection = AsyncValue<MQTTConnection>()
     let broker = AsyncValue<BrokerProcess?>()
     let started = AsyncValue<Result<MQTTEndpoint, LocalRunnerError>>()
-    let simulatorSink = AsyncValue<ChargerSimulator>()
+    /// Companions and their topic filters; they get messages once started (set by ``IngressService``).
+    let companions: [any RunnerCompanion]
+    let startedCompanions = AsyncValue<[any RunnerCompanion]>()
 
     init(
         configuration: RunnerConfiguration, lambda: LambdaService, bridge: TopicBridge, events: EventStream,
-        publisher: AsyncValue<any MessagePublisher>, logger: Logger
+        publisher: AsyncValue<any MessagePublisher>, companions: [any RunnerCompanion], logger: Logger
     ) {
+        self.companions = companions
         self.configuration = configuration
         self.lambda = lambda
         self.bridge = bridge
@@ -173,7 +179,7 @@ final class InfrastructureService: Service {
         }
         let bridge = self.bridge
         let events = self.events
-        let simulator = self.simulatorSink
+        let companions = self.startedCompanions
         // A persistent session under a client id that is stable for this data directory: QoS 1 messages that
         // arrive while the bridge is reconnecting, or while the runner is down (with --mqtt-url), are kept by
         // the broker and delivered afterwards, as an IoT rule would still have run them.
@@ -183,9 +189,12 @@ final class InfrastructureService: Service {
         ) { message in
             bridge.accept(message)
             events.accept(message)
-            if message.topic == "session/updates", let sim = simulator.current { Task { await sim.accept(message) } }
+            for companion in companions.current ?? []
+            where companion.topicFilters.contains(where: { TopicFilter.matches($0, topic: message.topic) }) {
+                Task { await companion.accept(topic: message.topic, payload: message.payload) }
+            }
         }
-        client.subscribe(bridge.filters + EventStream.topics)
+        client.subscribe(bridge.filters + EventStream.topics + self.companions.flatMap(\.topicFilters))
         try client.start()
         connection.set(client)
         publisher.set(client)
@@ -237,39 +246,34 @@ final class IngressService: Service {
         for name in ["PATH", "LD_LIBRARY_PATH", "HOME"] { environment[name] = inherited[name] }
         lambda.setRunnerEnvironment(environment)
 
-        var simulator: ChargerSimulator?
-        if configuration.simulateChargers {
-            let client = await infrastructure.connection.value
-            let metrics = self.metrics
-            let sim = ChargerSimulator(speed: configuration.speed, apiURL: base, logger: Logger(label: "evcsm.sim")) {
-                topic, payload in
-                do {
-                    try client.publish(topic: topic, payload: payload, qos: 1)
-                    metrics.recordMQTTOut(topic: topic)
-                    return true
-                } catch {
-                    return false
-                }
+        let client = await infrastructure.connection.value
+        let metrics = self.metrics
+        let publish: @Sendable (String, [UInt8]) -> Bool = { topic, payload in
+            do {
+                try client.publish(topic: topic, payload: payload, qos: 1)
+                metrics.recordMQTTOut(topic: topic)
+                return true
+            } catch {
+                return false
             }
-            await sim.start()
-            infrastructure.simulatorSink.set(sim)
-            simulator = sim
         }
+        for companion in infrastructure.companions { await companion.start(apiURL: base, publish: publish) }
+        infrastructure.startedCompanions.set(infrastructure.companions)
         if configuration.prewarm { await lambda.prewarm() }
         let broker = await infrastructure.broker.value
         let websockets = broker.map { "ws://\(configuration.host):\($0.ports.websockets)" }
         let addresses = RunnerAddresses(http: base, mqtt: mqtt, websockets: websockets)
-        printBanner(addresses, simulating: simulator != nil)
+        printBanner(addresses)
         ready.set(addresses)
 
         try? await gracefulShutdown()
         logger.info("shutting down: finishing in-flight work")
-        await simulator?.stop()
+        for companion in infrastructure.companions { await companion.stop() }
         events.close()
         await bridge.drain()
     }
 
-    func printBanner(_ a: RunnerAddresses, simulating: Bool) {
+    func printBanner(_ a: RunnerAddresses) {
         let functions = lambda.queues.keys.sorted().joined(separator: ", ")
         var lines = [
             "",
@@ -285,7 +289,7 @@ final class IngressService: Service {
         ]
         if let ws = a.websockets { lines.append("  MQTT/WS:    \(ws)") }
         lines.append("  Functions:  \(functions)")
-        if simulating { lines.append("  Simulator:  on (speed \(configuration.speed))") }
+        lines += infrastructure.companions.map { "  \($0.bannerLine)" }
         lines += ["", "  Press Ctrl-C to stop.", ""]
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     }

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// A value that is set once and awaited by anyone who needs it (the bound HTTP address, for example).
-final class AsyncValue<Value: Sendable>: Sendable {
+public final class AsyncValue<Value: Sendable>: Sendable {
     struct State {
         var value: Value?
         var waiters: [CheckedContinuation<Value, Never>] = []
@@ -9,10 +9,10 @@ final class AsyncValue<Value: Sendable>: Sendable {
 
     let state = Mutex(State())
 
-    init() {}
+    public init() {}
 
     /// Sets the value (first call wins) and wakes every waiter.
-    func set(_ value: Value) {
+    public func set(_ value: Value) {
         let waiters = state.withLock { s -> [CheckedContinuation<Value, Never>] in
             guard s.value == nil else { return [] }
             s.value = value
@@ -23,10 +23,10 @@ final class AsyncValue<Value: Sendable>: Sendable {
     }
 
     /// The value, if set.
-    var current: Value? { state.withLock { $0.value } }
+    public var current: Value? { state.withLock { $0.value } }
 
     /// Waits for the value.
-    var value: Value {
+    public var value: Value {
         get async {
             await withCheckedContinuation { continuation in
                 let ready = state.withLock { s -> Value? in

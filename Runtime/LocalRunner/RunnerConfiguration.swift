@@ -24,10 +24,6 @@ public struct RunnerConfiguration: Sendable {
     /// Workers per function.
     public var concurrency = 4
     public var logFormat = LogFormat.text
-    /// Run the charger simulator inside the runner.
-    public var simulateChargers = false
-    /// Simulator time acceleration.
-    public var speed = 1.0
     /// The static web page.
     public var webDirectory = "Web"
     /// Swagger UI assets (installed by `make setup`).

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChargerSimulator
 import Foundation
 import FunctionRuntime
 import LocalRunner

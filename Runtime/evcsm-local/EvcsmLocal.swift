@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChargerSimulator
 import Foundation
 import FunctionRuntime
 import LocalRunner
@@ -59,14 +60,14 @@ struct EvcsmLocal: AsyncParsableCommand {
         configuration.mqttWebSocketsPort = mqttWsPort
         configuration.concurrency = concurrency
         configuration.logFormat = format
-        configuration.simulateChargers = simulateChargers
-        configuration.speed = speed
         configuration.webDirectory = webDir
         configuration.swaggerUIDirectory = swaggerUiDir
         configuration.openAPIPath = openapi
         configuration.prewarm = prewarm
         do {
-            try await buildApplication(configuration: configuration).run()
+            let companions: [any RunnerCompanion] =
+                simulateChargers ? [ChargerSimulator(speed: speed, logger: Logger(label: "evcsm.sim"))] : []
+            try await buildApplication(configuration: configuration, companions: companions).run()
         } catch let error as LocalRunnerError {
             FileHandle.standardError.write(Data("evcsm-local: \(error.message)\n".utf8))
             throw ExitCode(2)

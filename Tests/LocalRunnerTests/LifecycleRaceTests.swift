@@ -1,3 +1,4 @@
+import ChargerSimulator
 import Foundation
 import Hummingbird
 import HummingbirdTesting

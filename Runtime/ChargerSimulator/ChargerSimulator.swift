@@ -1,6 +1,7 @@
+import ChargingWire
 import Essentials
 import Foundation
-import FunctionRuntime
+import LocalRunner
 import Logging
 
 #if canImport(FoundationNetworking)
@@ -26,10 +27,10 @@ public actor ChargerSimulator {
     public static let fallbackMaxPowerKW = 11.0
 
     let speed: Double
-    let apiURL: String?
+    var apiURL: String?
     let interval: Duration
     let logger: Logger
-    let publish: @Sendable (String, [UInt8]) -> Bool
+    var publish: @Sendable (String, [UInt8]) -> Bool
     var sessions: [String: Session] = [:]
     /// Sessions whose maxPower is being looked up; a stop that arrives meanwhile removes the id.
     var starting: Set<String> = []
@@ -41,10 +42,11 @@ public actor ChargerSimulator {
     /// - Parameters:
     ///   - speed: time acceleration; energy grows at maxPower × speed.
     ///   - apiURL: runner base URL (`http://127.0.0.1:5274`) to look maxPower up; nil to skip.
-    ///   - publish: sends a meter message (QoS 1); returns false when it could not.
+    ///   - publish: sends a meter message (QoS 1); returns false when it could not. Inside evcsm-local the
+    ///     runner hands its own in ``start(apiURL:publish:)``.
     public init(
-        speed: Double, apiURL: String?, interval: Duration = .seconds(1), logger: Logger,
-        publish: @escaping @Sendable (String, [UInt8]) -> Bool
+        speed: Double, apiURL: String? = nil, interval: Duration = .seconds(1), logger: Logger,
+        publish: @escaping @Sendable (String, [UInt8]) -> Bool = { _, _ in false }
     ) {
         self.speed = speed
         self.apiURL = apiURL
@@ -78,7 +80,7 @@ public actor ChargerSimulator {
 
     /// Reacts to one `session/updates` message.
     public func accept(_ message: MQTTMessage) async {
-        guard message.topic == "session/updates",
+        guard message.topic == Topics.sessionUpdates,
             let object = try? JSONSerialization.jsonObject(with: Data(message.payload)) as? [String: Any],
             let sessionId = object["sessionId"] as? String
         else { return }
@@ -114,7 +116,7 @@ public actor ChargerSimulator {
     func tick() {
         let now = ContinuousClock.now
         for (id, var session) in sessions {
-            let elapsed = (now - session.lastTick).seconds
+            let elapsed = (now - session.lastTick) / .seconds(1)
             session.lastTick = now
             session.energyWh += session.maxPowerKW * 1000 * speed * elapsed / 3600
             session.seq += 1
@@ -155,6 +157,22 @@ public actor ChargerSimulator {
     }
 }
 
+/// Inside evcsm-local: the runner starts the simulator once the API and the broker are up.
+extension ChargerSimulator: RunnerCompanion {
+    public nonisolated var bannerLine: String { "Simulator:  on (speed \(speed))" }
+    public nonisolated var topicFilters: [String] { [Topics.sessionUpdates] }
+
+    public func start(apiURL: String, publish: @escaping @Sendable (String, [UInt8]) -> Bool) {
+        if self.apiURL == nil { self.apiURL = apiURL }
+        self.publish = publish
+        start()
+    }
+
+    public func accept(topic: String, payload: [UInt8]) async {
+        await accept(MQTTMessage(topic: topic, payload: payload))
+    }
+}
+
 /// The standalone simulator (`evcsm-charger-sim`): its own MQTT client following `session/updates`.
 public struct ChargerSimulation: Sendable {
     let connection: MQTTConnection
@@ -174,7 +192,7 @@ public struct ChargerSimulation: Sendable {
             (try? connection.publish(topic: topic, payload: payload, qos: 1)) != nil
         }
         sink.set(simulator)
-        connection.subscribe(["session/updates"])
+        connection.subscribe([Topics.sessionUpdates])
         try connection.start()
         await simulator.start()
         if await !connection.waitUntilConnected(timeout: .seconds(10)) {
