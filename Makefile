@@ -10,7 +10,7 @@ SWIFT_BUILD_FLAGS ?= -j $(JOBS)
 DEBUG_BIN = $(shell $(SWIFT) build --show-bin-path 2>/dev/null)
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 FUNCTIONS := GetStatus StartSession StopSession ListSessions GetSession ChargingUpdates MeterValues
-APT_PACKAGES := libcurl4-openssl-dev libmongoc-dev libsqlite3-dev libmosquitto-dev mosquitto mosquitto-clients \
+APT_PACKAGES := util-linux libcurl4-openssl-dev libmongoc-dev libsqlite3-dev libmosquitto-dev mosquitto mosquitto-clients \
 	pkg-config python3-venv
 # Extra test suites register themselves here (see mk/*.mk); each is a make target run by `make test`.
 TEST_SUITES :=
@@ -45,14 +45,31 @@ lint: ## swift-format lint (strict) with the committed .swift-format
 	$(SWIFT) format lint --strict --recursive --parallel Package.swift Functions Runtime Tests
 
 # Function binaries link FoundationEssentials, libcurl and shared libraries only: no full Foundation,
-# no SwiftNIO, no libmongoc (DESIGN.md §2).
-check-deps: build ## ldd check of every function binary
+# no SwiftNIO, no libmongoc (DESIGN.md §2), and hold no test double (ChargingCoreTesting) and no runner
+# route (`/_bench`). evcsm-data-api speaks the Data API over BSON only: no libcurl. One line per failure.
+# (grep reads all of its input here, never -q: under pipefail an early exit would fail nm/ldd with SIGPIPE.)
+FORBIDDEN_LIBS := libFoundation\.so|libFoundationNetworking|libNIO|mongoc|libbson|mosquitto
+TEST_DOUBLES := ChargingCoreTesting|InMemorySessionStore|RecordingPublisher|FixedClock
+check-deps: build ## ldd/nm checks: function binaries (no Foundation/NIO/libmongoc/test doubles), evcsm-data-api (no libcurl)
 	@bad=0; for f in $(FUNCTIONS); do \
-		bin="$(DEBUG_BIN)/$$f"; [ -x "$$bin" ] || { echo "missing $$bin"; bad=1; continue; }; \
-		if ldd "$$bin" | grep -E 'libFoundation\.so|libFoundationNetworking|libNIO|mongoc|libbson|mosquitto'; then \
-			echo "FAIL: $$f links a forbidden library"; bad=1; fi; \
-		if nm -D --undefined-only "$$bin" 2>/dev/null | grep -q 'NIO'; then echo "FAIL: $$f references NIO"; bad=1; fi; \
-	done; [ $$bad = 0 ] && echo "check-deps: 7 function binaries link no Foundation/NIO/libmongoc"
+		bin="$(DEBUG_BIN)/$$f"; [ -x "$$bin" ] || { echo "FAIL: $$f: binary missing at $$bin"; bad=$$((bad + 1)); continue; }; \
+		libs=$$(ldd "$$bin" | grep -E '$(FORBIDDEN_LIBS)' | awk '{print $$1}' | sort -u | paste -sd' ' - || true); \
+		[ -z "$$libs" ] || { echo "FAIL: $$f links a forbidden library: $$libs"; bad=$$((bad + 1)); }; \
+		nio=$$(nm -D --undefined-only "$$bin" 2>/dev/null | grep -c 'NIO' || true); \
+		[ "$$nio" = 0 ] || { echo "FAIL: $$f references $$nio NIO symbols"; bad=$$((bad + 1)); }; \
+		doubles=$$(nm "$$bin" 2>/dev/null | grep -oE '$(TEST_DOUBLES)' | sort -u | paste -sd' ' - || true); \
+		[ -z "$$doubles" ] || { echo "FAIL: $$f contains test doubles: $$doubles"; bad=$$((bad + 1)); }; \
+		bench=$$(( $$(nm "$$bin" 2>/dev/null | grep -c '_bench' || true) + $$(grep -ac '/_bench' "$$bin" || true) )); \
+		[ "$$bench" = 0 ] || { echo "FAIL: $$f contains the runner's /_bench route ($$bench matches)"; bad=$$((bad + 1)); }; \
+	done; \
+	server="$(DEBUG_BIN)/evcsm-data-api"; \
+	if [ -x "$$server" ]; then \
+		curl=$$(ldd "$$server" | grep -E 'libcurl' | awk '{print $$1}' | sort -u | paste -sd' ' - || true); \
+		[ -z "$$curl" ] || { echo "FAIL: evcsm-data-api links libcurl: $$curl"; bad=$$((bad + 1)); }; \
+	else echo "FAIL: evcsm-data-api: binary missing at $$server"; bad=$$((bad + 1)); fi; \
+	if [ $$bad = 0 ]; then \
+		echo "check-deps: OK: $(words $(FUNCTIONS)) function binaries link no Foundation/NIO/libmongoc and hold no test double or /_bench route; evcsm-data-api links no libcurl"; \
+	else echo "check-deps: $$bad failure(s)"; exit 1; fi
 
 swift-test: build ## Swift Testing suites (unit + integration)
 	EVCSM_BIN_DIR="$(DEBUG_BIN)" EVCSM_ROOT="$(CURDIR)" $(SWIFT) test $(SWIFT_BUILD_FLAGS) --skip-build 2>&1 | tee .build/swift-test.log; \

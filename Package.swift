@@ -115,7 +115,7 @@ let package = Package(
         .target(
             name: "LocalRunner",
             dependencies: [
-                "DataAPIServer", "FunctionRuntime", "Essentials", "ChildProcesses", "CMosquitto",
+                "DataAPIServer", "BSON", "FunctionRuntime", "Essentials", "ChildProcesses", "CMosquitto",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -172,6 +172,11 @@ let package = Package(
             name: "BSONTests",
             dependencies: ["BSON", "Essentials"],
             path: "Tests/BSONTests"
+        ),
+        .testTarget(
+            name: "ChargingWireTests",
+            dependencies: ["ChargingWire", "Essentials"],
+            path: "Tests/ChargingWireTests"
         ),
         .testTarget(
             name: "ChargingCoreTests",

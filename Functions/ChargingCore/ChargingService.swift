@@ -1,5 +1,4 @@
 import ChargingWire
-import FunctionRuntime
 import Logging
 
 #if canImport(FoundationEssentials)
@@ -103,9 +102,7 @@ public struct ChargingService: Sendable {
 
     /// The active session (of a charging point, or of any), else the latest one; nil when there is none.
     public func current(chargingPointId: String?) async throws -> ChargingSession? {
-        let active = try await store.list(SessionQuery(chargingPointId: chargingPointId, status: .charging, limit: 1))
-        if let session = active.sessions.first { return session }
-        return try await store.list(SessionQuery(chargingPointId: chargingPointId, limit: 1)).sessions.first
+        try await store.current(chargingPointId: chargingPointId)
     }
 
     /// The session with this id; throws ``ChargingError`` `.sessionNotFound`.
@@ -116,11 +113,12 @@ public struct ChargingService: Sendable {
         return session
     }
 
-    /// Applies a meter value from `chargers/{chargingPointId}/meter`, auto-stopping at the target energy.
+    /// Applies a meter value from `chargers/{chargingPointId}/meter` (validated by ``MeterReading/parse(_:)``),
+    /// auto-stopping at the target energy.
     public func record(_ reading: MeterReading, chargingPointId: String, logger: Logger) async throws -> MeterOutcome {
         guard
             let session = try await store.applyMeterValue(
-                sessionId: reading.sessionId, chargingPointId: chargingPointId, energyWh: reading.energyWh,
+                sessionId: reading.sessionId, chargingPointId: chargingPointId, energyWh: reading.wholeEnergyWh,
                 seq: reading.seq)
         else {
             logger.debug(
@@ -141,8 +139,7 @@ public struct ChargingService: Sendable {
     public func publishUpdate(_ session: ChargingSession, logger: Logger) async {
         let update = SessionUpdate(session, now: clock.nowMilliseconds(), tariff: tariff)
         do {
-            let payload = try JSONCoding.encoder.encode(update)
-            try await publisher.publish(topic: Topics.sessionUpdates, payload: [UInt8](payload))
+            try await publisher.publish(topic: Topics.sessionUpdates, payload: try update.encoded())
         } catch {
             logger.error(
                 "publishing session/updates failed",

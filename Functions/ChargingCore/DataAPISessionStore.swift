@@ -47,13 +47,15 @@ public struct DataAPISessionStore: SessionStore {
             try? release(chargingPointId: session.chargingPointId, sessionId: session.sessionId)
         }
         if failure.code == .duplicateKey {
-            throw ChargingError(.chargingPointBusy, "session \(session.sessionId) already exists")
+            throw ChargingError(
+                .chargingPointBusy, "session \(session.sessionId) already exists", underlying: failure)
         }
         throw failure
     }
 
     /// Claims the charging point's lock document for `session` with one conditional upsert, or throws busy.
     private func claim(_ session: ChargingSession) throws {
+        var refusal: DataAPIError?
         for attempt in 0..<2 {
             let outcome: DataAPIError?
             do {
@@ -72,12 +74,14 @@ public struct DataAPISessionStore: SessionStore {
             }
             guard let failure = outcome else { return }
             guard failure.code == .duplicateKey else { throw failure }
+            refusal = failure
             guard attempt == 0,
                 try releaseIfAbandoned(chargingPointId: session.chargingPointId, now: session.startTime)
             else { break }
         }
         throw ChargingError(
-            .chargingPointBusy, "charging point \(session.chargingPointId) already has a charging session")
+            .chargingPointBusy, "charging point \(session.chargingPointId) already has a charging session",
+            underlying: refusal)
     }
 
     /// Frees a lock whose session is stopped, or missing for longer than ``abandonedClaimMilliseconds``.
@@ -132,7 +136,7 @@ public struct DataAPISessionStore: SessionStore {
             // The session is stopped; the next start on this point takes the lock over (releaseIfAbandoned).
             logger.error(
                 "releasing charging point lock failed",
-                metadata: ["chargingPointId": "\(stopped.chargingPointId)", "error": "\(error)"])
+                metadata: ["chargingPointId": "\(stopped.chargingPointId)", "error": "\(error.debugDescription)"])
         }
         return true
     }
@@ -165,6 +169,20 @@ public struct DataAPISessionStore: SessionStore {
         let more = sessions.count > query.limit
         return SessionPage(sessions: page, nextCursor: more ? page.last.map(SessionCursor.init(after:)) : nil)
     }
+
+    /// One `find`: `Charging` sorts before `Stopped` (the store writes only those two spellings), then newest first,
+    /// so an active session wins even when a session that started later was stopped (late, queued messages).
+    /// Served by the `(chargingPointId, status, startTime, _id)` and `(status, startTime, _id)` indexes.
+    public func current(chargingPointId: String?) async throws -> ChargingSession? {
+        var filter = Document()
+        if let chargingPointId { filter["chargingPointId"] = .string(chargingPointId) }
+        let found = try client.find(
+            Self.sessionsCollection, filter: filter, sort: Self.currentSort, limit: 1)
+        return found.first.flatMap(Self.session(from:))
+    }
+
+    /// The sort of ``current(chargingPointId:)``.
+    static let currentSort: Document = ["status": 1, "startTime": -1, "_id": -1]
 
     // MARK: - Mapping
 
@@ -230,7 +248,7 @@ public struct DataAPISessionStore: SessionStore {
     }
 }
 
-extension DataAPIError.Code {
+extension DataAPIErrorCode {
     /// True when a write that failed with this code may nevertheless have been applied (no answer, or a
     /// server-side failure after the request arrived).
     var isAmbiguousWriteOutcome: Bool {

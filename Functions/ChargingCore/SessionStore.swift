@@ -31,6 +31,10 @@ public protocol SessionStore: Sendable {
     /// Sessions matching `query`, newest first (by start time, then session id), at most `query.limit`,
     /// with a cursor for the next page when there are more.
     func list(_ query: SessionQuery) async throws -> SessionPage
+
+    /// The `Charging` session of `chargingPointId` (of any point when nil) if there is one, otherwise the newest
+    /// session, whatever order the sessions were written in: one look-up.
+    func current(chargingPointId: String?) async throws -> ChargingSession?
 }
 
 /// Filters and paging for ``SessionStore/list(_:)``.
@@ -103,6 +107,12 @@ public struct SessionCursor: Sendable, Hashable {
     /// True when `session` comes after this position in newest-first order.
     public func precedes(_ session: ChargingSession) -> Bool {
         session.startTime < startTime || (session.startTime == startTime && session.sessionId < sessionId)
+    }
+
+    /// The order of ``SessionStore/current(chargingPointId:)``: `Charging` before `Stopped`, then newest first.
+    public static func activeFirst(_ a: ChargingSession, _ b: ChargingSession) -> Bool {
+        if (a.status == .charging) != (b.status == .charging) { return a.status == .charging }
+        return newestFirst(a, b)
     }
 
     /// Newest-first ordering of sessions (start time descending, then session id descending).

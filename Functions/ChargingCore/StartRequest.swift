@@ -139,7 +139,7 @@ public enum RequestBody {
         do {
             value = try ExtendedJSON.parse(bytes)
         } catch {
-            throw ChargingError(.malformedRequest, "request body is not valid JSON")
+            throw ChargingError(.malformedRequest, "request body is not valid JSON", underlying: error)
         }
         guard let object = value.documentValue else {
             throw ChargingError(.malformedRequest, "request body must be a JSON object")

@@ -1,85 +1,100 @@
 import BSON
+import ChargingWire
 import DataAPI
 import FunctionRuntime
 import Logging
 
-/// A meter value from `chargers/{chargingPointId}/meter`: `{sessionId, energyWh, timestamp, seq}`.
-public struct MeterReading: Sendable, Hashable {
-    public var sessionId: String
-    /// Energy delivered since the session started, Wh (rounded to whole Wh).
-    public var energyWh: Int64
-    /// The charger's sequence number; repeats and older numbers are ignored.
-    public var seq: Int64
-    /// The charger's timestamp, when given (informational).
-    public var timestamp: String?
+extension MeterReading {
+    /// The largest energy a reading may report, Wh.
+    public static let energyWhRange: ClosedRange<Double> = 0...1e12
 
-    public init(sessionId: String, energyWh: Int64, seq: Int64, timestamp: String? = nil) {
-        self.sessionId = sessionId
-        self.energyWh = energyWh
-        self.seq = seq
-        self.timestamp = timestamp
+    /// Decodes and validates a payload: `sessionId` a valid id, `energyWh` a number in ``energyWhRange``
+    /// (rounded to whole Wh), `seq` a non-negative integer. Throws a ``ChargingError`` naming the field.
+    public static func parse(_ payload: [UInt8]) throws(ChargingError) -> MeterReading {
+        guard payload.count <= RequestBody.maxBytes else {
+            throw ChargingError(.malformedRequest, "payload is larger than \(RequestBody.maxBytes) bytes")
+        }
+        var reading = try ChargingError.fromWire { () throws(ChargingWireError) in try MeterReading.decode(payload) }
+        guard StartRequest.isValidID(reading.sessionId) else {
+            throw .invalid("sessionId", "must be 1-\(StartRequest.maxIDLength) characters from A-Z a-z 0-9 . _ : -")
+        }
+        guard reading.energyWh.isFinite, energyWhRange.contains(reading.energyWh) else {
+            throw .invalid("energyWh", "must be at least 0 and at most \(Int64(energyWhRange.upperBound))")
+        }
+        guard reading.seq >= 0 else { throw .invalid("seq", "must be a non-negative integer") }
+        reading.energyWh = reading.energyWh.rounded()
+        return reading
     }
 
-    /// Parses a payload; throws a ``ChargingError`` naming the offending field.
-    public static func parse(_ payload: [UInt8]) throws(ChargingError) -> MeterReading {
-        let fields = RequestFields(try RequestBody.object(payload))
-        let sessionId = try fields.id("sessionId")
-        guard let energy = try fields.optionalNumber("energyWh", in: 0...1e12) else {
-            throw .invalid("energyWh", "is required")
-        }
-        guard let seqValue = fields.value("seq") else { throw .invalid("seq", "is required") }
-        guard let seq = seqValue.int64Value, seq >= 0 else { throw .invalid("seq", "must be a non-negative integer") }
-        return MeterReading(
-            sessionId: sessionId, energyWh: Int64(energy.rounded()), seq: seq,
-            timestamp: fields.value("timestamp")?.stringValue)
+    /// The energy in whole Wh (``parse(_:)`` has rounded it), clamped to ``energyWhRange``.
+    public var wholeEnergyWh: Int64 {
+        guard energyWh.isFinite else { return 0 }
+        return Int64(
+            Swift.min(Swift.max(energyWh, Self.energyWhRange.lowerBound), Self.energyWhRange.upperBound).rounded())
     }
 }
 
-/// A message on `charging/updates`: plain `Charging` / `Stopped`, or JSON
-/// `{status, chargingPointId?, sessionId?, userId?, vehicleId?, maxPower?, targetCharge?}`.
+/// A message on `charging/updates` (``ChargingUpdate``), validated: what to do.
 public enum ChargingCommand: Sendable, Hashable {
     /// Start a session (missing fields took the configured defaults).
     case start(StartRequest)
     /// Stop `sessionId`, or the active session of `chargingPointId` when no session id was given.
     case stop(sessionId: String?, chargingPointId: String)
 
-    /// Parses a payload; throws a ``ChargingError`` naming what is wrong.
+    /// Decodes and validates a payload with the rules of `/start` and `/stop`; throws a ``ChargingError``
+    /// naming what is wrong.
     public static func parse(_ payload: [UInt8], defaults: ChargingDefaults) throws(ChargingError) -> ChargingCommand {
         guard payload.count <= RequestBody.maxBytes else {
             throw ChargingError(.malformedRequest, "payload is larger than \(RequestBody.maxBytes) bytes")
         }
-        let text = String(decoding: payload, as: UTF8.self).trimmingSpaces
-        let object: Document
-        if let status = SessionStatus(anySpelling: text) {
-            object = ["status": .string(status.rawValue)]
-        } else {
-            let value: BSONValue
-            do {
-                value = try ExtendedJSON.parse(Array(text.utf8))
-            } catch {
-                throw ChargingError(.malformedRequest, "payload is neither Charging, Stopped nor JSON")
-            }
-            if let string = value.stringValue, let status = SessionStatus(anySpelling: string) {
-                object = ["status": .string(status.rawValue)]
-            } else if let document = value.documentValue {
-                object = document
-            } else {
-                throw ChargingError(.malformedRequest, "payload must be Charging, Stopped or a JSON object")
-            }
+        let update = try ChargingError.fromWire { () throws(ChargingWireError) in
+            try ChargingUpdate.decode(payload)
         }
-        let fields = RequestFields(object)
-        guard let statusValue = fields.value("status") else { throw .invalid("status", "is required") }
-        guard let statusText = statusValue.stringValue, let status = SessionStatus(anySpelling: statusText) else {
+        guard let status = SessionStatus(anySpelling: update.status) else {
             throw .invalid("status", "must be Charging or Stopped")
         }
+        let object = update.requestObject
         switch status {
         case .charging:
             return .start(try StartRequest.validate(object, defaults: defaults))
         case .stopped:
-            let sessionId = fields.value("sessionId") == nil ? nil : try fields.id("sessionId")
+            let fields = RequestFields(object)
             return .stop(
-                sessionId: sessionId,
+                sessionId: update.sessionId == nil ? nil : try fields.id("sessionId"),
                 chargingPointId: try fields.id("chargingPointId", default: defaults.chargingPointId))
+        }
+    }
+}
+
+extension ChargingUpdate {
+    /// The message as a request object, so that `/start`'s validation applies to it unchanged.
+    var requestObject: Document {
+        let strings: [(String, String?)] = [
+            ("status", status), ("chargingPointId", chargingPointId), ("sessionId", sessionId), ("userId", userId),
+            ("vehicleId", vehicleId),
+        ]
+        let numbers: [(String, Double?)] = [
+            ("maxPower", maxPower), ("targetCharge", targetCharge), ("batteryCapacity", batteryCapacity),
+            ("currentCharge", currentCharge),
+        ]
+        return Document(
+            strings.compactMap { name, value in value.map { (name, BSONValue.string($0)) } }
+                + numbers.compactMap { name, value in value.map { (name, BSONValue.double($0)) } })
+    }
+}
+
+extension ChargingError {
+    /// Runs a ChargingWire decode, turning its error into a 400 ``ChargingError`` (a member at fault is a
+    /// validation error, anything else a malformed request).
+    static func fromWire<Value>(_ decode: () throws(ChargingWireError) -> Value) throws(ChargingError) -> Value {
+        do {
+            return try decode()
+        } catch {
+            switch error.code {
+            case .invalidMember: throw ChargingError(.validation, error.message, underlying: error)
+            case .malformedPayload, .unencodable:
+                throw ChargingError(.malformedRequest, error.message, underlying: error)
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+import ChargingWire
 import Essentials
 import FunctionRuntime
 
@@ -173,27 +174,14 @@ public struct SessionListResponse: Encodable, Sendable, Hashable {
     }
 }
 
-/// The `session/updates` message published after every change.
-public struct SessionUpdate: Codable, Sendable, Hashable {
-    public let sessionId: String
-    public let chargingPointId: String
-    /// `Charging` or `Stopped` (the stored values screens show).
-    public let status: String
-    /// kWh, three decimals.
-    public let energyConsumed: Double
-    /// Final cost when stopped, running cost so far while charging.
-    public let cost: Double
-    public let durationMinutes: Int64
-    /// When the message was made (ISO-8601 UTC).
-    public let timestamp: String
-
+extension SessionUpdate {
+    /// The message for `session` at `now`: status as stored (`Charging` / `Stopped`), running cost while
+    /// charging.
     public init(_ session: ChargingSession, now: Int64, tariff: Tariff) {
-        sessionId = session.sessionId
-        chargingPointId = session.chargingPointId
-        status = session.status.rawValue
-        energyConsumed = session.energyConsumed
-        cost = WireNumber.money(cents: session.costCents(now: now, tariff: tariff))
-        durationMinutes = session.durationMinutes(now: now)
-        timestamp = Timestamp.format(milliseconds: now)
+        self.init(
+            sessionId: session.sessionId, chargingPointId: session.chargingPointId, status: session.status.rawValue,
+            energyConsumed: session.energyConsumed,
+            cost: WireNumber.money(cents: session.costCents(now: now, tariff: tariff)),
+            durationMinutes: session.durationMinutes(now: now), timestamp: Timestamp.format(milliseconds: now))
     }
 }

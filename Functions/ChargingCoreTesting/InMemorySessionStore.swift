@@ -60,6 +60,11 @@ public actor InMemorySessionStore: SessionStore {
         return session
     }
 
+    public func current(chargingPointId: String?) -> ChargingSession? {
+        sessions.values.filter { chargingPointId == nil || $0.chargingPointId == chargingPointId }
+            .min(by: SessionCursor.activeFirst)
+    }
+
     public func list(_ query: SessionQuery) -> SessionPage {
         let matching = sessions.values.filter(query.matches).sorted(by: SessionCursor.newestFirst)
         let page = Array(matching.prefix(query.limit))

@@ -3,10 +3,14 @@
 
 /// The answer to `updateOne` / `updateMany`.
 public struct UpdateResult: Sendable, Equatable {
+    /// How many documents matched the filter.
     public var matchedCount: Int
+    /// How many of them the update changed.
     public var modifiedCount: Int
+    /// The `_id` of the document an upsert inserted.
     public var upsertedId: BSONValue?
 
+    /// A result.
     public init(matchedCount: Int, modifiedCount: Int, upsertedId: BSONValue? = nil) {
         self.matchedCount = matchedCount
         self.modifiedCount = modifiedCount

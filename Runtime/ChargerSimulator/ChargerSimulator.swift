@@ -12,15 +12,15 @@ import FoundationNetworking
 /// publishes `{sessionId, energyWh, timestamp, seq}` to `chargers/<chargingPointId>/meter` once per second,
 /// energy growing at the session's maxPower × `speed`, and it stops when the session stops.
 ///
-/// maxPower comes from the `session/updates` message when it carries one, else from
-/// `GET {apiURL}/api/ChargingSessionAPI/sessions/{id}` when an API URL is known, else 11 kW.
+/// maxPower comes from `GET {apiURL}/api/ChargingSessionAPI/sessions/{id}` when an API URL is known (the
+/// `session/updates` message does not carry it), else 11 kW.
 public actor ChargerSimulator {
     /// One charging session being simulated.
     struct Session {
         var chargingPointId: String
         var maxPowerKW: Double
         var energyWh: Double
-        var seq: Int
+        var seq: Int64
         var lastTick: ContinuousClock.Instant
     }
 
@@ -78,38 +78,39 @@ public actor ChargerSimulator {
     /// Session ids being simulated now.
     public var activeSessions: [String] { Array(sessions.keys) }
 
-    /// Reacts to one `session/updates` message.
+    /// Statuses (lowercased) that mean "meter this session"; any other status stops it.
+    static let chargingStatuses: Set<String> = ["charging", "active", "started"]
+
+    /// Reacts to one `session/updates` message (a ``SessionUpdate``); other payloads are ignored.
     public func accept(_ message: MQTTMessage) async {
-        guard message.topic == Topics.sessionUpdates,
-            let object = try? JSONSerialization.jsonObject(with: Data(message.payload)) as? [String: Any],
-            let sessionId = object["sessionId"] as? String
-        else { return }
-        let status = (object["status"] as? String ?? "").lowercased()
-        let charging = ["charging", "active", "started"].contains(status)
-        guard charging else {
+        guard message.topic == Topics.sessionUpdates else { return }
+        let update: SessionUpdate
+        do {
+            update = try SessionUpdate.decode(message.payload)
+        } catch {
+            logger.debug("simulator: session/updates message ignored: \(error.message)")
+            return
+        }
+        let sessionId = update.sessionId
+        guard Self.chargingStatuses.contains(update.status.lowercased()) else {
             if finished.count >= 10_000 { finished.removeAll() }
             finished.insert(sessionId)
             let wasStarting = starting.remove(sessionId) != nil
             if sessions.removeValue(forKey: sessionId) != nil || wasStarting {
-                logger.info("simulator: session \(sessionId) \(status); meter stopped")
+                logger.info("simulator: session \(sessionId) \(update.status.lowercased()); meter stopped")
             }
             return
         }
-        guard sessions[sessionId] == nil, !starting.contains(sessionId), !finished.contains(sessionId),
-            let point = object["chargingPointId"] as? String
-        else { return }
-        let energyKWh = Self.number(object["energyConsumed"]) ?? 0
-        var maxPower = Self.number(object["maxPower"])
-        if maxPower == nil {
-            // The actor is re-entered while this waits: a stop (or stop()) in between must win.
-            starting.insert(sessionId)
-            maxPower = await lookUpMaxPower(sessionId)
-            guard starting.remove(sessionId) != nil else { return }
-        }
-        guard sessions[sessionId] == nil else { return }
+        guard sessions[sessionId] == nil, !starting.contains(sessionId), !finished.contains(sessionId) else { return }
+        // The actor is re-entered while this waits: a stop (or stop()) in between must win.
+        starting.insert(sessionId)
+        let maxPower = await lookUpMaxPower(sessionId)
+        guard starting.remove(sessionId) != nil, sessions[sessionId] == nil else { return }
         let power = maxPower ?? Self.fallbackMaxPowerKW
+        let point = update.chargingPointId
         sessions[sessionId] = Session(
-            chargingPointId: point, maxPowerKW: power, energyWh: energyKWh * 1000, seq: 0, lastTick: .now)
+            chargingPointId: point, maxPowerKW: power, energyWh: update.energyConsumed * 1000, seq: 0,
+            lastTick: .now)
         logger.info("simulator: metering session \(sessionId) on \(point) at \(power) kW × \(speed)")
     }
 
@@ -120,18 +121,12 @@ public actor ChargerSimulator {
             session.lastTick = now
             session.energyWh += session.maxPowerKW * 1000 * speed * elapsed / 3600
             session.seq += 1
-            let body: [String: Any] = [
-                "sessionId": id, "energyWh": Int(session.energyWh.rounded(.down)), "seq": session.seq,
-                "timestamp": Timestamp.format(Date()),
-            ]
             sessions[id] = session
-            guard
-                let payload = try? JSONSerialization.data(
-                    withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])
-            else {
-                continue
-            }
-            if !publish("chargers/\(session.chargingPointId)/meter", [UInt8](payload)) {
+            let reading = MeterReading(
+                sessionId: id, energyWh: session.energyWh.rounded(.down), timestamp: Timestamp.format(Date()),
+                seq: session.seq)
+            guard let payload = try? reading.encoded() else { continue }
+            if !publish(Topics.meter(chargingPointId: session.chargingPointId), payload) {
                 logger.warning("simulator: could not publish meter value for \(id)")
             }
         }
@@ -144,16 +139,15 @@ public actor ChargerSimulator {
         var request = URLRequest(url: url)
         request.timeoutInterval = 5
         guard let (data, response) = try? await URLSession.shared.data(for: request),
-            (response as? HTTPURLResponse)?.statusCode == 200,
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            (response as? HTTPURLResponse)?.statusCode == 200
         else { return nil }
-        return Self.number(object["maxPower"])
+        return (try? WireCoding.decode(SessionPower.self, from: data))?.maxPower
     }
 
-    static func number(_ value: Any?) -> Double? {
-        if let n = value as? NSNumber { return n.doubleValue }
-        if let s = value as? String { return Double(s) }
-        return nil
+    /// The one member of a `GET /sessions/{id}` body the simulator needs.
+    struct SessionPower: Decodable {
+        /// kW.
+        var maxPower: Double
     }
 }
 
@@ -170,51 +164,5 @@ extension ChargerSimulator: RunnerCompanion {
 
     public func accept(topic: String, payload: [UInt8]) async {
         await accept(MQTTMessage(topic: topic, payload: payload))
-    }
-}
-
-/// The standalone simulator (`evcsm-charger-sim`): its own MQTT client following `session/updates`.
-public struct ChargerSimulation: Sendable {
-    let connection: MQTTConnection
-    let simulator: ChargerSimulator
-
-    /// Connects to the broker and starts simulating.
-    public static func start(
-        endpoint: MQTTEndpoint, speed: Double, apiURL: String?, logger: Logger
-    ) async throws(LocalRunnerError) -> ChargerSimulation {
-        let sink = AsyncValue<ChargerSimulator>()
-        let connection = try MQTTConnection(
-            endpoint: endpoint, clientID: "evcsm-charger-sim-\(getpid())", logger: logger
-        ) { message in
-            if let simulator = sink.current { Task { await simulator.accept(message) } }
-        }
-        let simulator = ChargerSimulator(speed: speed, apiURL: apiURL, logger: logger) { topic, payload in
-            (try? connection.publish(topic: topic, payload: payload, qos: 1)) != nil
-        }
-        sink.set(simulator)
-        connection.subscribe([Topics.sessionUpdates])
-        try connection.start()
-        await simulator.start()
-        if await !connection.waitUntilConnected(timeout: .seconds(10)) {
-            logger.warning("broker \(endpoint) not reachable yet; retrying in the background")
-        }
-        return ChargerSimulation(connection: connection, simulator: simulator)
-    }
-
-    /// Runs until SIGINT or SIGTERM, then disconnects.
-    public func runUntilSignal() async {
-        let (signals, sink) = AsyncStream.makeStream(of: Int32.self)
-        var sources: [any DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { sink.yield(number) }
-            source.resume()
-            sources.append(source)
-        }
-        for await _ in signals { break }
-        for source in sources { source.cancel() }
-        await simulator.stop()
-        connection.close()
     }
 }

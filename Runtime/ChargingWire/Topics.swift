@@ -1,9 +1,12 @@
 /// MQTT topics of DESIGN.md §1.
 public enum Topics {
-    /// Out: published after every session change.
+    /// Out: ``SessionUpdate``, published by the functions after every session change.
     public static let sessionUpdates = "session/updates"
-    /// In: `"Charging"` / `"Stopped"` from screens (functions never publish here).
+    /// In: ``ChargingUpdate`` from screens (functions never publish here).
     public static let chargingUpdates = "charging/updates"
+
+    /// In: the ``MeterReading`` topic of one charger, `chargers/{chargingPointId}/meter`.
+    public static func meter(chargingPointId: String) -> String { "chargers/\(chargingPointId)/meter" }
 
     /// The charging point of a `chargers/{chargingPointId}/meter` topic, or nil for another topic.
     public static func meterChargingPoint(_ topic: String) -> String? {

@@ -1,4 +1,5 @@
 import BSON
+import Essentials
 import FunctionRuntime
 import Logging
 
@@ -19,14 +20,18 @@ public struct DataAPIConfiguration: Sendable, Equatable {
     public var baseURL: String
     /// Sent as the `apiKey` header.
     public var apiKey: String
+    /// The `dataSource` of every request (Atlas's cluster name; evcsm-data-api ignores it).
     public var dataSource: String
+    /// The database of every request.
     public var database: String
     /// Total time for one HTTP exchange.
     public var timeout: Duration
+    /// Time to establish the connection.
     public var connectTimeout: Duration
     /// How often a read is retried after a connection failure or a 5xx answer. Writes are never retried.
     public var readRetries: Int
 
+    /// A configuration; a trailing `/` of `baseURL` is dropped.
     public init(
         baseURL: String, apiKey: String, dataSource: String = "mongodb-atlas", database: String = "EVChargingDB",
         timeout: Duration = .seconds(5), connectTimeout: Duration = .seconds(2), readRetries: Int = 2
@@ -64,16 +69,19 @@ public struct DataAPIConfiguration: Sendable, Equatable {
 /// Requests and responses are canonical Extended JSON, so dates stay dates and integers stay
 /// integers. Synchronous, like the transport: a function serves one invocation at a time.
 public struct DataAPIClient: Sendable {
+    /// Where and how the client calls.
     public let configuration: DataAPIConfiguration
     private let transport: any HTTPTransport
     private let logger: Logger
 
+    /// A client sending through `transport`.
     public init(configuration: DataAPIConfiguration, transport: any HTTPTransport, logger: Logger) {
         self.configuration = configuration
         self.transport = transport
         self.logger = logger
     }
 
+    /// The first document matching `filter`, nil when none does.
     public func findOne(
         _ collection: String, filter: Document, projection: Document? = nil
     ) throws(DataAPIError)
@@ -90,6 +98,7 @@ public struct DataAPIClient: Sendable {
         }
     }
 
+    /// The documents matching `filter`, sorted, skipped and limited by the server.
     public func find(
         _ collection: String, filter: Document, projection: Document? = nil, sort: Document? = nil, limit: Int? = nil,
         skip: Int? = nil
@@ -103,6 +112,7 @@ public struct DataAPIClient: Sendable {
         return try documents(try call(.find, body), action: .find)
     }
 
+    /// Inserts a document; returns its `_id` (a new ObjectId when the document had none).
     public func insertOne(_ collection: String, document: Document) throws(DataAPIError) -> BSONValue {
         var body = base(collection)
         body["document"] = .document(document)
@@ -112,6 +122,7 @@ public struct DataAPIClient: Sendable {
         return id
     }
 
+    /// Inserts documents in order; returns their ids.
     public func insertMany(_ collection: String, documents: [Document]) throws(DataAPIError) -> [BSONValue] {
         var body = base(collection)
         body["documents"] = .array(documents.map { .document($0) })
@@ -121,6 +132,7 @@ public struct DataAPIClient: Sendable {
         return ids
     }
 
+    /// Updates the first matching document (or inserts one when nothing matches and `upsert`).
     public func updateOne(
         _ collection: String, filter: Document, update: Document, upsert: Bool = false
     )
@@ -129,6 +141,7 @@ public struct DataAPIClient: Sendable {
         try updateResult(try call(.updateOne, updateBody(collection, filter, update, upsert)))
     }
 
+    /// Updates every matching document (or inserts one when nothing matches and `upsert`).
     public func updateMany(
         _ collection: String, filter: Document, update: Document, upsert: Bool = false
     )
@@ -137,18 +150,21 @@ public struct DataAPIClient: Sendable {
         try updateResult(try call(.updateMany, updateBody(collection, filter, update, upsert)))
     }
 
+    /// Deletes the first matching document; returns how many were deleted (0 or 1).
     public func deleteOne(_ collection: String, filter: Document) throws(DataAPIError) -> Int {
         var body = base(collection)
         body["filter"] = .document(filter)
         return try count(try call(.deleteOne, body), "deletedCount")
     }
 
+    /// Deletes every matching document; returns how many were deleted.
     public func deleteMany(_ collection: String, filter: Document) throws(DataAPIError) -> Int {
         var body = base(collection)
         body["filter"] = .document(filter)
         return try count(try call(.deleteMany, body), "deletedCount")
     }
 
+    /// Runs an aggregation pipeline; returns its output documents.
     public func aggregate(_ collection: String, pipeline: [Document]) throws(DataAPIError) -> [Document] {
         var body = base(collection)
         body["pipeline"] = .array(pipeline.map { .document($0) })
@@ -221,7 +237,7 @@ public struct DataAPIClient: Sendable {
                 guard retryable, attempt < attempts else { break }
                 logger.warning(
                     "Data API \(action.rawValue) failed, retrying",
-                    metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+                    metadata: ["attempt": "\(attempt)", "error": "\(error.debugDescription)"])
                 usleep(UInt32(50_000 * attempt))
             }
         }
@@ -233,7 +249,7 @@ public struct DataAPIClient: Sendable {
         do {
             response = try transport.send(request)
         } catch {
-            throw DataAPIError(.transport, "Data API \(action.rawValue): \(error.message)")
+            throw DataAPIError(.transport, "Data API \(action.rawValue): \(error.message)", underlying: error)
         }
         logger.debug(
             "Data API call", metadata: ["action": "\(action.rawValue)", "status": "\(response.status)"])
@@ -243,11 +259,12 @@ public struct DataAPIClient: Sendable {
         } catch {
             throw DataAPIError(
                 response.status >= 500 ? .forStatus(response.status) : .unexpectedResponse,
-                "Data API \(action.rawValue) answered \(response.status) with a body that is not JSON")
+                "Data API \(action.rawValue) answered \(response.status) with a body that is not JSON",
+                underlying: error)
         }
         guard (200..<300).contains(response.status) else {
             let code =
-                reply["error_code"]?.stringValue.flatMap(DataAPIError.Code.init(rawValue:))
+                reply["error_code"]?.stringValue.flatMap(DataAPIErrorCode.init(rawValue:))
                 ?? .forStatus(response.status)
             let message = reply["error"]?.stringValue ?? "HTTP \(response.status)"
             throw DataAPIError(code, message)

@@ -8,8 +8,9 @@ import Logging
 ///
 /// Bodies are JSON or Extended JSON (`Content-Type`/`Accept`: `application/json` = relaxed,
 /// `application/ejson` = canonical). Errors are `{error, error_code}` with the status of the
-/// ``DataAPIError/Code``: 400 bad request, 401 missing or wrong key, 404 unknown action, 409 duplicate
-/// key, 413 body too large, 500 backend failure, 503 backend unavailable.
+/// ``DataAPIErrorCode``: 400 bad request, 401 missing or wrong key, 404 unknown action, 409 duplicate
+/// key, 413 body too large, 500 backend failure, 503 backend unavailable. An error's cause (a SQLite or
+/// libmongoc failure) goes to the log, never into the response.
 public struct DataAPIController<Context: RequestContext>: Sendable {
     private let backend: any DocumentBackend
     private let apiKeys: [[UInt8]]
@@ -49,11 +50,12 @@ public struct DataAPIController<Context: RequestContext>: Sendable {
         } catch let error as DataAPIError {
             response = Self.errorResponse(error, format: format)
             if error.httpStatus >= 500 {
-                logger.error("Data API backend error", metadata: ["error": "\(error)"])
+                logger.error("Data API backend error", metadata: ["error": "\(error.debugDescription)"])
             }
         } catch {
-            response = Self.errorResponse(DataAPIError(.backendFailure, "internal error"), format: format)
-            logger.error("Data API unexpected error", metadata: ["error": "\(error)"])
+            let failure = DataAPIError(.backendFailure, "internal error", underlying: error)
+            response = Self.errorResponse(failure, format: format)
+            logger.error("Data API unexpected error", metadata: ["error": "\(failure.debugDescription)"])
         }
         let elapsed = (ContinuousClock.now - started).components
         let milliseconds = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
@@ -86,7 +88,7 @@ public struct DataAPIController<Context: RequestContext>: Sendable {
         } catch let error as HTTPResponseError where error.status == .contentTooLarge {
             throw DataAPIError(.payloadTooLarge, "request body exceeds \(maxBodyBytes) bytes")
         } catch {
-            throw DataAPIError(.invalidParameter, "could not read the request body")
+            throw DataAPIError(.invalidParameter, "could not read the request body", underlying: error)
         }
         guard buffer.readableBytes > 0 else { throw DataAPIError(.invalidParameter, "request body is empty") }
         let body = try ExtendedJSON.parseDocument(buffer.readableBytesView)

@@ -136,16 +136,16 @@ final class MongoClientPool: @unchecked Sendable {
         _ = Self.initialized
         var error = bson_error_t()
         guard let uri = mongoc_uri_new_with_error(text, &error) else {
-            throw DataAPIError(
-                .invalidParameter, "invalid MongoDB URI: \(String(cString: evcsm_bson_error_message(&error)))")
+            let cause = MongoDriverError(error)
+            throw DataAPIError(.invalidParameter, "invalid MongoDB URI: \(cause.message)", underlying: cause)
         }
         if !mongoc_uri_has_option(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS) {
             _ = mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 5000)
         }
         guard let pool = mongoc_client_pool_new_with_error(uri, &error) else {
             mongoc_uri_destroy(uri)
-            throw DataAPIError(
-                .invalidParameter, "MongoDB client pool: \(String(cString: evcsm_bson_error_message(&error)))")
+            let cause = MongoDriverError(error)
+            throw DataAPIError(.invalidParameter, "MongoDB client pool: \(cause.message)", underlying: cause)
         }
         _ = mongoc_client_pool_set_error_api(pool, 2)
         _ = mongoc_client_pool_set_appname(pool, "evcsm-data-api")
@@ -196,8 +196,8 @@ enum BSONBridge {
             bson_new_from_json(buffer.baseAddress, ssize_t(buffer.count), &error)
         }
         guard let bson else {
-            throw DataAPIError(
-                .invalidParameter, "cannot encode BSON: \(String(cString: evcsm_bson_error_message(&error)))")
+            let cause = MongoDriverError(error)
+            throw DataAPIError(.invalidParameter, "cannot encode BSON: \(cause.message)", underlying: cause)
         }
         return bson
     }
@@ -213,7 +213,7 @@ enum BSONBridge {
         do {
             return try ExtendedJSON.parseDocument(bytes)
         } catch {
-            throw DataAPIError(.backendFailure, "MongoDB returned a document with unsupported types: \(error.message)")
+            throw DataAPIError(.backendFailure, "MongoDB returned a document with unsupported types", underlying: error)
         }
     }
 
@@ -235,7 +235,25 @@ enum BSONBridge {
     }
 }
 
-/// libmongoc errors → ``DataAPIError``.
+/// A libmongoc / libbson error (`bson_error_t`) as a Swift error: the cause kept in a ``DataAPIError``.
+struct MongoDriverError: Error, CustomStringConvertible {
+    let domain: UInt32
+    let code: UInt32
+    let message: String
+
+    init(_ error: bson_error_t) {
+        var copy = error
+        domain = error.domain
+        code = error.code
+        message = String(cString: evcsm_bson_error_message(&copy))
+    }
+
+    var description: String { "libmongoc error \(domain).\(code): \(message)" }
+}
+
+/// libmongoc errors → ``DataAPIError``. The caller sees the server's message where it is about the request
+/// (duplicate key, invalid request); for unavailability and failures only what happened, while the
+/// driver's own message, naming hosts and internals, stays in `underlying` for the log.
 enum MongoErrorMapping {
     /// Server codes that mean the request itself was invalid.
     private static let badRequestCodes: Set<UInt32> = [
@@ -244,20 +262,19 @@ enum MongoErrorMapping {
     ]
 
     static func map(_ error: bson_error_t, reply: OpaquePointer?) -> DataAPIError {
-        var copy = error
-        let message = String(cString: evcsm_bson_error_message(&copy))
-        let domain = error.domain
-        let code = error.code
-        if code == 11000 || code == 11001 || message.contains("E11000") {
-            return DataAPIError(.duplicateKey, message)
+        let cause = MongoDriverError(error)
+        if cause.code == 11000 || cause.code == 11001 || cause.message.contains("E11000") {
+            return DataAPIError(.duplicateKey, cause.message, underlying: cause)
         }
-        switch domain {
+        switch cause.domain {
         case MONGOC_ERROR_SERVER_SELECTION.rawValue, MONGOC_ERROR_STREAM.rawValue, MONGOC_ERROR_CLIENT.rawValue:
-            return DataAPIError(.backendUnavailable, "MongoDB unavailable: \(message)")
+            return DataAPIError(.backendUnavailable, "MongoDB is unavailable", underlying: cause)
         default:
             break
         }
-        if badRequestCodes.contains(code) { return DataAPIError(.invalidParameter, message) }
-        return DataAPIError(.backendFailure, "MongoDB error \(code): \(message)")
+        if badRequestCodes.contains(cause.code) {
+            return DataAPIError(.invalidParameter, cause.message, underlying: cause)
+        }
+        return DataAPIError(.backendFailure, "MongoDB error \(cause.code)", underlying: cause)
     }
 }

@@ -29,8 +29,10 @@ public struct SQLiteDocumentBackend: DocumentBackend {
     }
 
     public func find(_ command: FindCommand) async throws -> [Document] {
-        let matched = try await pool.read { db in
-            try SQLiteSchema.matching(db, command.namespace, command.filter).map(\.document)
+        let matched = try await database {
+            try await pool.read { db in
+                try SQLiteSchema.matching(db, command.namespace, command.filter).map(\.document)
+            }
         }
         var result = command.sort.map { $0.sorted(matched) } ?? matched
         if command.skip > 0 { result = Array(result.dropFirst(command.skip)) }
@@ -41,66 +43,89 @@ public struct SQLiteDocumentBackend: DocumentBackend {
 
     public func insert(_ command: InsertCommand) async throws -> [BSONValue] {
         // Ordered insert: documents before a duplicate stay inserted, like MongoDB.
-        let outcome: Result<[BSONValue], DataAPIError> = try await pool.write { db in
-            var ids = [BSONValue]()
-            for document in command.documents {
-                let id = document["_id"] ?? .null
-                if try SQLiteSchema.exists(db, command.namespace, id: id) {
-                    return .failure(.duplicateKey(command.namespace, id: id))
+        let outcome: Result<[BSONValue], DataAPIError> = try await database {
+            try await pool.write { db in
+                var ids = [BSONValue]()
+                for document in command.documents {
+                    let id = document["_id"] ?? .null
+                    if try SQLiteSchema.exists(db, command.namespace, id: id) {
+                        return .failure(.duplicateKey(command.namespace, id: id))
+                    }
+                    try SQLiteSchema.insert(db, command.namespace, document)
+                    ids.append(id)
                 }
-                try SQLiteSchema.insert(db, command.namespace, document)
-                ids.append(id)
+                return .success(ids)
             }
-            return .success(ids)
         }
         return try outcome.get()
     }
 
     public func update(_ command: UpdateCommand) async throws -> UpdateResult {
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-        return try await pool.write { db in
-            let matched = try SQLiteSchema.matching(db, command.namespace, command.filter)
-            guard !matched.isEmpty else {
-                guard command.upsert else { return UpdateResult(matchedCount: 0, modifiedCount: 0) }
-                let document = try command.update.upsertDocument(filter: command.filter, now: now)
-                let id = document["_id"] ?? .null
-                try DocumentValidation.checkId(id)
-                if try SQLiteSchema.exists(db, command.namespace, id: id) {
-                    throw DataAPIError.duplicateKey(command.namespace, id: id)
+        return try await database {
+            try await pool.write { db in
+                let matched = try SQLiteSchema.matching(db, command.namespace, command.filter)
+                guard !matched.isEmpty else {
+                    guard command.upsert else { return UpdateResult(matchedCount: 0, modifiedCount: 0) }
+                    let document = try command.update.upsertDocument(filter: command.filter, now: now)
+                    let id = document["_id"] ?? .null
+                    try DocumentValidation.checkId(id)
+                    if try SQLiteSchema.exists(db, command.namespace, id: id) {
+                        throw DataAPIError.duplicateKey(command.namespace, id: id)
+                    }
+                    try SQLiteSchema.insert(db, command.namespace, document)
+                    return UpdateResult(matchedCount: 0, modifiedCount: 0, upsertedId: id)
                 }
-                try SQLiteSchema.insert(db, command.namespace, document)
-                return UpdateResult(matchedCount: 0, modifiedCount: 0, upsertedId: id)
-            }
-            var modified = 0
-            let targets = command.multi ? matched : [matched[0]]
-            for row in targets {
-                let updated = try command.update.apply(to: row.document, inserting: false, now: now)
-                if updated != row.document {
-                    try SQLiteSchema.replace(db, seq: row.seq, updated)
-                    modified += 1
+                var modified = 0
+                let targets = command.multi ? matched : [matched[0]]
+                for row in targets {
+                    let updated = try command.update.apply(to: row.document, inserting: false, now: now)
+                    if updated != row.document {
+                        try SQLiteSchema.replace(db, seq: row.seq, updated)
+                        modified += 1
+                    }
                 }
+                return UpdateResult(matchedCount: targets.count, modifiedCount: modified)
             }
-            return UpdateResult(matchedCount: targets.count, modifiedCount: modified)
         }
     }
 
     public func delete(_ command: DeleteCommand) async throws -> Int {
-        try await pool.write { db in
-            let matched = try SQLiteSchema.matching(db, command.namespace, command.filter)
-            let targets = command.multi ? matched : Array(matched.prefix(1))
-            for row in targets {
-                try db.execute(sql: "DELETE FROM documents WHERE seq = ?", arguments: [row.seq])
+        try await database {
+            try await pool.write { db in
+                let matched = try SQLiteSchema.matching(db, command.namespace, command.filter)
+                let targets = command.multi ? matched : Array(matched.prefix(1))
+                for row in targets {
+                    try db.execute(sql: "DELETE FROM documents WHERE seq = ?", arguments: [row.seq])
+                }
+                return targets.count
             }
-            return targets.count
         }
     }
 
     public func aggregate(_ command: AggregateCommand) async throws -> [Document] {
-        let input = try await pool.read { db in
-            try SQLiteSchema.matching(db, command.namespace, command.pipeline.leadingFilter ?? .everything)
-                .map(\.document)
+        let input = try await database {
+            try await pool.read { db in
+                try SQLiteSchema.matching(db, command.namespace, command.pipeline.leadingFilter ?? .everything)
+                    .map(\.document)
+            }
         }
         return command.pipeline.run(input)
+    }
+
+    /// Runs one database step. ``DataAPIError``s pass through; a SQLite/GRDB failure becomes a 503 when the
+    /// database stayed locked past the busy timeout and a 500 otherwise, with a message that names no
+    /// internals and the cause kept as `underlying` for the log.
+    private func database<T>(_ step: () async throws -> T) async throws -> T {
+        do {
+            return try await step()
+        } catch let error as DataAPIError {
+            throw error
+        } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode) {
+            throw DataAPIError(.backendUnavailable, "the embedded database is busy, retry", underlying: error)
+        } catch {
+            throw DataAPIError(.backendFailure, "the embedded database failed", underlying: error)
+        }
     }
 
     /// The SQLite query plan for a filter (for tests that prove lookups use an index).
@@ -111,163 +136,6 @@ public struct SQLiteDocumentBackend: DocumentBackend {
             return try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { row in
                 row["detail"] as String? ?? ""
             }
-        }
-    }
-}
-
-/// The table, its indexes and the SQL that narrows candidates.
-enum SQLiteSchema {
-    /// Marks an indexed text field that holds an array (it may match through any element).
-    private static let arrayMarker = "x'00'"
-    /// Marks an indexed date field that holds an array.
-    private static let arrayDateMarker = "-9223372036854775808"
-
-    private static func textExpression(_ field: String) -> String {
-        "(CASE json_type(body, '$.\(field)') WHEN 'text' THEN json_extract(body, '$.\(field)') "
-            + "WHEN 'array' THEN \(arrayMarker) END)"
-    }
-
-    private static func dateExpression(_ field: String) -> String {
-        "(CASE json_type(body, '$.\(field)') WHEN 'object' THEN "
-            + "CAST(json_extract(body, '$.\(field).\"$date\".\"$numberLong\"') AS INTEGER) "
-            + "WHEN 'array' THEN \(arrayDateMarker) END)"
-    }
-
-    /// Top-level fields with a text expression index (the fields the functions filter on).
-    static let textFields = ["sessionId", "chargingPointId", "status"]
-    /// Top-level fields with a date expression index.
-    static let dateFields = ["startTime"]
-
-    static var createStatements: String {
-        """
-        CREATE TABLE documents (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            ns TEXT NOT NULL,
-            id_key TEXT NOT NULL,
-            body TEXT NOT NULL,
-            UNIQUE (ns, id_key)
-        );
-        CREATE INDEX documents_session ON documents (ns, \(textExpression("sessionId")));
-        CREATE INDEX documents_point_status ON documents (ns, \(textExpression("chargingPointId")), \
-        \(textExpression("status")));
-        CREATE INDEX documents_status ON documents (ns, \(textExpression("status")));
-        CREATE INDEX documents_start ON documents (ns, \(dateExpression("startTime")));
-        """
-    }
-
-    struct StoredDocument {
-        let seq: Int64
-        let document: Document
-    }
-
-    /// The SQL selecting a superset of the documents the filter matches, in insertion order.
-    static func candidateQuery(_ namespace: Namespace, _ filter: Filter) -> (String, StatementArguments) {
-        var clauses = ["ns = ?"]
-        var arguments: StatementArguments = [namespace.description]
-        var narrowed = Set<String>()
-        for (path, condition) in filter.conjuncts {
-            let field = path.description
-            if field == "_id", !narrowed.contains(field) {
-                switch condition {
-                case .eq(let value):
-                    clauses.append("id_key = ?")
-                    _ = arguments.append(contentsOf: [idKey(value)])
-                    narrowed.insert(field)
-                case .isIn(let values):
-                    clauses.append("id_key IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))")
-                    _ = arguments.append(contentsOf: StatementArguments(values.map(idKey)))
-                    narrowed.insert(field)
-                default: break
-                }
-            } else if textFields.contains(field), !narrowed.contains(field) {
-                let strings: [String]?
-                switch condition {
-                case .eq(.string(let s)): strings = [s]
-                case .isIn(let values):
-                    strings = values.allSatisfy({ $0.stringValue != nil }) ? values.compactMap(\.stringValue) : nil
-                default: strings = nil
-                }
-                if let strings {
-                    // An empty `$in` leaves only the array marker (a bare leading comma is a syntax error).
-                    let marks = (Array(repeating: "?", count: strings.count) + [arrayMarker]).joined(separator: ", ")
-                    clauses.append("\(textExpression(field)) IN (\(marks))")
-                    _ = arguments.append(contentsOf: StatementArguments(strings))
-                    narrowed.insert(field)
-                }
-            } else if dateFields.contains(field) {
-                let expression = dateExpression(field)
-                switch condition {
-                case .eq(.datetime(let ms)):
-                    clauses.append("(\(expression) = ? OR \(expression) = \(arrayDateMarker))")
-                    _ = arguments.append(contentsOf: [ms])
-                case .gt(.datetime(let ms)), .gte(.datetime(let ms)):
-                    clauses.append("(\(expression) >= ? OR \(expression) = \(arrayDateMarker))")
-                    _ = arguments.append(contentsOf: [ms])
-                case .lt(.datetime(let ms)), .lte(.datetime(let ms)):
-                    clauses.append("(\(expression) <= ? OR \(expression) = \(arrayDateMarker))")
-                    _ = arguments.append(contentsOf: [ms])
-                default: break
-                }
-            }
-        }
-        let sql = "SELECT seq, body FROM documents WHERE " + clauses.joined(separator: " AND ") + " ORDER BY seq"
-        return (sql, arguments)
-    }
-
-    /// Candidate rows narrowed in SQL, then filtered in Swift.
-    static func matching(_ db: Database, _ namespace: Namespace, _ filter: Filter) throws -> [StoredDocument] {
-        let (sql, arguments) = candidateQuery(namespace, filter)
-        var result = [StoredDocument]()
-        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-        while let row = try rows.next() {
-            let body: String = row["body"]
-            let document = try ExtendedJSON.parseDocument(Array(body.utf8))
-            if filter.matches(document) { result.append(StoredDocument(seq: row["seq"], document: document)) }
-        }
-        return result
-    }
-
-    static func exists(_ db: Database, _ namespace: Namespace, id: BSONValue) throws -> Bool {
-        try Bool.fetchOne(
-            db, sql: "SELECT EXISTS (SELECT 1 FROM documents WHERE ns = ? AND id_key = ?)",
-            arguments: [namespace.description, idKey(id)]) ?? false
-    }
-
-    static func insert(_ db: Database, _ namespace: Namespace, _ document: Document) throws {
-        try db.execute(
-            sql: "INSERT INTO documents (ns, id_key, body) VALUES (?, ?, ?)",
-            arguments: [
-                namespace.description, idKey(document["_id"] ?? .null),
-                ExtendedJSON.serialize(document, mode: .canonical),
-            ])
-    }
-
-    static func replace(_ db: Database, seq: Int64, _ document: Document) throws {
-        try db.execute(
-            sql: "UPDATE documents SET body = ? WHERE seq = ?",
-            arguments: [ExtendedJSON.serialize(document, mode: .canonical), seq])
-    }
-
-    /// A text key under which MongoDB-equal `_id` values collide (1, 1.0 and NumberLong(1) are one id).
-    static func idKey(_ value: BSONValue) -> String {
-        switch value {
-        case .string(let s): return "s:" + s
-        case .objectId(let oid): return "o:" + oid.hex
-        case .int32, .int64, .double:
-            if let n = value.int64Value { return "n:\(n)" }
-            return "d:\(value.doubleValue ?? 0)"
-        default: return "j:" + ExtendedJSON.serialize(normalized(value), mode: .canonical)
-        }
-    }
-
-    private static func normalized(_ value: BSONValue) -> BSONValue {
-        switch value {
-        case .int32, .int64, .double:
-            if let n = value.int64Value { return .int64(n) }
-            return value
-        case .array(let items): return .array(items.map(normalized))
-        case .document(let d): return .document(Document(d.map { ($0.key, normalized($0.value)) }))
-        default: return value
         }
     }
 }

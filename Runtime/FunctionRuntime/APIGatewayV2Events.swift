@@ -208,10 +208,12 @@ public struct TopicMessage: Codable, Sendable, Equatable {
 
 /// Shared JSON coders (sorted keys so outputs are stable for tests and diffs).
 public enum JSONCoding {
-    public static var encoder: JSONEncoder {
+    /// Sorted keys, `/` unescaped; made once (encoders are thread-safe and cost an allocation each).
+    public static let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return e
-    }
-    public static var decoder: JSONDecoder { JSONDecoder() }
+    }()
+    /// The shared decoder.
+    public static let decoder = JSONDecoder()
 }

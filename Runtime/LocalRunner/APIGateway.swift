@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import FunctionRuntime
 import Hummingbird
@@ -37,7 +38,7 @@ public struct APIGateway: Sendable {
                 method: request.method.rawValue, rawPath: request.uri.path, rawQuery: request.uri.query ?? "",
                 headers: request.headers.map { ($0.name.canonicalName, $0.value) }, body: Array(buffer: body),
                 match: match, requestID: requestID)
-            let payload = (try? JSONCoding.encoder.encode(event)).map { [UInt8]($0) } ?? []
+            let payload = (try? RunnerJSON.encoder.encode(event)).map { [UInt8]($0) } ?? []
             let outcome = await invoker.invoke(function: match.function, payload: payload, requestID: requestID)
             answer = Self.response(for: outcome, function: match.function, requestID: requestID)
             if answer.statusCode >= 500 {
@@ -150,19 +151,18 @@ public struct APIGateway: Sendable {
     /// Interprets a function's JSON output like HTTP API format 2.0 does: an object with `statusCode` is a
     /// response; any other JSON value becomes a 200 `application/json` body.
     public static func functionResult(_ bytes: [UInt8]) -> APIGatewayV2Response {
-        let object = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
-        if let dictionary = object as? [String: Any], dictionary["statusCode"] != nil {
-            if let decoded = try? JSONCoding.decoder.decode(APIGatewayV2Response.self, from: Data(bytes)) {
-                return decoded
-            }
-            return .error(status: 502, error: "BadGateway", message: "Function returned a malformed response")
-        }
-        guard object != nil else {
+        guard let shape = try? RunnerJSON.decoder.decode(FunctionOutputShape.self, from: Data(bytes)) else {
             return .error(status: 502, error: "BadGateway", message: "Function returned invalid JSON")
         }
-        return APIGatewayV2Response(
-            statusCode: 200, headers: ["content-type": "application/json"],
-            body: String(decoding: bytes, as: UTF8.self))
+        guard shape.hasStatusCode else {
+            return APIGatewayV2Response(
+                statusCode: 200, headers: ["content-type": "application/json"],
+                body: String(decoding: bytes, as: UTF8.self))
+        }
+        guard let decoded = try? RunnerJSON.decoder.decode(APIGatewayV2Response.self, from: Data(bytes)) else {
+            return .error(status: 502, error: "BadGateway", message: "Function returned a malformed response")
+        }
+        return decoded
     }
 
     /// Turns a format 2.0 response into HTTP: headers, one `Set-Cookie` per cookie, base64 bodies decoded.
@@ -188,98 +188,32 @@ public struct APIGateway: Sendable {
         return spaced.removingPercentEncoding ?? spaced
     }
 
+    static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// `requestContext.time` as API Gateway writes it: `01/Dec/2026:09:52:14 +0000` (UTC, whole seconds).
     static func accessLogTime(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "dd/MMM/yyyy:HH:mm:ss Z"
-        return formatter.string(from: date)
+        let iso = Timestamp.format(date)  // yyyy-MM-ddTHH:mm:ss.SSSZ
+        let month = Int(iso.dropFirst(5).prefix(2)) ?? 1
+        return
+            "\(iso.dropFirst(8).prefix(2))/\(monthNames[month - 1])/\(iso.prefix(4)):\(iso.dropFirst(11).prefix(8)) +0000"
     }
 }
 
-/// The template's HttpApi routes, matched like API Gateway: literal segments beat `{param}`, which beat
-/// greedy `{param+}`; a route's method must match or be `ANY`.
-public struct RouteTable: Sendable {
-    /// A matched route with its decoded path parameters.
-    public struct Match: Sendable, Equatable {
-        public var function: String
-        public var route: RouteDefinition
-        public var pathParameters: [String: String]
-
-        public init(function: String, route: RouteDefinition, pathParameters: [String: String] = [:]) {
-            self.function = function
-            self.route = route
-            self.pathParameters = pathParameters
-        }
+/// What a function's output is, read without decoding it: an object with a `statusCode` key (a format 2.0
+/// response) or any other JSON value. Decoding fails only when the output is not JSON.
+struct FunctionOutputShape: Decodable {
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 
-    enum Segment: Sendable, Equatable {
-        case literal(String)
-        case parameter(String)
-        case greedy(String)
-    }
+    let hasStatusCode: Bool
 
-    struct Entry: Sendable {
-        var function: String
-        var route: RouteDefinition
-        var segments: [Segment]
-        var rank: [Int]
-    }
-
-    let entries: [Entry]
-
-    public init(template: TemplateModel) {
-        entries = template.routes.map { function, route in
-            let segments = route.path.split(separator: "/").map { part -> Segment in
-                if part.hasPrefix("{") && part.hasSuffix("+}") { return .greedy(String(part.dropFirst().dropLast(2))) }
-                if part.hasPrefix("{") && part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
-                return .literal(String(part))
-            }
-            let rank = segments.map { s -> Int in
-                switch s {
-                case .literal: return 0
-                case .parameter: return 1
-                case .greedy: return 2
-                }
-            }
-            return Entry(
-                function: function, route: route, segments: segments, rank: rank + [route.method == "ANY" ? 1 : 0])
-        }
-        .sorted { $0.rank.lexicographicallyPrecedes($1.rank) }
-    }
-
-    /// The first route that matches, or nil (API Gateway's 404).
-    public func match(method: String, path: String) -> Match? {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        let method = method.uppercased()
-        for entry in entries
-        where entry.route.method == method || entry.route.method == "ANY"
-            || (method == "HEAD" && entry.route.method == "GET")
-        {
-            if let parameters = Self.bind(entry.segments, parts) {
-                return Match(function: entry.function, route: entry.route, pathParameters: parameters)
-            }
-        }
-        return nil
-    }
-
-    static func bind(_ segments: [Segment], _ parts: [String]) -> [String: String]? {
-        var parameters: [String: String] = [:]
-        for (i, segment) in segments.enumerated() {
-            switch segment {
-            case .greedy(let name):
-                guard i < parts.count else { return nil }
-                parameters[name] =
-                    parts[i...].joined(separator: "/").removingPercentEncoding ?? parts[i...].joined(separator: "/")
-                return parameters
-            case .literal(let text):
-                guard i < parts.count, parts[i] == text else { return nil }
-            case .parameter(let name):
-                guard i < parts.count else { return nil }
-                parameters[name] = parts[i].removingPercentEncoding ?? parts[i]
-            }
-        }
-        return segments.count == parts.count ? parameters : nil
+    init(from decoder: any Decoder) throws {
+        let object = try? decoder.container(keyedBy: Key.self)
+        hasStatusCode = object?.contains(Key(stringValue: "statusCode")) ?? false
     }
 }
 

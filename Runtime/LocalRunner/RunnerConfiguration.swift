@@ -36,6 +36,8 @@ public struct RunnerConfiguration: Sendable {
     public var keepAlive: Duration = .seconds(15)
     /// Start one worker per function before serving (measures cold starts up front).
     public var prewarm = false
+    /// Serve `GET /_bench/hello`, a bare route of the same process for `make bench` (off unless `--bench`).
+    public var benchRoute = false
 
     public init() {}
 }

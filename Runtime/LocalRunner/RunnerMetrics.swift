@@ -1,136 +1,184 @@
-import Foundation
-import Synchronization
+import CoreMetrics
+import Metrics
+import Prometheus
 
-/// Counters and histograms the runner exports at `/metrics` in the Prometheus text format.
+/// What the runner counts and times, recorded through swift-metrics into a Prometheus registry of its own and
+/// served at `/metrics`. Every runner (and every test) has its own registry and factory, so nothing depends on
+/// the process-wide `MetricsSystem.bootstrap`.
 public final class RunnerMetrics: Sendable {
-    struct Histogram {
-        static let bounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
-        var buckets = [Int](repeating: 0, count: bounds.count)
-        var count = 0
-        var sum = 0.0
+    /// The `route` label of requests that matched no route: one series, whatever the path was.
+    static let unmatchedRoute = "unmatched"
 
-        mutating func observe(_ seconds: Double) {
-            for (i, bound) in Self.bounds.enumerated() where seconds <= bound { buckets[i] += 1 }
-            count += 1
-            sum += seconds
+    /// The registry `/metrics` renders.
+    public let registry: PrometheusCollectorRegistry
+    /// swift-metrics handlers backed by ``registry``, with the runner's help texts and buckets.
+    let factory: RunnerMetricsFactory
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        factory = RunnerMetricsFactory(registry: registry)
+    }
+
+    /// Zero series for the label values the template already names (routes, functions, IoT rule filters,
+    /// unmatched requests), so `/metrics` shows them before the first event. Only the MQTT topics published
+    /// to are not known in advance.
+    func registerKnownSeries(template: TemplateModel) {
+        _ = counter(.httpRequests, [("route", Self.unmatchedRoute), ("status", "404")])
+        for (_, route) in template.routes { _ = timer(.httpRequestDuration, [("route", route.routeKey)]) }
+        for function in template.functions {
+            let label = [("function", function.logicalId)]
+            _ = counter(.invocations, label + [("outcome", InvocationOutcome.success([]).label)])
+            _ = counter(.invocationErrors, label)
+            _ = timer(.invocationDuration, label)
+            _ = timer(.coldStartDuration, label)
+            _ = counter(.coldStarts, label)
+            gauge(.workers, label).record(0)
+            if !function.topicRules.isEmpty {
+                _ = counter(.iotRetries, label)
+                _ = counter(.iotDeadLetters, label)
+            }
+            for filter in function.topics { _ = counter(.mqttMessagesIn, [("topic", filter)]) }
         }
     }
-
-    struct State {
-        var requests: [String: Int] = [:]  // "route\u{0}status"
-        var requestDurations: [String: Histogram] = [:]
-        var invocations: [String: Int] = [:]  // "function\u{0}outcome"
-        var invocationDurations: [String: Histogram] = [:]
-        var coldStarts: [String: Int] = [:]
-        var coldStartDurations: [String: Histogram] = [:]
-        var workers: [String: Int] = [:]
-        var mqttIn: [String: Int] = [:]
-        var mqttOut: [String: Int] = [:]
-        var retries: [String: Int] = [:]
-        var deadLetters: [String: Int] = [:]
-    }
-
-    let state = Mutex(State())
-
-    public init() {}
 
     func recordRequest(route: String, status: Int, duration: Duration) {
-        state.withLock {
-            $0.requests["\(route)\u{0}\(status)", default: 0] += 1
-            $0.requestDurations[route, default: Histogram()].observe(duration.seconds)
-        }
+        counter(.httpRequests, [("route", route), ("status", String(status))]).increment()
+        timer(.httpRequestDuration, [("route", route)]).record(duration: duration)
+    }
+
+    /// A request that matched no route (the router's 404).
+    func recordUnmatchedRequest() {
+        counter(.httpRequests, [("route", Self.unmatchedRoute), ("status", "404")]).increment()
     }
 
     func recordInvocation(function: String, outcome: String, duration: Duration) {
-        state.withLock {
-            $0.invocations["\(function)\u{0}\(outcome)", default: 0] += 1
-            $0.invocationDurations[function, default: Histogram()].observe(duration.seconds)
-        }
+        counter(.invocations, [("function", function), ("outcome", outcome)]).increment()
+        if outcome != "success" { counter(.invocationErrors, [("function", function)]).increment() }
+        timer(.invocationDuration, [("function", function)]).record(duration: duration)
     }
 
     func recordColdStart(function: String, duration: Duration) {
-        state.withLock {
-            $0.coldStarts[function, default: 0] += 1
-            $0.coldStartDurations[function, default: Histogram()].observe(duration.seconds)
-        }
+        counter(.coldStarts, [("function", function)]).increment()
+        timer(.coldStartDuration, [("function", function)]).record(duration: duration)
     }
 
-    func setWorkers(function: String, count: Int) { state.withLock { $0.workers[function] = count } }
-    func recordMQTTIn(topic: String) { state.withLock { $0.mqttIn[topic, default: 0] += 1 } }
-    func recordMQTTOut(topic: String) { state.withLock { $0.mqttOut[topic, default: 0] += 1 } }
-    func recordRetry(function: String) { state.withLock { $0.retries[function, default: 0] += 1 } }
-    func recordDeadLetter(function: String) { state.withLock { $0.deadLetters[function, default: 0] += 1 } }
+    func setWorkers(function: String, count: Int) { gauge(.workers, [("function", function)]).record(count) }
+    func recordMQTTIn(topic: String) { counter(.mqttMessagesIn, [("topic", topic)]).increment() }
+    func recordMQTTOut(topic: String) { counter(.mqttMessagesOut, [("topic", topic)]).increment() }
+    func recordRetry(function: String) { counter(.iotRetries, [("function", function)]).increment() }
+    func recordDeadLetter(function: String) { counter(.iotDeadLetters, [("function", function)]).increment() }
 
     /// Everything in the Prometheus text exposition format (version 0.0.4).
-    public func prometheusText() -> String {
-        let s = state.withLock { $0 }
-        var out = ""
-        func header(_ name: String, _ type: String, _ help: String) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-        }
-        func pairs(_ key: String) -> (String, String) {
-            let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
-            return (parts[0], parts.count > 1 ? parts[1] : "")
-        }
-        func histogram(_ name: String, _ label: String, _ values: [String: Histogram]) {
-            for (key, h) in values.sorted(by: { $0.key < $1.key }) {
-                let l = "\(label)=\"\(escape(key))\""
-                for (i, bound) in Histogram.bounds.enumerated() {
-                    out += "\(name)_bucket{\(l),le=\"\(bound)\"} \(h.buckets[i])\n"
-                }
-                out += "\(name)_bucket{\(l),le=\"+Inf\"} \(h.count)\n"
-                out += "\(name)_sum{\(l)} \(h.sum)\n\(name)_count{\(l)} \(h.count)\n"
-            }
-        }
-        func counter(_ name: String, _ label: String, _ values: [String: Int]) {
-            for (key, v) in values.sorted(by: { $0.key < $1.key }) {
-                out += "\(name){\(label)=\"\(escape(key))\"} \(v)\n"
-            }
-        }
+    public func prometheusText() -> String { registry.emitToString() }
 
-        header("evcsm_http_requests_total", "counter", "API Gateway requests by route and status.")
-        for (key, v) in s.requests.sorted(by: { $0.key < $1.key }) {
-            let (route, status) = pairs(key)
-            out += "evcsm_http_requests_total{route=\"\(escape(route))\",status=\"\(status)\"} \(v)\n"
-        }
-        header("evcsm_http_request_duration_seconds", "histogram", "API Gateway request durations.")
-        histogram("evcsm_http_request_duration_seconds", "route", s.requestDurations)
-        header("evcsm_invocations_total", "counter", "Function invocations by outcome.")
-        for (key, v) in s.invocations.sorted(by: { $0.key < $1.key }) {
-            let (function, outcome) = pairs(key)
-            out += "evcsm_invocations_total{function=\"\(escape(function))\",outcome=\"\(outcome)\"} \(v)\n"
-        }
-        header("evcsm_invocation_errors_total", "counter", "Invocations that did not succeed.")
-        var errors: [String: Int] = [:]
-        for (key, v) in s.invocations {
-            let (function, outcome) = pairs(key)
-            if outcome != "success" { errors[function, default: 0] += v }
-        }
-        counter("evcsm_invocation_errors_total", "function", errors)
-        header("evcsm_invocation_duration_seconds", "histogram", "Invocation durations.")
-        histogram("evcsm_invocation_duration_seconds", "function", s.invocationDurations)
-        header("evcsm_cold_starts_total", "counter", "Worker cold starts (spawn to first /next).")
-        counter("evcsm_cold_starts_total", "function", s.coldStarts)
-        header("evcsm_cold_start_duration_seconds", "histogram", "Cold start durations.")
-        histogram("evcsm_cold_start_duration_seconds", "function", s.coldStartDurations)
-        header("evcsm_workers", "gauge", "Live worker processes.")
-        for (key, v) in s.workers.sorted(by: { $0.key < $1.key }) {
-            out += "evcsm_workers{function=\"\(escape(key))\"} \(v)\n"
-        }
-        header("evcsm_mqtt_messages_in_total", "counter", "MQTT messages received by the IoT bridge.")
-        counter("evcsm_mqtt_messages_in_total", "topic", s.mqttIn)
-        header("evcsm_mqtt_messages_out_total", "counter", "MQTT messages published (IoT Data Plane, simulator).")
-        counter("evcsm_mqtt_messages_out_total", "topic", s.mqttOut)
-        header("evcsm_iot_retries_total", "counter", "IoT rule invocation retries.")
-        counter("evcsm_iot_retries_total", "function", s.retries)
-        header("evcsm_iot_dead_letters_total", "counter", "IoT messages written to the dead-letter file.")
-        counter("evcsm_iot_dead_letters_total", "function", s.deadLetters)
-        return out
+    func counter(_ metric: RunnerMetric, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
+        CoreMetrics.Counter(label: metric.rawValue, dimensions: dimensions, factory: factory)
     }
 
-    func escape(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n")
+    func timer(_ metric: RunnerMetric, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
+        CoreMetrics.Timer(label: metric.rawValue, dimensions: dimensions, factory: factory)
+    }
+
+    func gauge(_ metric: RunnerMetric, _ dimensions: [(String, String)]) -> CoreMetrics.Gauge {
+        CoreMetrics.Gauge(label: metric.rawValue, dimensions: dimensions, factory: factory)
+    }
+}
+
+/// The runner's metric families: Prometheus name and help text.
+enum RunnerMetric: String, CaseIterable, Sendable {
+    case httpRequests = "evcsm_http_requests_total"
+    case httpRequestDuration = "evcsm_http_request_duration_seconds"
+    case invocations = "evcsm_invocations_total"
+    case invocationErrors = "evcsm_invocation_errors_total"
+    case invocationDuration = "evcsm_invocation_duration_seconds"
+    case coldStarts = "evcsm_cold_starts_total"
+    case coldStartDuration = "evcsm_cold_start_duration_seconds"
+    case workers = "evcsm_workers"
+    case mqttMessagesIn = "evcsm_mqtt_messages_in_total"
+    case mqttMessagesOut = "evcsm_mqtt_messages_out_total"
+    case iotRetries = "evcsm_iot_retries_total"
+    case iotDeadLetters = "evcsm_iot_dead_letters_total"
+
+    /// The `# HELP` text.
+    var help: String {
+        switch self {
+        case .httpRequests: "API Gateway requests by route and status."
+        case .httpRequestDuration: "API Gateway request durations."
+        case .invocations: "Function invocations by outcome."
+        case .invocationErrors: "Invocations that did not succeed."
+        case .invocationDuration: "Invocation durations."
+        case .coldStarts: "Worker cold starts (spawn to first /next)."
+        case .coldStartDuration: "Cold start durations."
+        case .workers: "Live worker processes."
+        case .mqttMessagesIn: "MQTT messages received by the IoT bridge."
+        case .mqttMessagesOut: "MQTT messages published (IoT Data Plane, simulator)."
+        case .iotRetries: "IoT rule invocation retries."
+        case .iotDeadLetters: "IoT messages written to the dead-letter file."
+        }
+    }
+}
+
+/// A swift-metrics factory over one ``PrometheusCollectorRegistry`` that gives each family its help text
+/// (swift-prometheus' own factory registers every family without one) and the runner's duration buckets.
+struct RunnerMetricsFactory: MetricsFactory {
+    /// Upper bounds of every duration histogram (5 ms to 30 s).
+    static let durationBuckets: [Duration] = [
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+        .seconds(30),
+    ]
+    /// Buckets of value histograms (swift-metrics recorders with `aggregate`); the runner records none.
+    static let valueBuckets: [Double] = [1, 10, 100, 1000, 10000]
+
+    let registry: PrometheusCollectorRegistry
+
+    /// The family's name with its help text (none for a label that is not a ``RunnerMetric``).
+    func descriptor(_ label: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: label, unitName: "", helpText: RunnerMetric(rawValue: label)?.help ?? "")
+    }
+
+    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
+        registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
+    }
+
+    func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
+        registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
+    }
+
+    func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
+        registry.makeGauge(descriptor: descriptor(label), labels: dimensions)
+    }
+
+    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
+        guard aggregate else { return registry.makeGauge(descriptor: descriptor(label), labels: dimensions) }
+        return registry.makeValueHistogram(
+            descriptor: descriptor(label), labels: dimensions, buckets: Self.valueBuckets)
+    }
+
+    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
+        registry.makeDurationHistogram(
+            descriptor: descriptor(label), labels: dimensions, buckets: Self.durationBuckets)
+    }
+
+    func destroyCounter(_ handler: any CounterHandler) {
+        if let counter = handler as? Prometheus.Counter { registry.unregisterCounter(counter) }
+    }
+
+    func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {
+        if let counter = handler as? Prometheus.Counter { registry.unregisterCounter(counter) }
+    }
+
+    func destroyMeter(_ handler: any MeterHandler) {
+        if let gauge = handler as? Prometheus.Gauge { registry.unregisterGauge(gauge) }
+    }
+
+    func destroyRecorder(_ handler: any RecorderHandler) {
+        if let gauge = handler as? Prometheus.Gauge { registry.unregisterGauge(gauge) }
+        if let histogram = handler as? ValueHistogram { registry.unregisterValueHistogram(histogram) }
+    }
+
+    func destroyTimer(_ handler: any TimerHandler) {
+        if let histogram = handler as? DurationHistogram { registry.unregisterDurationHistogram(histogram) }
     }
 }
 

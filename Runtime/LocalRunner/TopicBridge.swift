@@ -77,7 +77,7 @@ public final class TopicBridge: Sendable {
                 logger.warning(
                     "dropping message on \(message.topic) for \(rule.function): payload is not a JSON object",
                     metadata: ["topic": "\(message.topic)"])
-                deadLetters.write(function: rule.function, message: message, attempts: 0, error: "not JSON")
+                writeDeadLetter(function: rule.function, message: message, attempts: 0, error: "not JSON")
                 continue
             }
             await invokeWithRetries(rule.function, message: message, payload: payload)
@@ -106,57 +106,36 @@ public final class TopicBridge: Sendable {
                 metadata: ["requestID": "\(requestID)"])
         }
         metrics.recordDeadLetter(function: function)
-        deadLetters.write(function: function, message: message, attempts: retryDelays.count + 1, error: lastError)
-        logger.error("\(function): message on \(message.topic) written to \(deadLetters.path) after retries")
+        if writeDeadLetter(function: function, message: message, attempts: retryDelays.count + 1, error: lastError) {
+            logger.error("\(function): message on \(message.topic) written to \(deadLetters.path) after retries")
+        }
+    }
+
+    /// Appends the dead letter; false (and an error logged) when the file could not be written.
+    @discardableResult
+    func writeDeadLetter(function: String, message: MQTTMessage, attempts: Int, error: String) -> Bool {
+        do {
+            try deadLetters.write(function: function, message: message, attempts: attempts, error: error)
+            return true
+        } catch {
+            logger.error("\(function): message on \(message.topic) lost: \(error.message)")
+            return false
+        }
     }
 
     /// The event the rule's SELECT produces for a message; nil when `*` needs JSON and the payload isn't.
     public static func event(for message: MQTTMessage, rule: TopicRule) -> [UInt8]? {
-        var object: [String: Any] = [:]
+        var object: [String: JSONValue] = [:]
         for item in rule.select {
             switch item {
             case .payload:
-                guard let fields = try? JSONSerialization.jsonObject(with: Data(message.payload)) as? [String: Any]
-                else { return nil }
+                guard case .object(let fields)? = JSONValue.parse(message.payload) else { return nil }
                 object.merge(fields) { _, new in new }
-            case .payloadBase64(let name): object[name] = Data(message.payload).base64EncodedString()
-            case .topic(let name): object[name] = message.topic
-            case .timestamp(let name): object[name] = message.receivedAt
+            case .payloadBase64(let name): object[name] = .string(Data(message.payload).base64EncodedString())
+            case .topic(let name): object[name] = .string(message.topic)
+            case .timestamp(let name): object[name] = .integer(message.receivedAt)
             }
         }
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
-            .map { [UInt8]($0) }
-    }
-}
-
-/// The dead-letter file: one JSON line per message that failed all attempts.
-public struct DeadLetterFile: Sendable {
-    public let path: String
-    static let lock = Mutex(())
-
-    public init(path: String) {
-        self.path = path
-    }
-
-    func write(function: String, message: MQTTMessage, attempts: Int, error: String) {
-        let entry: [String: Any] = [
-            "function": function, "topic": message.topic, "payloadBase64": Data(message.payload).base64EncodedString(),
-            "receivedAt": message.receivedAt, "attempts": attempts, "error": error,
-            "timestamp": ISO8601DateFormatter().string(from: Date()),
-        ]
-        guard
-            var line = try? JSONSerialization.data(
-                withJSONObject: entry, options: [.sortedKeys, .withoutEscapingSlashes])
-        else { return }
-        line.append(10)
-        Self.lock.withLock { _ in
-            if !FileManager.default.fileExists(atPath: path) {
-                _ = FileManager.default.createFile(atPath: path, contents: nil)
-            }
-            guard let handle = FileHandle(forWritingAtPath: path) else { return }
-            defer { try? handle.close() }
-            _ = try? handle.seekToEnd()
-            try? handle.write(contentsOf: line)
-        }
+        return JSONValue.object(object).serialized()
     }
 }

@@ -1,11 +1,12 @@
+import ChildProcesses
 import Foundation
 import Logging
-import Synchronization
 
 /// One warm Lambda worker: the function's real binary, talking to a Runtime API server of its own.
 ///
 /// The worker serves one invocation at a time. A timeout kills the process; an exit during an
-/// invocation is a crash (or an init failure when it never asked for work).
+/// invocation is a crash (or an init failure when it never asked for work). The process is a ``ChildProcess``:
+/// default signal mask, its own process group, killed with the runner.
 actor WorkerProcess: RuntimeAPIEndpoint {
     struct Current {
         var requestID: String
@@ -25,14 +26,14 @@ actor WorkerProcess: RuntimeAPIEndpoint {
     let metrics: RunnerMetrics
     let onExit: @Sendable (WorkerProcess) async -> Void
 
-    var process: Process?
+    var child: ChildProcess?
     var server: RuntimeAPIServer.Running?
     var spawnedAt = ContinuousClock.now
     var ready = false
     var exited = false
     /// True when the last invocation failed because the worker died before handing it to the function
     /// (it was idle and nobody had noticed yet): the function never saw it, so it is safe to run it elsewhere.
-    private(set) var lostBeforeDelivery = false
+    var lostBeforeDelivery = false
     var doomed = false
     var initError: String?
     var nextWaiter: CheckedContinuation<PendingInvocation?, Never>?
@@ -56,23 +57,16 @@ actor WorkerProcess: RuntimeAPIEndpoint {
     }
 
     /// Whether the worker can take another invocation.
-    /// Also false as soon as the process is known to be gone, before its exit has been handled here.
+    /// Also false as soon as the process is known to be gone, before its exit has been handled here (a zombie,
+    /// not yet reaped, counts as gone).
     var isUsable: Bool {
         guard !exited, !doomed else { return false }
-        guard let process else { return true }
-        return !Self.hasExited(process.processIdentifier)
-    }
-
-    /// True when the process has exited, even before it is reaped (a zombie, which `Process.isRunning` still
-    /// reports as running): `waitid` with `WNOWAIT` looks without reaping, so Foundation still reaps it.
-    static func hasExited(_ pid: Int32) -> Bool {
-        var info = siginfo_t()
-        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return true }
-        return info._sifields._sigchld.si_pid != 0
+        guard let child else { return true }
+        return !child.hasExited
     }
 
     /// The process id, once started.
-    var pid: Int32? { process?.processIdentifier }
+    var pid: Int32? { child?.pid }
 
     /// Starts the Runtime API server and the process.
     func start() async throws(LocalRunnerError) {
@@ -89,34 +83,31 @@ actor WorkerProcess: RuntimeAPIEndpoint {
         }
         var env = environment
         env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:\(server.port)"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.environment = env
-        process.currentDirectoryURL = URL(fileURLWithPath: binary).deletingLastPathComponent()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
-        let label = function.logicalId
-        OutputForwarder.forward(stdout.fileHandleForReading, prefix: label, stream: "stdout", logger: logger)
-        OutputForwarder.forward(stderr.fileHandleForReading, prefix: label, stream: "stderr", logger: logger)
-        process.terminationHandler = { [weak self] p in
-            let reason =
-                p.terminationReason == .uncaughtSignal
-                ? "killed by signal \(p.terminationStatus)" : "exited with status \(p.terminationStatus)"
-            guard let self else { return }
-            Task { await self.processExited(reason: reason) }
-        }
         spawnedAt = .now
+        let child: ChildProcess
         do {
-            try process.run()
+            child = try ChildProcess.start(
+                binary, environment: env, inheritEnvironment: false,
+                workingDirectory: URL(fileURLWithPath: binary).deletingLastPathComponent().path,
+                output: .log(logger.stream("stdout"), prefix: function.logicalId),
+                error: .log(logger.stream("stderr"), prefix: function.logicalId))
         } catch {
             server.stop()
-            throw LocalRunnerError(.functionBinary, "cannot start \(binary): \(error.localizedDescription)")
+            throw LocalRunnerError(.functionBinary, "cannot start \(binary): \(error.message)", underlying: error)
         }
-        self.process = process
-        logger.debug("worker started", metadata: ["pid": "\(process.processIdentifier)"])
+        self.child = child
+        let pid: Int32
+        do {
+            pid = try await child.spawned()
+        } catch {
+            spawnFailed()
+            throw LocalRunnerError(.functionBinary, "cannot start \(binary): \(error.message)", underlying: error)
+        }
+        Task { [weak self] in
+            let termination = try? await child.waitForExit()
+            await self?.processExited(reason: termination?.description ?? "was lost")
+        }
+        logger.debug("worker started", metadata: ["pid": "\(pid)"])
     }
 
     /// Runs one invocation on this worker.
@@ -181,141 +172,5 @@ actor WorkerProcess: RuntimeAPIEndpoint {
         }
         kill(SIGKILL)
         c.continuation.resume(returning: outcome)
-    }
-
-    func kill(_ signal: Int32) {
-        guard let process else { return }
-        // The worker leads its own process group (Foundation's Process): signal the group so that
-        // anything it started goes too.
-        let pid = process.processIdentifier
-        if Foundation.kill(-pid, signal) != 0, process.isRunning { Foundation.kill(pid, signal) }
-    }
-
-    // MARK: RuntimeAPIEndpoint
-
-    func nextInvocation() async -> PendingInvocation? {
-        if !ready {
-            ready = true
-            let coldStart = ContinuousClock.now - spawnedAt
-            metrics.recordColdStart(function: function.logicalId, duration: coldStart)
-            logger.info(
-                "cold start \(function.logicalId) worker \(number): \(Self.milliseconds(coldStart)) ms")
-        }
-        if exited || doomed { return nil }
-        if let invocation = queued {
-            queued = nil
-            pickUp(invocation)
-            return invocation
-        }
-        nextWaiter?.resume(returning: nil)
-        return await withCheckedContinuation { nextWaiter = $0 }
-    }
-
-    func complete(requestID: String, outcome: InvocationOutcome) async -> Bool {
-        guard let c = current, c.requestID == requestID else { return false }
-        current = nil
-        c.timer?.cancel()
-        if case .functionError(let body) = outcome {
-            logger.warning(
-                "\(function.logicalId) returned an error: \(String(decoding: body, as: UTF8.self))",
-                metadata: ["requestID": "\(requestID)"])
-        }
-        c.continuation.resume(returning: outcome)
-        return true
-    }
-
-    func reportInitError(_ body: [UInt8]) async {
-        let message = Self.errorMessage(body)
-        initError = message
-        logger.error("\(function.logicalId) init error: \(message)")
-    }
-
-    // MARK: Exit and stop
-
-    func processExited(reason: String) async {
-        guard !exited else { return }
-        exited = true
-        nextWaiter?.resume(returning: nil)
-        nextWaiter = nil
-        server?.stop()
-        if !doomed {
-            if ready {
-                logger.warning("\(function.logicalId) worker \(number) \(reason)")
-            } else {
-                logger.error("\(function.logicalId) worker \(number) \(reason) before initialising")
-            }
-        }
-        await onExit(self)
-        if let c = current {
-            current = nil
-            c.timer?.cancel()
-            lostBeforeDelivery = ready && !c.pickedUp
-            let outcome: InvocationOutcome =
-                ready ? .crashed(reason) : .initFailed(initError ?? "\(reason) before asking for work")
-            c.continuation.resume(returning: outcome)
-        }
-        for waiter in exitWaiters { waiter.resume() }
-        exitWaiters = []
-    }
-
-    /// Stops the worker and returns when the process is gone. Children inherit the runner's ignored
-    /// SIGTERM/SIGINT (swift-service-lifecycle ignores them to catch them), so this is SIGKILL, sent once
-    /// no invocation is in flight.
-    func stop() async {
-        doomed = true
-        nextWaiter?.resume(returning: nil)
-        nextWaiter = nil
-        guard process != nil, !exited else {
-            server?.stop()
-            return
-        }
-        kill(SIGKILL)
-        await withCheckedContinuation { exitWaiters.append($0) }
-        server?.stop()
-    }
-
-    static func errorMessage(_ body: [UInt8]) -> String {
-        if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
-            let type = object["errorType"] as? String
-            let message = object["errorMessage"] as? String
-            if let message { return type.map { "\($0): \(message)" } ?? message }
-        }
-        return String(decoding: body, as: UTF8.self)
-    }
-
-    static func milliseconds(_ d: Duration) -> String {
-        String(format: "%.1f", d.seconds * 1000)
-    }
-}
-
-/// Forwards a child's output line by line to the runner's log, prefixed with the function name.
-enum OutputForwarder {
-    static func forward(_ handle: FileHandle, prefix: String, stream: String, logger: Logger) {
-        let buffer = Mutex([UInt8]())
-        var logger = logger
-        logger[metadataKey: "stream"] = "\(stream)"
-        let log = logger
-        handle.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                let rest = buffer.withLock { b -> [UInt8] in
-                    defer { b = [] }
-                    return b
-                }
-                if !rest.isEmpty { log.info("\(prefix) | \(String(decoding: rest, as: UTF8.self))") }
-                return
-            }
-            let lines = buffer.withLock { b -> [String] in
-                b.append(contentsOf: data)
-                var lines: [String] = []
-                while let newline = b.firstIndex(of: 10) {
-                    lines.append(String(decoding: b[..<newline], as: UTF8.self))
-                    b.removeSubrange(...newline)
-                }
-                return lines
-            }
-            for line in lines { log.info("\(prefix) | \(line)") }
-        }
     }
 }

@@ -31,6 +31,7 @@ struct EvcsmLocal: AsyncParsableCommand {
     @Option(help: "OpenAPI document served at /swagger/v1/swagger.json.") var openapi = "openapi/evcsm.openapi.json"
     @Flag(help: "Start one worker per function before serving.") var prewarm = false
     @Flag(help: "Print the parsed view of the template as JSON and exit.") var dumpTemplate = false
+    @Flag(help: "Serve GET /_bench/hello, a bare route for `make bench`.") var bench = false
 
     func run() async throws {
         if dumpTemplate {
@@ -64,6 +65,7 @@ struct EvcsmLocal: AsyncParsableCommand {
         configuration.swaggerUIDirectory = swaggerUiDir
         configuration.openAPIPath = openapi
         configuration.prewarm = prewarm
+        configuration.benchRoute = bench
         do {
             let companions: [any RunnerCompanion] =
                 simulateChargers ? [ChargerSimulator(speed: speed, logger: Logger(label: "evcsm.sim"))] : []

@@ -125,6 +125,10 @@ struct DataAPISessionStoreTests {
         ]) { store in
             let error = await #expect(throws: ChargingError.self) { try await store.insert(session) }
             #expect(error?.code == .chargingPointBusy)
+            // The Data API's refusal is kept for the log, and only there.
+            #expect((error?.underlying as? DataAPIError)?.code == .duplicateKey)
+            #expect(error?.publicMessage.contains("E11000") == false)
+            #expect(error?.debugDescription.contains("E11000") == true)
         }
     }
 
@@ -287,6 +291,28 @@ struct DataAPISessionStoreTests {
                 ])
         #expect(bodies[0]["sort"] == ["startTime": -1, "_id": -1])
         #expect(bodies[0]["limit"]?.int64Value == 3)
+    }
+
+    @Test("current: one find, Charging before Stopped then newest first, limit 1, scoped by charging point")
+    func current() async throws {
+        let stored =
+            #"{"_id":"s1","sessionId":"s1","chargingPointId":"cp-1","status":"Charging","startTime":{"$date":{"$numberLong":"1795500000000"}}}"#
+        let bodies = try await replay([
+            RecordedExchange("find", "ChargingSessions", #"{"documents":[\#(stored)]}"#),
+            RecordedExchange("find", "ChargingSessions", #"{"documents":[]}"#),
+        ]) { store in
+            let scoped = try await store.current(chargingPointId: "cp-1")
+            #expect(scoped?.sessionId == "s1")
+            let any = try await store.current(chargingPointId: nil)
+            #expect(any == nil)
+        }
+        #expect(bodies.count == 2)
+        #expect(bodies[0]["filter"] == ["chargingPointId": "cp-1"])
+        #expect(bodies[1]["filter"] == [:])
+        for body in bodies {
+            #expect(body["sort"] == ["status": 1, "startTime": -1, "_id": -1])
+            #expect(body["limit"]?.int64Value == 1)
+        }
     }
 
     @Test("Data API failures surface as errors (a 500 for HTTP functions)")

@@ -43,9 +43,10 @@ struct FunctionBinaryTests {
         #expect(body["sessionId"] as? String == "s-1")
         #expect(body["status"] as? String == "ACTIVE")
         #expect(body["energyConsumed"] as? Double == 15.5)
+        #expect(requests.count == 1, "GetStatus answers with one Data API call")
         let find = try #require(requests.first)
         #expect(find.header("apiKey") == "binary-test-key")
         #expect(find.bodyText.contains(#""collection":"ChargingSessions""#))
-        #expect(find.bodyText.contains(#""status":"Charging""#))
+        #expect(find.bodyText.contains(#""sort":{"status":{"$numberInt":"1"}"#), "body: \(find.bodyText)")
     }
 }

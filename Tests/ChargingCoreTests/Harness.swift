@@ -1,5 +1,6 @@
 import ChargingCore
 import ChargingCoreTesting
+import ChargingWire
 import DataAPI
 import Foundation
 import FunctionRuntime
@@ -72,7 +73,7 @@ struct Harness {
         get throws {
             try publisher.messages.map { message in
                 #expect(message.topic == "session/updates")
-                return try JSONDecoder().decode(SessionUpdate.self, from: Data(message.payload))
+                return try SessionUpdate.decode(message.payload)
             }
         }
     }

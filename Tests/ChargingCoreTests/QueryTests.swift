@@ -63,6 +63,24 @@ struct GetStatusTests {
     }
 }
 
+extension GetStatusTests {
+    @Test("a late, queued session that started earlier but is still charging wins over a newer stopped one")
+    func activeWinsOverNewerStoppedOnOnePoint() async throws {
+        let harness = Harness([
+            Harness.session("late-active", point: "cp-1", startedMinutesAgo: 90),
+            Harness.session("newer-stopped", point: "cp-1", status: .stopped, startedMinutesAgo: 10),
+            Harness.session("newest-other", point: "cp-2", status: .stopped, startedMinutesAgo: 5),
+        ])
+        let handler = GetStatusHandler(harness.dependencies)
+        let any = try json(try await harness.respond(handler, Fixture.request("status")))
+        #expect(any["sessionId"] as? String == "late-active")
+        let cp1 = try json(
+            try await harness.respond(handler, Fixture.request("status", query: ["chargingPointId": "cp-1"])))
+        #expect(cp1["sessionId"] as? String == "late-active")
+        #expect(cp1["status"] as? String == "ACTIVE")
+    }
+}
+
 @Suite("GetSession")
 struct GetSessionTests {
     @Test func found() async throws {

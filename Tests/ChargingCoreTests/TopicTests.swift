@@ -127,6 +127,13 @@ struct MeterValuesTests {
         #expect(update.durationMinutes == 30)
         #expect(update.chargingPointId == "cp-1")
         #expect(update.timestamp == "2026-11-26T11:09:55.123Z")
+        // The bytes screens and chargers receive: sorted keys, as published before ChargingWire existed.
+        let bytes = try #require(harness.publisher.messages.first?.payload)
+        #expect(
+            String(decoding: bytes, as: UTF8.self)
+                == #"{"chargingPointId":"cp-1","cost":5.63,"durationMinutes":30,"energyConsumed":1.25,"#
+                + #""sessionId":"3f1c2a9e-5b7d-4e21-9c3a-0d8e6f4b2a17","status":"Charging","#
+                + #""timestamp":"2026-11-26T11:09:55.123Z"}"#)
     }
 
     @Test("energy never goes backwards, and duplicate or out-of-order seq are ignored")

@@ -149,6 +149,7 @@ struct DataAPIClientTests {
         try await StubHTTPServer.withServer({ _ in .text("<html>proxy error</html>", status: 200) }) { server in
             let error = #expect(throws: DataAPIError.self) { try client(server, retries: 0).findOne("C", filter: [:]) }
             #expect(error?.code == .unexpectedResponse)
+            #expect((error?.underlying as? DataAPIError)?.code == .invalidParameter)
         }
     }
 
@@ -160,6 +161,7 @@ struct DataAPIClientTests {
             transport: CurlHTTPClient(), logger: Self.logger)
         let error = #expect(throws: DataAPIError.self) { try c.findOne("C", filter: [:]) }
         #expect(error?.code == .transport)
+        #expect((error?.underlying as? FunctionRuntimeError)?.code == .transport)
     }
 
     @Test("configuration from the environment names what is missing or wrong")

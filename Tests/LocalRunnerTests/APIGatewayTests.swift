@@ -121,7 +121,7 @@ struct APIGatewayTests {
 
     func router(_ invoker: FakeInvoker) -> Router<BasicRequestContext> {
         let router = Router()
-        router.middlewares.add(ErrorEnvelopeMiddleware())
+        router.middlewares.add(ErrorEnvelopeMiddleware(metrics: RunnerMetrics()))
         router.middlewares.add(
             APIGatewayMiddleware(
                 gateway: APIGateway(

@@ -1,4 +1,6 @@
 import ChargerSimulator
+import ChargingWire
+import Essentials
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -71,11 +73,7 @@ struct LifecycleRaceTests {
             let simulator = ChargerSimulator(
                 speed: 1, apiURL: "http://127.0.0.1:\(port)", logger: Logger(label: "test")
             ) { _, _ in true }
-            func update(_ status: String) -> MQTTMessage {
-                MQTTMessage(
-                    topic: "session/updates",
-                    payload: Array(#"{"sessionId":"s1","chargingPointId":"cp-1","status":"\#(status)"}"#.utf8))
-            }
+            func update(_ status: String) -> MQTTMessage { sessionUpdate("s1", point: "cp-1", status: status) }
             let starting = Task { await simulator.accept(update("Charging")) }
             for await _ in arrivals { break }
             await simulator.accept(update("Stopped"))
@@ -88,15 +86,51 @@ struct LifecycleRaceTests {
     @Test("a Charging update that arrives after the session's Stopped update does not restart metering")
     func simulatorLateChargingUpdate() async {
         let simulator = ChargerSimulator(speed: 1, apiURL: nil, logger: Logger(label: "test")) { _, _ in true }
-        func update(_ status: String) -> MQTTMessage {
-            MQTTMessage(
-                topic: "session/updates",
-                payload: Array(#"{"sessionId":"s2","chargingPointId":"cp-2","status":"\#(status)"}"#.utf8))
-        }
+        func update(_ status: String) -> MQTTMessage { sessionUpdate("s2", point: "cp-2", status: status) }
         await simulator.accept(update("Charging"))
         #expect(await simulator.activeSessions == ["s2"])
         await simulator.accept(update("Stopped"))
         await simulator.accept(update("Charging"))
         #expect(await simulator.activeSessions.isEmpty)
+    }
+
+    /// A `session/updates` message as the functions publish it.
+    func sessionUpdate(_ sessionId: String, point: String, status: String) -> MQTTMessage {
+        MQTTMessage(
+            topic: "session/updates",
+            payload: Array(
+                #"{"chargingPointId":"\#(point)","cost":0,"durationMinutes":0,"energyConsumed":0,"#
+                    .utf8)
+                + Array(
+                    #""sessionId":"\#(sessionId)","status":"\#(status)","timestamp":"2026-11-26T11:09:55.123Z"}"#.utf8))
+    }
+
+    @Test("the simulator meters a charging session with ChargingWire meter readings and ignores other payloads")
+    func simulatorMeterReadings() async throws {
+        let (published, sink) = AsyncStream.makeStream(of: (String, [UInt8]).self)
+        let simulator = ChargerSimulator(
+            speed: 3600, apiURL: nil, interval: .milliseconds(10), logger: Logger(label: "test")
+        ) { topic, payload in
+            sink.yield((topic, payload))
+            return true
+        }
+        for garbage in ["", "Charging", #"{"sessionId":"s0","status":"Charging"}"#] {
+            await simulator.accept(MQTTMessage(topic: "session/updates", payload: Array(garbage.utf8)))
+        }
+        await simulator.accept(sessionUpdate("s3", point: "cp-3", status: "Charging"))
+        #expect(await simulator.activeSessions == ["s3"])
+        await simulator.start()
+        var readings: [MeterReading] = []
+        for await (topic, payload) in published {
+            #expect(topic == "chargers/cp-3/meter")
+            #expect(String(decoding: payload, as: UTF8.self).hasPrefix(#"{"energyWh":"#))
+            readings.append(try MeterReading.decode(payload))
+            if readings.count == 2 { break }
+        }
+        await simulator.stop()
+        #expect(readings.map(\.seq) == [1, 2])
+        #expect(readings.allSatisfy { $0.sessionId == "s3" && $0.energyWh == $0.energyWh.rounded(.down) })
+        #expect(readings.allSatisfy { $0.timestamp.flatMap(Timestamp.parseMilliseconds) != nil })
+        #expect(readings[1].energyWh >= readings[0].energyWh)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -44,13 +45,15 @@ enum TestEnvironment {
     }
 }
 
-/// A real `evcsm-local` process on ephemeral ports with a temporary data dir.
-final class RunnerProcess: @unchecked Sendable {
-    let process = Process()
+/// A real `evcsm-local` process on ephemeral ports with a temporary data dir, started through ``ChildProcess``
+/// (default signal mask, dies with the test process).
+final class RunnerProcess: Sendable {
+    let child: ChildProcess
     let dataDirectory: String
     let logPath: String
-    private(set) var baseURL = ""
-    private(set) var mqttPort = 0
+    let baseURL: String
+    let mqttPort: Int
+    let pid: Int32
 
     /// Starts the runner on a one-off template (written into a fresh data dir) whose single function
     /// `name` is the test script function.
@@ -68,89 +71,70 @@ final class RunnerProcess: @unchecked Sendable {
     ) async throws {
         let bin = try TestEnvironment.binDirectory()
         let root = TestEnvironment.root
-        self.dataDirectory = try dataDirectory ?? TestEnvironment.temporaryDirectory()
-        logPath = "\(self.dataDirectory)/runner-\(UUID().uuidString.prefix(8)).log"
-        process.executableURL = URL(fileURLWithPath: "\(bin)/evcsm-local")
-        process.currentDirectoryURL = URL(fileURLWithPath: root)
-        process.arguments =
+        let dataDirectory = try dataDirectory ?? TestEnvironment.temporaryDirectory()
+        let logPath = "\(dataDirectory)/runner-\(UUID().uuidString.prefix(8)).log"
+        self.dataDirectory = dataDirectory
+        self.logPath = logPath
+        let arguments =
             [
-                "--port", "0", "--mqtt-port", "0", "--mqtt-ws-port", "0", "--data-dir", self.dataDirectory,
+                "--port", "0", "--mqtt-port", "0", "--mqtt-ws-port", "0", "--data-dir", dataDirectory,
                 "--template", template ?? "\(root)/template.yaml", "--functions-dir", functionsDirectory ?? bin,
                 "--concurrency", "2",
             ] + extraArguments
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: logPath)
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        try process.run()
-        let banner = try await Self.readBanner(stdout.fileHandleForReading, timeout: 60)
+        child = try ChildProcess.start(
+            "\(bin)/evcsm-local", arguments: arguments, workingDirectory: root, output: .capture,
+            error: .file(logPath))
+        pid = try await child.spawned()
+        do {
+            try await child.waitForOutput(containing: "Press Ctrl-C", timeout: .seconds(60))
+        } catch {
+            await child.stop()
+            throw HarnessError("no banner from evcsm-local (\(error)); log:\n\(Self.log(at: logPath))")
+        }
+        let banner = child.standardOutputText
         guard let api = banner.firstMatch(of: /API:\s+(http:\/\/[^\/\s]+)\//),
             let mqtt = banner.firstMatch(of: /MQTT:\s+mqtt:\/\/[^:]+:(\d+)/)
         else {
-            process.terminate()
-            throw HarnessError("no banner from evcsm-local; log:\n\(log)")
+            await child.stop()
+            throw HarnessError("no addresses in the banner of evcsm-local; log:\n\(Self.log(at: logPath))")
         }
         baseURL = String(api.output.1)
         mqttPort = Int(mqtt.output.1)!
     }
 
-    static func readBanner(_ handle: FileHandle, timeout: TimeInterval) async throws -> String {
-        let (chunks, sink) = AsyncStream.makeStream(of: String.self)
-        handle.readabilityHandler = { h in
-            let data = h.availableData
-            if data.isEmpty {
-                h.readabilityHandler = nil
-                sink.finish()
-            } else {
-                sink.yield(String(decoding: data, as: UTF8.self))
-            }
-        }
-        let timer = Task {
-            try? await Task.sleep(for: .seconds(timeout))
-            sink.finish()
-        }
-        defer { timer.cancel() }
-        var text = ""
-        for await chunk in chunks {
-            text += chunk
-            if text.contains("Press Ctrl-C") { return text }
-        }
-        return text
-    }
+    static func log(at path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
 
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-    var pid: Int32 { process.processIdentifier }
+    var log: String { Self.log(at: logPath) }
 
     /// All descendants of the runner (workers, broker, their children).
     var descendants: [Int32] { ProcessTable.descendants(of: pid) }
 
     /// SIGTERM and wait for exit.
     func terminate(timeout: TimeInterval = 30) async throws -> Int32 {
-        kill(pid, SIGTERM)
+        child.terminate()
         return try await waitForExit(timeout: timeout)
     }
 
     func waitForExit(timeout: TimeInterval) async throws -> Int32 {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning {
-            guard Date() < deadline else { throw HarnessError("evcsm-local did not exit within \(timeout) s") }
-            try await Task.sleep(for: .milliseconds(50))
+        do {
+            return try await child.wait(timeout: .seconds(timeout))
+        } catch {
+            throw HarnessError("evcsm-local did not exit within \(timeout) s: \(error)")
         }
-        return process.terminationStatus
     }
 
     /// SIGKILL the runner and everything it started (for tests that simulate a crash).
     func killHard() async throws {
         let children = descendants
-        kill(pid, SIGKILL)
+        child.kill()
         _ = try await waitForExit(timeout: 10)
         for child in children { kill(child, SIGKILL) }
     }
 
     deinit {
-        if process.isRunning {
+        if child.isRunning {
             let children = descendants
-            kill(pid, SIGKILL)
+            child.kill()
             for child in children { kill(child, SIGKILL) }
         }
     }
@@ -243,19 +227,12 @@ enum ProcessTable {
     }
 }
 
-/// Runs a command-line tool (mosquitto_pub/_sub) and returns its output.
+/// Runs a command-line tool (mosquitto_pub/_sub) and returns its output (stdout, then stderr); SIGKILLs it
+/// when `timeout` passes first.
 func runTool(_ path: String, _ arguments: [String], timeout: TimeInterval = 30) async throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = out
-    try process.run()
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-    if process.isRunning { process.terminate() }
-    return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let child = try ChildProcess.start(path, arguments: arguments)
+    if (try? await child.wait(timeout: .seconds(timeout))) == nil { await child.stop(grace: .zero) }
+    return child.standardOutputText + child.standardErrorText
 }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (for a test broker that cannot bind port 0 itself).

@@ -185,6 +185,17 @@ class TemplateContract(unittest.TestCase):
                 self.assertEqual(spec["environment"][variable], value, f"{name} {variable}")
         self.assertTrue(self.document["Parameters"]["DataApiKey"].get("NoEcho"), "DataApiKey must be NoEcho")
 
+    def test_every_function_names_its_handler_file(self) -> None:
+        for name, spec in self.functions.items():
+            handler = spec["metadata"].get("Handler")
+            self.assertIsNotNone(handler, f"{name}: Metadata.Handler is missing")
+            path = ROOT / handler
+            self.assertTrue(path.is_file(), f"{name}: Metadata.Handler {handler} does not exist")
+            main = (ROOT / "Functions" / name / "main.swift").read_text()
+            declared = re.findall(r"public struct (\w+Handler)\b", path.read_text())
+            self.assertTrue(declared, f"{name}: {handler} declares no handler type")
+            self.assertTrue(any(t in main for t in declared), f"{name}: main.swift does not use {declared} of {handler}")
+
     def test_iot_publish_is_limited_to_session_updates(self) -> None:
         publishers = set()
         for name, spec in self.functions.items():

@@ -2,7 +2,7 @@
 # `make bench`: figures for evcsm-local from one run on this machine (not a test).
 #   - requests/s and p50/p99 of GET /api/ChargingSessionAPI/status through the full path
 #     (API Gateway -> Lambda worker -> Data API -> SQLite) next to a bare route of the same process
-#     (/_bench/hello), and their ratio;
+#     (/_bench/hello, served only with --bench), and their ratio;
 #   - start+stop pairs per second;
 #   - cold start of each function (spawn -> first /next from the runner's metrics, and the first
 #     request's latency as a client sees it).
@@ -15,7 +15,7 @@ DATA=$(mktemp -d)
 OUT="$DATA/stdout"
 cd "$ROOT"
 "$BIN_DIR/evcsm-local" --functions-dir "$BIN_DIR" --data-dir "$DATA" --port 0 --mqtt-port 0 --mqtt-ws-port 0 \
-    --log-level warning >"$OUT" 2>"$DATA/runner.log" &
+    --bench --log-level warning >"$OUT" 2>"$DATA/runner.log" &
 RUNNER=$!
 trap 'kill -TERM $RUNNER 2>/dev/null; wait $RUNNER 2>/dev/null; rm -rf "$DATA"' EXIT
 for _ in $(seq 1 300); do grep -q "Press Ctrl-C" "$OUT" 2>/dev/null && break; sleep 0.1; done

@@ -56,42 +56,70 @@ struct FieldPath: Sendable, Hashable, CustomStringConvertible {
 
     /// The value at exactly this path (array elements by index only), nil when missing.
     func value(in document: Document) -> BSONValue? {
-        document.value(atPath: description)
+        guard var current = document[components[0]] else { return nil }
+        for component in components.dropFirst() {
+            switch current {
+            case .document(let d):
+                guard let next = d[component] else { return nil }
+                current = next
+            case .array(let items):
+                guard let i = Int(component), i >= 0, i < items.count else { return nil }
+                current = items[i]
+            default:
+                return nil
+            }
+        }
+        return current
     }
 
+    // Setting and unsetting move each nested document or array out of its parent while changing it
+    // (`Document.modifyValue`, `BSONValue.takeDocument`), so a change copies nothing and costs O(depth)
+    // however large the documents on the way: an update with thousands of paths stays linear.
+
     /// Sets the value, creating intermediate documents; fails like MongoDB's PathNotViable when a
-    /// component runs into a scalar.
+    /// component runs into a scalar (the document is then unchanged).
     func set(_ newValue: BSONValue, in document: inout Document) throws(DataAPIError) {
-        var root = BSONValue.document(document)
-        try Self.set(newValue, in: &root, components[...], path: self)
-        if case .document(let d) = root { document = d }
+        try Self.set(newValue, in: &document, components[...], path: self)
+    }
+
+    private static func set(
+        _ newValue: BSONValue, in document: inout Document, _ rest: ArraySlice<String>, path: FieldPath
+    ) throws(DataAPIError) {
+        let key = rest.first!
+        let tail = rest.dropFirst()
+        guard !tail.isEmpty else {
+            document[key] = newValue
+            return
+        }
+        try document.modifyValue(forKey: key) { (child: inout BSONValue?) throws(DataAPIError) in
+            var value = child.take() ?? .document(Document())
+            defer { child = value }
+            try set(newValue, in: &value, tail, path: path)
+        }
     }
 
     private static func set(
         _ newValue: BSONValue, in target: inout BSONValue, _ rest: ArraySlice<String>, path: FieldPath
     ) throws(DataAPIError) {
-        guard let key = rest.first else {
-            target = newValue
-            return
-        }
-        let tail = rest.dropFirst()
-        switch target {
-        case .document(var d):
-            var child = d[key] ?? (tail.isEmpty ? .null : .document(Document()))
-            try set(newValue, in: &child, tail, path: path)
-            d[key] = child
-            target = .document(d)
-        case .array(var items):
+        let key = rest.first!
+        if var d = target.takeDocument() {
+            defer { target = .document(d) }
+            try set(newValue, in: &d, rest, path: path)
+        } else if case .array = target {
             guard let index = Int(key), index >= 0, index < 1_000_000 else {
                 throw DataAPIError(.invalidParameter, "cannot create field \"\(key)\" in an array at path \"\(path)\"")
             }
+            var items = target.takeArray()!
+            defer { target = .array(items) }
             while items.count <= index { items.append(.null) }
-            var child = items[index]
-            if case .null = child, !tail.isEmpty { child = .document(Document()) }
-            try set(newValue, in: &child, tail, path: path)
-            items[index] = child
-            target = .array(items)
-        default:
+            let tail = rest.dropFirst()
+            guard !tail.isEmpty else {
+                items[index] = newValue
+                return
+            }
+            if case .null = items[index] { items[index] = .document(Document()) }
+            try set(newValue, in: &items[index], tail, path: path)
+        } else {
             throw DataAPIError(
                 .invalidParameter, "cannot create field \"\(key)\" in a non-object value at path \"\(path)\"")
         }
@@ -99,33 +127,36 @@ struct FieldPath: Sendable, Hashable, CustomStringConvertible {
 
     /// Removes the field; an array element becomes null (MongoDB's `$unset` on an index).
     func unset(in document: inout Document) {
-        var root = BSONValue.document(document)
-        Self.unset(in: &root, components[...])
-        if case .document(let d) = root { document = d }
+        Self.unset(in: &document, components[...])
+    }
+
+    private static func unset(in document: inout Document, _ rest: ArraySlice<String>) {
+        let key = rest.first!
+        let tail = rest.dropFirst()
+        guard !tail.isEmpty else {
+            document[key] = nil
+            return
+        }
+        document.modifyValue(forKey: key) { child in
+            guard var value = child.take() else { return }
+            unset(in: &value, tail)
+            child = value
+        }
     }
 
     private static func unset(in target: inout BSONValue, _ rest: ArraySlice<String>) {
-        guard let key = rest.first else { return }
-        let tail = rest.dropFirst()
-        switch target {
-        case .document(var d):
-            if tail.isEmpty {
-                d[key] = nil
-            } else if var child = d[key] {
-                unset(in: &child, tail)
-                d[key] = child
-            }
+        if var d = target.takeDocument() {
+            unset(in: &d, rest)
             target = .document(d)
-        case .array(var items):
-            guard let index = Int(key), index >= 0, index < items.count else { return }
+        } else if let count = target.arrayValue?.count, let index = Int(rest.first!), index >= 0, index < count {
+            var items = target.takeArray()!
+            let tail = rest.dropFirst()
             if tail.isEmpty {
                 items[index] = .null
             } else {
                 unset(in: &items[index], tail)
             }
             target = .array(items)
-        default:
-            return
         }
     }
 }

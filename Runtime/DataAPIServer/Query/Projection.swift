@@ -136,8 +136,9 @@ struct Projection: Sendable {
             tree[head] = node
             return
         }
+        // Taken out of the tree while it grows, so the branch is not copied for every path under it.
         var sub: [String: Node]
-        switch tree[head] {
+        switch tree.removeValue(forKey: head) {
         case nil: sub = [:]
         case .branch(let existing)?: sub = existing
         default: throw DataAPIError(.invalidParameter, "projection path collision at \"\(key)\"")

@@ -42,6 +42,7 @@ struct Update: Sendable {
             return
         }
         var operations = [Operation]()
+        var claimed = ClaimedPaths()
         for (key, value) in document {
             guard let op = Operator(rawValue: key) else {
                 let kind = key.hasPrefix("$") ? "unsupported update operator" : "field"
@@ -53,9 +54,10 @@ struct Update: Sendable {
             for (dotted, operand) in fields {
                 let path = try FieldPath(dotted)
                 try Self.validate(op, operand, path)
-                if let clash = operations.first(where: { $0.path.overlaps(path) }) {
+                if let clash = claimed.claim(path, operation: operations.count) {
                     throw DataAPIError(
-                        .invalidParameter, "updating the path \"\(path)\" would create a conflict at \"\(clash.path)\"")
+                        .invalidParameter,
+                        "updating the path \"\(path)\" would create a conflict at \"\(operations[clash].path)\"")
                 }
                 operations.append(Operation(op: op, path: path, operand: operand))
             }
@@ -191,5 +193,32 @@ struct Update: Sendable {
         result["_id"] = document["_id"] ?? .objectId(ObjectId())
         for (key, value) in document where key != "_id" { result[key] = value }
         return result
+    }
+}
+
+/// The paths an operator update has touched so far, to find the first earlier one that overlaps a new
+/// path (one is a prefix of the other, ``FieldPath/overlaps(_:)``) with O(depth) lookups instead of a
+/// scan of every earlier path.
+private struct ClaimedPaths {
+    /// Every claimed path → its operation.
+    private var exact = [ArraySlice<String>: Int]()
+    /// Every proper prefix of a claimed path → the first operation under it.
+    private var prefixes = [ArraySlice<String>: Int]()
+
+    /// Claims `path` for `operation`, or returns the first earlier operation whose path overlaps it.
+    ///
+    /// Claimed paths never overlap each other (a clash is an error), so at most one of them is a prefix
+    /// of `path` or equal to it; when none is, the first one that `path` is a prefix of is the clash.
+    mutating func claim(_ path: FieldPath, operation: Int) -> Int? {
+        let components = path.components[...]
+        for length in 1...components.count {
+            if let clash = exact[components.prefix(length)] { return clash }
+        }
+        if let clash = prefixes[components] { return clash }
+        exact[components] = operation
+        for length in 1..<components.count where prefixes[components.prefix(length)] == nil {
+            prefixes[components.prefix(length)] = operation
+        }
+        return nil
     }
 }

@@ -1,0 +1,54 @@
+import Essentials
+
+// Wrapper decoding: the single-key `$oid`, `$date`, `$numberInt`, `$numberLong` and `$numberDouble` objects.
+extension ExtendedJSON {
+    /// Turns an EJSON wrapper object into its typed value; returns other objects unchanged.
+    static func unwrap(_ document: Document) throws(DataAPIError) -> BSONValue {
+        var entries = document.makeIterator()
+        guard document.count == 1, let (key, value) = entries.next(), key.hasPrefix("$") else {
+            return .document(document)
+        }
+        func bad(_ what: String) -> DataAPIError {
+            DataAPIError(.invalidParameter, "invalid Extended JSON \(key): \(what)")
+        }
+        switch key {
+        case "$oid":
+            guard let s = value.stringValue else { return .document(document) }
+            guard let oid = ObjectId(hex: s) else { throw bad("expected 24 hex digits") }
+            return .objectId(oid)
+        case "$numberInt":
+            guard let s = value.stringValue else { return .document(document) }
+            guard let v = Int32(s) else { throw bad("not a 32-bit integer") }
+            return .int32(v)
+        case "$numberLong":
+            guard let s = value.stringValue else { return .document(document) }
+            guard let v = Int64(s) else { throw bad("not a 64-bit integer") }
+            return .int64(v)
+        case "$numberDouble":
+            guard let s = value.stringValue else { return .document(document) }
+            switch s {
+            case "Infinity": return .double(.infinity)
+            case "-Infinity": return .double(-.infinity)
+            case "NaN": return .double(.nan)
+            default:
+                guard let d = Double(s) else { throw bad("not a number") }
+                return .double(d)
+            }
+        case "$date":
+            switch value {
+            case .string(let s):
+                guard let ms = Timestamp.parseMilliseconds(s) else { throw bad("not an ISO-8601 date") }
+                return .datetime(ms)
+            case .int64(let ms): return .datetime(ms)
+            case .int32(let ms): return .datetime(Int64(ms))
+            case .double(let d):
+                guard let ms = BSONValue.double(d).int64Value else { throw bad("not a millisecond count") }
+                return .datetime(ms)
+            default:
+                return .document(document)
+            }
+        default:
+            return .document(document)
+        }
+    }
+}

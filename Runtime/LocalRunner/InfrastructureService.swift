@@ -1,0 +1,113 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Data directory, Data API store, broker, MQTT client and workers: started first, stopped last.
+final class InfrastructureService: Service {
+    /// `evcsm-local-<FNV-1a of the absolute data directory>`: the same after a restart, different for two
+    /// runners with their own data directories on one broker.
+    static func bridgeClientID(dataDirectory: String) -> String {
+        let path = URL(fileURLWithPath: dataDirectory).standardizedFileURL.path
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in path.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return "evcsm-local-" + String(hash, radix: 16)
+    }
+
+    let configuration: RunnerConfiguration
+    let dataDirectory: DataDirectory
+    let dataAPI: DeferredDocumentBackend
+    let dataAPIKey: String
+    let lambda: LambdaService
+    let bridge: TopicBridge
+    let events: EventStream
+    let publisher: AsyncValue<any MessagePublisher>
+    let logger: Logger
+    let connection = AsyncValue<MQTTConnection>()
+    let broker = AsyncValue<BrokerProcess?>()
+    let started = AsyncValue<Result<MQTTEndpoint, LocalRunnerError>>()
+    /// Companions and their topic filters; they get messages once started (set by ``IngressService``).
+    let companions: [any RunnerCompanion]
+    let startedCompanions = AsyncValue<[any RunnerCompanion]>()
+
+    init(
+        configuration: RunnerConfiguration, dataDirectory: DataDirectory, dataAPI: DeferredDocumentBackend,
+        dataAPIKey: String, lambda: LambdaService, bridge: TopicBridge, events: EventStream,
+        publisher: AsyncValue<any MessagePublisher>, companions: [any RunnerCompanion], logger: Logger
+    ) {
+        self.configuration = configuration
+        self.dataDirectory = dataDirectory
+        self.dataAPI = dataAPI
+        self.dataAPIKey = dataAPIKey
+        self.lambda = lambda
+        self.bridge = bridge
+        self.events = events
+        self.publisher = publisher
+        self.companions = companions
+        self.logger = logger
+    }
+
+    func run() async throws {
+        do {
+            try await startUp()
+        } catch {
+            started.set(.failure(error))
+            throw error
+        }
+        try? await gracefulShutdown()
+        await lambda.shutdown()
+        logger.debug("workers stopped")
+        connection.current?.close()
+        logger.debug("MQTT client closed")
+        if let broker = broker.current ?? nil { await broker.stop() }
+        logger.info("evcsm-local stopped")
+    }
+
+    /// Makes the data directory and the files in it, opens the Data API store, then starts (or reaches) the
+    /// broker and connects the bridge. Every failure names the path or address involved.
+    func startUp() async throws(LocalRunnerError) {
+        try dataDirectory.create()
+        try dataDirectory.writeDataAPIKey(dataAPIKey)
+        dataAPI.open(try DataAPIMount.openBackend(configuration: configuration, dataDirectory: dataDirectory))
+
+        let endpoint: MQTTEndpoint
+        if let url = configuration.mqttURL {
+            endpoint = try MQTTEndpoint(url: url)
+            broker.set(nil)
+        } else {
+            let started = try await BrokerProcess.start(
+                host: configuration.host, mqttPort: configuration.mqttPort,
+                websocketsPort: configuration.mqttWebSocketsPort, dataDirectory: configuration.dataDirectory,
+                logger: Logger(label: "evcsm.mosquitto"))
+            broker.set(started)
+            endpoint = MQTTEndpoint(host: configuration.host, port: started.ports.mqtt)
+        }
+        let bridge = self.bridge
+        let events = self.events
+        let companions = self.startedCompanions
+        // A persistent session under a client id that is stable for this data directory: QoS 1 messages that
+        // arrive while the bridge is reconnecting, or while the runner is down (with --mqtt-url), are kept by
+        // the broker and delivered afterwards, as an IoT rule would still have run them.
+        let client = try MQTTConnection(
+            endpoint: endpoint, clientID: Self.bridgeClientID(dataDirectory: configuration.dataDirectory),
+            cleanSession: false, logger: Logger(label: "evcsm.mqtt")
+        ) { message in
+            bridge.accept(message)
+            events.accept(message)
+            for companion in companions.current ?? []
+            where companion.topicFilters.contains(where: { TopicFilter.matches($0, topic: message.topic) }) {
+                Task { await companion.accept(topic: message.topic, payload: message.payload) }
+            }
+        }
+        client.subscribe(bridge.filters + EventStream.topics + self.companions.flatMap(\.topicFilters))
+        try client.start()
+        connection.set(client)
+        publisher.set(client)
+        if await !client.waitUntilConnected(timeout: .seconds(10)) {
+            logger.warning("MQTT broker at \(endpoint) not reachable yet; will keep retrying")
+        }
+        started.set(.success(endpoint))
+    }
+}

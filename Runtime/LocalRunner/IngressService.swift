@@ -1,0 +1,93 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// MQTT ingress (IoT rules, simulator) and the start banner: started last, stopped first.
+final class IngressService: Service {
+    let configuration: RunnerConfiguration
+    let infrastructure: InfrastructureService
+    let lambda: LambdaService
+    let bridge: TopicBridge
+    let events: EventStream
+    let httpPort: AsyncValue<Int>
+    let dataAPIKey: String
+    let metrics: RunnerMetrics
+    let logger: Logger
+    let ready = AsyncValue<RunnerAddresses>()
+
+    init(
+        configuration: RunnerConfiguration, infrastructure: InfrastructureService, lambda: LambdaService,
+        bridge: TopicBridge, events: EventStream, httpPort: AsyncValue<Int>, dataAPIKey: String,
+        metrics: RunnerMetrics, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.infrastructure = infrastructure
+        self.lambda = lambda
+        self.bridge = bridge
+        self.events = events
+        self.httpPort = httpPort
+        self.dataAPIKey = dataAPIKey
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    func run() async throws {
+        guard case .success(let mqtt) = await infrastructure.started.value else { return }
+        let port = await httpPort.value
+        let base = "http://\(configuration.host):\(port)"
+        var environment = [
+            "DATA_API_URL": "\(base)/data-api", "DATA_API_KEY": dataAPIKey, "IOT_DATA_ENDPOINT": base,
+            "TZ": "UTC", "LANG": "C.UTF-8",
+        ]
+        let inherited = ProcessInfo.processInfo.environment
+        for name in ["PATH", "LD_LIBRARY_PATH", "HOME"] { environment[name] = inherited[name] }
+        lambda.setRunnerEnvironment(environment)
+
+        let client = await infrastructure.connection.value
+        let metrics = self.metrics
+        let publish: @Sendable (String, [UInt8]) -> Bool = { topic, payload in
+            do {
+                try client.publish(topic: topic, payload: payload, qos: 1)
+                metrics.recordMQTTOut(topic: topic)
+                return true
+            } catch {
+                return false
+            }
+        }
+        for companion in infrastructure.companions { await companion.start(apiURL: base, publish: publish) }
+        infrastructure.startedCompanions.set(infrastructure.companions)
+        if configuration.prewarm { await lambda.prewarm() }
+        let broker = await infrastructure.broker.value
+        let websockets = broker.map { "ws://\(configuration.host):\($0.ports.websockets)" }
+        let addresses = RunnerAddresses(http: base, mqtt: mqtt, websockets: websockets)
+        printBanner(addresses)
+        ready.set(addresses)
+
+        try? await gracefulShutdown()
+        logger.info("shutting down: finishing in-flight work")
+        for companion in infrastructure.companions { await companion.stop() }
+        events.close()
+        await bridge.drain()
+    }
+
+    func printBanner(_ a: RunnerAddresses) {
+        let functions = lambda.queues.keys.sorted().joined(separator: ", ")
+        var lines = [
+            "",
+            "  evcsm-local is running",
+            "",
+            "  Web page:   \(a.http)/",
+            "  API:        \(a.http)/api/ChargingSessionAPI",
+            "  Swagger:    \(a.http)/swagger/index.html",
+            "  Events:     \(a.http)/events",
+            "  Data API:   \(a.http)/data-api (key in \(configuration.dataDirectory)/data-api-key)",
+            "  Metrics:    \(a.http)/metrics",
+            "  MQTT:       \(a.mqtt)",
+        ]
+        if let ws = a.websockets { lines.append("  MQTT/WS:    \(ws)") }
+        lines.append("  Functions:  \(functions)")
+        lines += infrastructure.companions.map { "  \($0.bannerLine)" }
+        lines += ["", "  Press Ctrl-C to stop.", ""]
+        FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The assembled runner: the HTTP application plus the services around it (broker, IoT bridge, workers).
+public struct RunnerApplication: Sendable {
+    /// The HTTP application (API Gateway, Data API, IoT Data Plane, SSE, Swagger, health, web page).
+    public let app: Application<RouterResponder<BasicRequestContext>>
+    let infrastructure: InfrastructureService
+    let ingress: IngressService
+    public let lambda: LambdaService
+    public let template: TemplateModel
+    let logger: Logger
+
+    /// Runs until SIGINT/SIGTERM, then shuts down in order: stop taking MQTT messages and finish their
+    /// invocations, stop accepting HTTP and finish in-flight requests, stop workers, the MQTT client and the
+    /// broker it started.
+    public func run() async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [infrastructure, app, ingress], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+
+    /// The bound addresses, once the runner is up.
+    public var addresses: RunnerAddresses { get async { await ingress.ready.value } }
+}
+
+/// Where a running runner can be reached.
+public struct RunnerAddresses: Sendable, Equatable {
+    public var http: String
+    public var mqtt: MQTTEndpoint
+    /// `ws://host:port` when the runner started the broker.
+    public var websockets: String?
+}
+
+/// Builds the runner from its configuration: loads the template (startup errors name the resource) and
+/// wires every emulated service. Nothing starts, and nothing is written, until ``RunnerApplication/run()``:
+/// the data directory, the Data API key file and store are made by the infrastructure service as it starts.
+/// `companions` run beside the services once they are up (the charger simulator); the runner knows nothing
+/// of what they do.
+public func buildApplication(
+    configuration: RunnerConfiguration, companions: [any RunnerCompanion] = []
+) async throws -> RunnerApplication {
+    let logger = Logger(label: "evcsm.local")
+    let template = try TemplateLoader().load(path: configuration.templatePath)
+    let dataDirectory = DataDirectory(path: configuration.dataDirectory)
+    let metrics = RunnerMetrics()
+    metrics.registerKnownSeries(template: template)
+    let lambda = LambdaService(
+        template: template, functionsDirectory: configuration.functionsDirectory,
+        concurrency: configuration.concurrency, metrics: metrics, logger: Logger(label: "evcsm.lambda"))
+    let events = EventStream(keepAlive: configuration.keepAlive)
+    let bridge = TopicBridge(
+        template: template, invoker: lambda, deadLetters: DeadLetterFile(path: dataDirectory.deadLetterFile),
+        metrics: metrics, logger: Logger(label: "evcsm.iot"), retryDelays: configuration.retryDelays)
+    let publisher = AsyncValue<any MessagePublisher>()
+    let dataAPI = DeferredDocumentBackend()
+    let dataAPIKey = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
+
+    let infrastructure = InfrastructureService(
+        configuration: configuration, dataDirectory: dataDirectory, dataAPI: dataAPI, dataAPIKey: dataAPIKey,
+        lambda: lambda, bridge: bridge, events: events, publisher: publisher, companions: companions,
+        logger: logger)
+    let router = buildRouter(
+        configuration: configuration,
+        services: RouterServices(
+            template: template, invoker: lambda, metrics: metrics, events: events, publisher: publisher,
+            dataAPI: dataAPI, dataAPIKey: dataAPIKey,
+            brokerConnected: { infrastructure.connection.current?.isConnected ?? false }))
+
+    let httpPort = AsyncValue<Int>()
+    let ingress = IngressService(
+        configuration: configuration, infrastructure: infrastructure, lambda: lambda, bridge: bridge, events: events,
+        httpPort: httpPort, dataAPIKey: dataAPIKey, metrics: metrics, logger: logger)
+    var app = Application(
+        router: router,
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        onServerRunning: { channel in httpPort.set(channel.localAddress?.port ?? configuration.port) },
+        logger: Logger(label: "evcsm.http"))
+    app.beforeServerStarts {
+        _ = try await infrastructure.started.value.get()
+    }
+    return RunnerApplication(
+        app: app, infrastructure: infrastructure, ingress: ingress, lambda: lambda, template: template, logger: logger)
+}
