@@ -22,7 +22,9 @@ $(SWAGGER_UI_DIST)/swagger-ui-bundle.js:
 	static=$$(ls -d $(SWAGGER_UI_VENV)/lib/python3*/site-packages/swagger_ui/static | head -1); \
 	for f in $(SWAGGER_UI_FILES); do cp "$$static/$$f" $(SWAGGER_UI_DIST)/; done
 
-bench: setup release ## wrk: /status through the full path vs a bare route, start+stop pairs/s, cold starts
-	@$(call apt_ensure,wrk mosquitto-clients)
+# Every figure of issue 11 with its same-run baseline and ratio; the table also goes to test-artifacts/bench.txt.
+# Other knobs (BENCH_SESSIONS, BENCH_MQTT_MESSAGES, ...) are listed in Tests/runner/bench.sh.
+bench: setup release ## figures vs same-run baselines: store size, full path, MQTT ingest, pairs, RSS (bench.txt)
+	@$(call apt_ensure,wrk mosquitto mosquitto-clients strace)
 	BIN_DIR="$(RELEASE_BIN)" BENCH_DURATION=$(BENCH_DURATION) BENCH_CONNECTIONS=$(BENCH_CONNECTIONS) \
 		bash Tests/runner/bench.sh

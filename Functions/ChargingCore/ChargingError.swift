@@ -15,7 +15,8 @@ public enum ChargingErrorCode: String, ErrorCode {
     case sessionNotFound = "NotFound"
     /// The charging point already has a `Charging` session (409).
     case chargingPointBusy = "Conflict"
-    /// Concurrent writes kept changing the session during a stop (503, retry).
+    /// The store is unreachable or restarting, or concurrent writes kept changing the session during a stop
+    /// (503, retry).
     case storeContention = "ServiceUnavailable"
 
     /// The HTTP status of the code.

@@ -113,25 +113,72 @@ public struct ChargingService: Sendable {
         return session
     }
 
-    /// Applies a meter value from `chargers/{chargingPointId}/meter` (validated by ``MeterReading/parse(_:)``),
-    /// auto-stopping at the target energy.
-    public func record(_ reading: MeterReading, chargingPointId: String, logger: Logger) async throws -> MeterOutcome {
-        guard
-            let session = try await store.applyMeterValue(
-                sessionId: reading.sessionId, chargingPointId: chargingPointId, energyWh: reading.wholeEnergyWh,
-                seq: reading.seq)
-        else {
-            logger.debug(
-                "meter value ignored",
-                metadata: ["sessionId": "\(reading.sessionId)", "seq": "\(reading.seq)"])
-            return .ignored
+    /// Applies a batch of meter values (validated by ``MeterReading/parse(_:)``), for example one SQS batch.
+    ///
+    /// Items are grouped by session and charging point. Per group the readings are taken in `seq` order
+    /// (a repeated `seq` counts once) and only the ones that no later reading exceeds in energy are written
+    /// (``MeterBatchItem/readingsToWrite(_:)``): each write is guarded by the store (`lastMeterSeq < seq`,
+    /// energy `$max`), so the store ends exactly as if every reading had been applied in turn, with one write
+    /// per session for a meter that never goes backwards. A session that reaches its target stops
+    /// (`TargetReached`) with the batch's energy; every changed session is published once. A group whose store
+    /// call fails is reported in ``MeterBatchOutcome/failedItems`` (all its items, so they are retried;
+    /// the readings already written are then ignored as duplicates); the other groups are unaffected.
+    public func record(batch items: [MeterBatchItem], logger: Logger) async -> MeterBatchOutcome {
+        var groups: [MeterBatchItem.Key: [MeterBatchItem]] = [:]
+        var order: [MeterBatchItem.Key] = []
+        for item in items {
+            if groups[item.key] == nil { order.append(item.key) }
+            groups[item.key, default: []].append(item)
         }
-        if session.targetEnergyWh > 0, session.energyWh >= session.targetEnergyWh {
-            let outcome = try await stop(sessionId: session.sessionId, reason: .targetReached, logger: logger)
+        var outcome = MeterBatchOutcome()
+        for key in order {
+            let group = groups[key] ?? []
+            do {
+                let result = try await record(group: group, key: key, logger: logger)
+                // A reading naming another point's session is ignored: it must not hide what happened to the session.
+                if result != .ignored || outcome.outcomes[key.sessionId] == nil { outcome.outcomes[key.sessionId] = result }
+            } catch {
+                logger.error(
+                    "meter values not recorded; reporting them for retry",
+                    metadata: [
+                        "sessionId": "\(key.sessionId)", "readings": "\(group.count)", "error": "\(error)",
+                    ])
+                outcome.failedItems += group.map(\.id)
+            }
+        }
+        return outcome
+    }
+
+    private func record(group: [MeterBatchItem], key: MeterBatchItem.Key, logger: Logger) async throws -> MeterOutcome
+    {
+        var latest: ChargingSession?
+        for reading in MeterBatchItem.readingsToWrite(group.map(\.reading)) {
+            guard
+                let session = try await store.applyMeterValue(
+                    sessionId: key.sessionId, chargingPointId: key.chargingPointId, energyWh: reading.wholeEnergyWh,
+                    seq: reading.seq)
+            else { continue }
+            if session.targetEnergyWh > 0, session.energyWh >= session.targetEnergyWh {
+                let outcome = try await stop(sessionId: session.sessionId, reason: .targetReached, logger: logger)
+                return .targetReached(outcome.session)
+            }
+            latest = session
+        }
+        if let latest {
+            await publishUpdate(latest, logger: logger)
+            return .recorded(latest)
+        }
+        // Nothing new. If an earlier attempt recorded energy at the target but failed to stop, stop now (a retried
+        // batch is all duplicates, so this is the only place that stop can still happen).
+        if let stored = try await store.session(id: key.sessionId), stored.status == .charging,
+            stored.chargingPointId == key.chargingPointId, stored.targetEnergyWh > 0,
+            stored.energyWh >= stored.targetEnergyWh
+        {
+            let outcome = try await stop(sessionId: stored.sessionId, reason: .targetReached, logger: logger)
             return .targetReached(outcome.session)
         }
-        await publishUpdate(session, logger: logger)
-        return .recorded(session)
+        logger.debug("meter values ignored", metadata: ["sessionId": "\(key.sessionId)", "readings": "\(group.count)"])
+        return .ignored
     }
 
     /// Publishes `session/updates` for `session`. A failed publish is logged, never fatal: the store
@@ -145,5 +192,62 @@ public struct ChargingService: Sendable {
                 "publishing session/updates failed",
                 metadata: ["sessionId": "\(session.sessionId)", "error": "\(error)"])
         }
+    }
+}
+
+/// One meter value of a batch: the reading, the charging point of its topic, and the id that names it in a
+/// partial batch response (an SQS `messageId`).
+public struct MeterBatchItem: Sendable, Hashable {
+    public var id: String
+    public var chargingPointId: String
+    public var reading: MeterReading
+
+    public init(id: String, chargingPointId: String, reading: MeterReading) {
+        self.id = id
+        self.chargingPointId = chargingPointId
+        self.reading = reading
+    }
+
+    /// The readings of one session on one charging point are applied together.
+    struct Key: Hashable {
+        var sessionId: String
+        var chargingPointId: String
+    }
+
+    var key: Key { Key(sessionId: reading.sessionId, chargingPointId: chargingPointId) }
+
+    /// Of one session's readings, those whose writes leave the store as applying all of them in `seq` order would:
+    /// sorted by `seq` (the first of a repeated `seq` wins, as it would have been applied first), keeping a reading
+    /// only when its energy is above that of every later one. The last reading is always kept (it sets
+    /// `lastMeterSeq`); for a meter that never goes backwards it is the only one.
+    ///
+    /// Why it is exact: whatever `lastMeterSeq` the store holds, the readings it accepts are a suffix of the sorted
+    /// list, and the highest energy in any suffix belongs to a kept reading of that suffix.
+    public static func readingsToWrite(_ readings: [MeterReading]) -> [MeterReading] {
+        var seen = Set<Int64>()
+        let sorted = readings.enumerated()
+            .sorted { $0.element.seq != $1.element.seq ? $0.element.seq < $1.element.seq : $0.offset < $1.offset }
+            .map(\.element)
+            .filter { seen.insert($0.seq).inserted }
+        var kept: [MeterReading] = []
+        var laterMax = Int64.min
+        for reading in sorted.reversed() where reading.wholeEnergyWh > laterMax {
+            kept.append(reading)
+            laterMax = reading.wholeEnergyWh
+        }
+        return kept.reversed()
+    }
+}
+
+/// What ``ChargingService/record(batch:logger:)`` did.
+public struct MeterBatchOutcome: Sendable, Hashable {
+    /// Ids of the items whose store write failed: retry these.
+    public var failedItems: [String] = []
+    /// What happened to each session of the batch, by session id.
+    public var outcomes: [String: MeterOutcome] = [:]
+
+    public init(failedItems: [String] = [], outcomes: [String: MeterOutcome] = [:]) {
+        self.failedItems = failedItems
+        self.outcomes = outcomes
     }
 }

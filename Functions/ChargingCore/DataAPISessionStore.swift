@@ -29,7 +29,7 @@ public struct DataAPISessionStore: SessionStore {
         self.logger = logger
     }
 
-    public func insert(_ session: ChargingSession) async throws {
+    func insertDocuments(_ session: ChargingSession) async throws {
         try claim(session)
         let inserted: DataAPIError?
         do {
@@ -110,11 +110,11 @@ public struct DataAPISessionStore: SessionStore {
             update: ["$set": ["activeSessionId": .null, "lastSessionId": .string(sessionId)]])
     }
 
-    public func session(id: String) async throws -> ChargingSession? {
-        try client.findOne(Self.sessionsCollection, filter: ["_id": .string(id)]).flatMap(Self.session(from:))
+    func findSession(id: String) async throws -> ChargingSession? {
+        try client.findOne(Self.sessionsCollection, filter: ["_id": .string(id)]).flatMap(readable)
     }
 
-    public func complete(_ stopped: ChargingSession, expectedEnergyWh: Int64) async throws -> Bool {
+    func completeSession(_ stopped: ChargingSession, expectedEnergyWh: Int64) async throws -> Bool {
         var set: Document = [
             "status": .string(stopped.status.rawValue),
             "endTime": stopped.endTime.map { .datetime($0) } ?? .null,
@@ -141,7 +141,7 @@ public struct DataAPISessionStore: SessionStore {
         return true
     }
 
-    public func applyMeterValue(
+    func applyMeterReading(
         sessionId: String, chargingPointId: String, energyWh: Int64, seq: Int64
     ) async throws
         -> ChargingSession?
@@ -160,92 +160,45 @@ public struct DataAPISessionStore: SessionStore {
         return try await session(id: sessionId)
     }
 
-    public func list(_ query: SessionQuery) async throws -> SessionPage {
+    func listSessions(_ query: SessionQuery) async throws -> SessionPage {
         let found = try client.find(
             Self.sessionsCollection, filter: Self.filter(query), sort: ["startTime": -1, "_id": -1],
             limit: query.limit + 1)
-        let sessions = found.compactMap(Self.session(from:))
-        let page = Array(sessions.prefix(query.limit))
-        let more = sessions.count > query.limit
-        return SessionPage(sessions: page, nextCursor: more ? page.last.map(SessionCursor.init(after:)) : nil)
+        // The window is the first `limit` documents as stored; an unreadable one is left out of the page (and
+        // logged) but still counts for the window, so the cursor and "is there more" never depend on it.
+        let window = found.prefix(query.limit)
+        let page = window.compactMap(readable)
+        let more = found.count > query.limit
+        let cursor = window.last.flatMap(Self.cursor(after:)) ?? page.last.map(SessionCursor.init(after:))
+        return SessionPage(sessions: page, nextCursor: more ? cursor : nil)
     }
 
     /// One `find`: `Charging` sorts before `Stopped` (the store writes only those two spellings), then newest first,
     /// so an active session wins even when a session that started later was stopped (late, queued messages).
     /// Served by the `(chargingPointId, status, startTime, _id)` and `(status, startTime, _id)` indexes.
-    public func current(chargingPointId: String?) async throws -> ChargingSession? {
+    func findCurrent(chargingPointId: String?) async throws -> ChargingSession? {
         var filter = Document()
         if let chargingPointId { filter["chargingPointId"] = .string(chargingPointId) }
         let found = try client.find(
             Self.sessionsCollection, filter: filter, sort: Self.currentSort, limit: 1)
-        return found.first.flatMap(Self.session(from:))
+        return found.first.flatMap(readable)
+    }
+
+    /// The session of a stored document, or nil with an error log line naming the document and what is wrong.
+    private func readable(_ document: Document) -> ChargingSession? {
+        switch Self.decodeSession(document) {
+        case .success(let session): return session
+        case .failure(let problem):
+            logger.error(
+                "stored session is unreadable; left out",
+                metadata: ["_id": "\(document["_id"].map { ExtendedJSON.serialize($0, mode: .relaxed) } ?? "none")",
+                    "problem": "\(problem.message)"])
+            return nil
+        }
     }
 
     /// The sort of ``current(chargingPointId:)``.
     static let currentSort: Document = ["status": 1, "startTime": -1, "_id": -1]
-
-    // MARK: - Mapping
-
-    /// The Data API filter of a query (cursor as `$or` on start time, then id).
-    static func filter(_ query: SessionQuery) -> Document {
-        var filter = Document()
-        if let chargingPointId = query.chargingPointId { filter["chargingPointId"] = .string(chargingPointId) }
-        if let userId = query.userId { filter["userId"] = .string(userId) }
-        if let status = query.status { filter["status"] = .string(status.rawValue) }
-        if query.from != nil || query.to != nil {
-            var range = Document()
-            if let from = query.from { range["$gte"] = .datetime(from) }
-            if let to = query.to { range["$lte"] = .datetime(to) }
-            filter["startTime"] = .document(range)
-        }
-        if let after = query.after {
-            filter["$or"] = [
-                ["startTime": ["$lt": .datetime(after.startTime)]],
-                ["startTime": .datetime(after.startTime), "_id": ["$lt": .string(after.sessionId)]],
-            ]
-        }
-        return filter
-    }
-
-    /// The stored document of a session.
-    static func document(_ s: ChargingSession) -> Document {
-        [
-            "_id": .string(s.sessionId), "sessionId": .string(s.sessionId),
-            "chargingPointId": .string(s.chargingPointId), "userId": .string(s.userId),
-            "vehicleId": .string(s.vehicleId), "status": .string(s.status.rawValue),
-            "startTime": .datetime(s.startTime),
-            "endTime": s.endTime.map { .datetime($0) } ?? .null, "energyWh": .int64(s.energyWh),
-            "energyConsumed": .double(s.energyConsumed), "maxPower": .double(s.maxPower),
-            "targetCharge": .double(s.targetCharge), "targetEnergyWh": .int64(s.targetEnergyWh),
-            "lastMeterSeq": .int64(s.lastMeterSeq), "stopReason": s.stopReason.map { .string($0.rawValue) } ?? .null,
-            "cost": s.costCents.map { .double(WireNumber.money(cents: $0)) } ?? .null, "currency": .string(s.currency),
-        ]
-    }
-
-    /// A session from a stored document; nil (skipped) when required fields are missing.
-    static func session(from d: Document) -> ChargingSession? {
-        guard let sessionId = d["sessionId"]?.stringValue ?? d["_id"]?.stringValue,
-            let chargingPointId = d["chargingPointId"]?.stringValue,
-            let status = d["status"]?.stringValue.flatMap(SessionStatus.init(anySpelling:)),
-            let startTime = date(d["startTime"])
-        else { return nil }
-        let energyWh =
-            d["energyWh"]?.int64Value ?? d["energyConsumed"]?.doubleValue.map { Int64(($0 * 1000).rounded()) }
-        return ChargingSession(
-            sessionId: sessionId, chargingPointId: chargingPointId, userId: d["userId"]?.stringValue ?? "unknown",
-            vehicleId: d["vehicleId"]?.stringValue ?? "unknown", status: status, startTime: startTime,
-            endTime: date(d["endTime"]), energyWh: energyWh ?? 0, maxPower: d["maxPower"]?.doubleValue ?? 0,
-            targetCharge: d["targetCharge"]?.doubleValue ?? 0, targetEnergyWh: d["targetEnergyWh"]?.int64Value ?? 0,
-            lastMeterSeq: d["lastMeterSeq"]?.int64Value ?? -1,
-            stopReason: d["stopReason"]?.stringValue.flatMap(StopReason.init(rawValue:)),
-            costCents: d["cost"]?.doubleValue.map { Int64(($0 * 100).rounded()) },
-            currency: d["currency"]?.stringValue ?? "EUR")
-    }
-
-    private static func date(_ value: BSONValue?) -> Int64? {
-        if let ms = value?.datetimeValue { return ms }
-        return value?.stringValue.flatMap(Timestamp.parseMilliseconds)
-    }
 }
 
 extension DataAPIErrorCode {

@@ -120,23 +120,19 @@ public struct SessionCursor: Sendable, Hashable {
         a.startTime != b.startTime ? a.startTime > b.startTime : a.sessionId > b.sessionId
     }
 
-    /// The opaque form: base64url of `v1:<startTime>:<sessionId>`.
-    public var token: String {
-        Data("v1:\(startTime):\(sessionId)".utf8).base64EncodedString()
-            .replacing("+", with: "-").replacing("/", with: "_")
-            .replacing("=", with: "")
-    }
+    /// The opaque form `<startTime>.<sessionId>` (`startTime` in ms since the epoch). Its exact syntax is in the
+    /// OpenAPI document (`^-?[0-9]{1,15}\.[A-Za-z0-9._:-]{1,64}$`), so every token of that shape is accepted.
+    public var token: String { "\(startTime).\(sessionId)" }
 
-    /// Parses an opaque token; nil when it is not one of ours.
+    /// Parses a token; nil when it is not of that shape.
     public init?(token: String) {
-        guard !token.isEmpty, token.count <= 200 else { return nil }
-        var base64 = token.replacing("-", with: "+").replacing("_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64) else { return nil }
-        let parts = String(decoding: data, as: UTF8.self).split(separator: ":", maxSplits: 2).map(String.init)
-        guard parts.count == 3, parts[0] == "v1", let startTime = Int64(parts[1]),
-            StartRequest.isValidID(parts[2])
+        guard let dot = token.firstIndex(of: ".") else { return nil }
+        let digits = token[..<dot]
+        let id = String(token[token.index(after: dot)...])
+        let unsigned = digits.hasPrefix("-") ? digits.dropFirst() : digits[...]
+        guard (1...15).contains(unsigned.count), unsigned.allSatisfy({ $0.isASCII && $0.isNumber }),
+            let startTime = Int64(digits), StartRequest.isValidID(id)
         else { return nil }
-        self.init(startTime: startTime, sessionId: parts[2])
+        self.init(startTime: startTime, sessionId: id)
     }
 }

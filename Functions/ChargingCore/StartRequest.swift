@@ -12,7 +12,7 @@ public struct StartRequest: Sendable, Hashable {
     public var targetCharge: Double
     /// kWh, 1…200; nil means the configured default.
     public var batteryCapacity: Double?
-    /// Percent, 0…99 and below `targetCharge`; nil means the configured default.
+    /// Percent, 0…99 (at or above `targetCharge` means nothing to add); nil means the configured default.
     public var currentCharge: Double?
 
     public static let maxIDLength = 64
@@ -61,9 +61,8 @@ public struct StartRequest: Sendable, Hashable {
             targetCharge: try fields.number("targetCharge", in: targetChargeRange, default: defaults?.targetCharge),
             batteryCapacity: try fields.optionalNumber("batteryCapacity", in: batteryCapacityRange),
             currentCharge: try fields.optionalNumber("currentCharge", in: currentChargeRange))
-        if let current = request.currentCharge, current >= request.targetCharge {
-            throw .invalid("currentCharge", "must be below targetCharge (\(request.targetCharge))")
-        }
+        // currentCharge at or above targetCharge is accepted (the estimate is 0): a rule across two fields cannot be
+        // stated in the OpenAPI document, and the document says exactly what is accepted.
         return request
     }
 }

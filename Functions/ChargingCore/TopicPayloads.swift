@@ -4,6 +4,12 @@ import DataAPI
 import FunctionRuntime
 import Logging
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 extension MeterReading {
     /// The largest energy a reading may report, Wh.
     public static let energyWhRange: ClosedRange<Double> = 0...1e12
@@ -124,5 +130,33 @@ extension TopicMessage {
                 metadata: ["topic": "\(topic)", "error": "\(error.message)", "bytes": "\(payload.count)"])
             return nil
         }
+    }
+}
+
+extension SQSMessage {
+    /// The body as the IoT rule event it carries (`{data, topic, ts}`), or nil (logged) when it is not one.
+    public func topicMessage(logger: Logger) -> TopicMessage? {
+        do {
+            return try JSONCoding.decoder.decode(TopicMessage.self, from: Data(body.utf8))
+        } catch {
+            logger.warning(
+                "malformed queue message dropped: the body is not an IoT rule event",
+                metadata: ["messageId": "\(messageId)", "bytes": "\(body.utf8.count)"])
+            return nil
+        }
+    }
+
+    /// The meter reading this message carries (topic `chargers/{chargingPointId}/meter`), or nil when the body,
+    /// the topic or the reading is malformed (logged with the topic and dropped).
+    public func meterBatchItem(logger: Logger) -> MeterBatchItem? {
+        guard let message = topicMessage(logger: logger) else { return nil }
+        guard let chargingPointId = Topics.meterChargingPoint(message.topic), StartRequest.isValidID(chargingPointId)
+        else {
+            logger.warning(
+                "message on an unexpected topic dropped", metadata: ["topic": "\(message.topic)", "messageId": "\(messageId)"])
+            return nil
+        }
+        guard let reading = message.parsedOrDropped(logger: logger, MeterReading.parse) else { return nil }
+        return MeterBatchItem(id: messageId, chargingPointId: chargingPointId, reading: reading)
     }
 }

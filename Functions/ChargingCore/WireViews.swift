@@ -81,8 +81,10 @@ public struct SessionView: Encodable, Sendable, Hashable {
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 
+    /// RFC 4180: a field with a comma, quote, CR or LF is quoted. Checked on bytes, because `"\r\n"` is one
+    /// `Character` in Swift and equals neither `"\r"` nor `"\n"`.
     static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        guard text.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return text }
         return "\"" + text.replacing("\"", with: "\"\"") + "\""
     }
 }

@@ -1,4 +1,4 @@
-// MeterValues: MQTT chargers/+/meter (DESIGN.md §1).
+// MeterValues: MQTT chargers/+/meter through the MeterReadingsQueue SQS queue, in batches (DESIGN.md §1).
 // Composition only: the logic is MeterValuesHandler in ChargingCore.
 import ChargingCore
 import FunctionRuntime

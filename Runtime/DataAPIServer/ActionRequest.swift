@@ -40,7 +40,10 @@ struct ActionRequest: Sendable {
         let namespace = namespace
         switch action {
         case .findOne, .find:
-            let limit = action == .findOne ? 1 : try Self.count(body, "limit")
+            // Never unbounded: without a limit, one past the cap, so a larger result is refused in `run`.
+            let requested = action == .findOne ? 1 : try Self.count(body, "limit")
+            if requested > DataAPILimits.maxResultDocuments { throw DataAPILimits.limitTooLarge(requested) }
+            let limit = requested == 0 ? DataAPILimits.maxResultDocuments + 1 : requested
             command = .find(
                 FindCommand(
                     namespace: namespace, filter: try Filter(try Self.document(body, "filter") ?? Document()),
@@ -122,6 +125,7 @@ struct ActionRequest: Sendable {
         switch command {
         case .find(let find, let one):
             let documents = try await backend.find(find)
+            if documents.count > DataAPILimits.maxResultDocuments { throw DataAPILimits.resultTooLarge("find") }
             if one { return ["document": documents.first.map { .document($0) } ?? .null] }
             return ["documents": .array(documents.map { .document($0) })]
         case .insert(let insert, let one):
@@ -138,7 +142,9 @@ struct ActionRequest: Sendable {
         case .delete(let delete):
             return ["deletedCount": .integer(Int64(try await backend.delete(delete)))]
         case .aggregate(let aggregate):
-            return ["documents": .array(try await backend.aggregate(aggregate).map { .document($0) })]
+            let documents = try await backend.aggregate(aggregate)
+            if documents.count > DataAPILimits.maxResultDocuments { throw DataAPILimits.resultTooLarge("aggregate") }
+            return ["documents": .array(documents.map { .document($0) })]
         }
     }
 

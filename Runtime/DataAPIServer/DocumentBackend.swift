@@ -44,7 +44,8 @@ public struct Namespace: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(database).\(collection)" }
 }
 
-/// `find` / `findOne`: filter, projection, sort, skip and limit (0 = no limit).
+/// `find` / `findOne`: filter, projection, sort, skip and limit (0 = no limit; the controller always
+/// sends one, at most one past ``DataAPILimits/maxResultDocuments``).
 public struct FindCommand: Sendable {
     public let namespace: Namespace
     let filter: Filter

@@ -11,7 +11,7 @@ import Foundation
 /// single-document update, so compare-and-set holds. Server errors map to the same envelope as the
 /// SQLite backend: E11000 → 409, invalid requests → 400, unreachable server → 503, the rest → 500.
 public struct MongoDocumentBackend: DocumentBackend {
-    private let pool: MongoClientPool
+    let pool: MongoClientPool
 
     /// - Parameters:
     ///   - uri: a `mongodb://` or `mongodb+srv://` connection string; `serverSelectionTimeoutMS`
@@ -115,7 +115,8 @@ public struct MongoDocumentBackend: DocumentBackend {
             let pipelineBSON = try BSONBridge.bson(pipeline)
             defer { bson_destroy(pipelineBSON) }
             let cursor = mongoc_collection_aggregate(collection, MONGOC_QUERY_NONE, pipelineBSON, nil, nil)
-            return try BSONBridge.drain(cursor)
+            // One past the result cap is enough to refuse a larger result.
+            return try BSONBridge.drain(cursor, limit: DataAPILimits.maxResultDocuments + 1)
         }
     }
 }
@@ -166,22 +167,29 @@ final class MongoClientPool: @unchecked Sendable {
         if let writeConcern { mongoc_write_concern_destroy(writeConcern) }
     }
 
-    /// Pops a client, opens the collection, runs `body` on a Dispatch thread, and cleans up.
-    func withCollection<T: Sendable>(
-        _ namespace: Namespace, _ body: @escaping @Sendable (OpaquePointer) throws -> T
-    ) async throws -> T {
+    /// Pops a client, runs `body` on a Dispatch thread, and pushes the client back.
+    func withClient<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(
                     with: Result {
                         let client = mongoc_client_pool_pop(self.pool)!
                         defer { mongoc_client_pool_push(self.pool, client) }
-                        let collection = mongoc_client_get_collection(client, namespace.database, namespace.collection)!
-                        defer { mongoc_collection_destroy(collection) }
-                        if let concern = self.writeConcern { mongoc_collection_set_write_concern(collection, concern) }
-                        return try body(collection)
+                        return try body(client)
                     })
             }
+        }
+    }
+
+    /// Pops a client, opens the collection, runs `body` on a Dispatch thread, and cleans up.
+    func withCollection<T: Sendable>(
+        _ namespace: Namespace, _ body: @escaping @Sendable (OpaquePointer) throws -> T
+    ) async throws -> T {
+        try await withClient { client in
+            let collection = mongoc_client_get_collection(client, namespace.database, namespace.collection)!
+            defer { mongoc_collection_destroy(collection) }
+            if let concern = self.writeConcern { mongoc_collection_set_write_concern(collection, concern) }
+            return try body(collection)
         }
     }
 }
@@ -217,13 +225,13 @@ enum BSONBridge {
         }
     }
 
-    /// Reads every document of a cursor, then destroys it.
-    static func drain(_ cursor: OpaquePointer?) throws -> [Document] {
+    /// Reads every document of a cursor (at most `limit`), then destroys it.
+    static func drain(_ cursor: OpaquePointer?, limit: Int = .max) throws -> [Document] {
         guard let cursor else { throw DataAPIError(.backendFailure, "MongoDB returned no cursor") }
         defer { mongoc_cursor_destroy(cursor) }
         var documents = [Document]()
         var current: OpaquePointer?
-        while mongoc_cursor_next(cursor, &current) {
+        while documents.count < limit, mongoc_cursor_next(cursor, &current) {
             documents.append(try document(current))
         }
         var error = bson_error_t()

@@ -3,40 +3,45 @@ import Foundation
 import GRDB
 
 /// The embedded backend: every collection in one SQLite file (GRDB `DatabasePool`, WAL mode,
-/// `synchronous=FULL`, so an acknowledged write is on disk and survives `kill -9` or power loss).
+/// `synchronous=NORMAL`): an acknowledged write survives any crash of the process (`kill -9`); on a power loss
+/// or an OS crash the last transactions before it may be lost (the database stays consistent), like MongoDB's
+/// default journal commit interval. ``durabilitySettings()`` reads the settings back from the writer.
 ///
 /// Documents are stored as canonical Extended JSON in a single table keyed by namespace and a
-/// normalized `_id` (unique). Expression indexes on `sessionId`, `chargingPointId + status` and
-/// `startTime` narrow the candidate rows in SQL; the full filter is then evaluated in Swift, so SQL
-/// only ever over-selects. Writes run in one serialized write transaction each, which makes every
-/// filtered update an atomic compare-and-set.
+/// normalized `_id` (unique). Expression indexes on the fields evcsm queries (``EvcsmIndexes``) serve
+/// filters, sorts, `skip` and `limit` in SQL (``SQLiteQuery``); Swift parses the returned rows and checks
+/// whatever SQL cannot decide exactly. Writes run in one serialized write transaction each, which makes
+/// every filtered update an atomic compare-and-set.
 public struct SQLiteDocumentBackend: DocumentBackend {
     private let pool: DatabasePool
 
-    /// Opens (creating when needed) the database file at `path`; its directory must exist.
+    /// Opens (creating when needed) the database file at `path`; its directory must exist. Migrations
+    /// bring an existing file's table and indexes up to date.
     public init(path: String) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         pool = try DatabasePool(path: path, configuration: configuration)
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.execute(sql: SQLiteSchema.createStatements)
+        // Set on the writer after the pool has opened it: GRDB's WAL set-up would override a value set earlier.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        try SQLiteSchema.migrate(pool)
+    }
+
+    /// `journal_mode` and `synchronous` (0 OFF, 1 NORMAL, 2 FULL) of the connection that writes.
+    public func durabilitySettings() async throws -> (journalMode: String, synchronous: Int) {
+        try await pool.writeWithoutTransaction { db in
+            (
+                try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "",
+                try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+            )
         }
-        try migrator.migrate(pool)
     }
 
     public func find(_ command: FindCommand) async throws -> [Document] {
-        let matched = try await database {
-            try await pool.read { db in
-                try SQLiteSchema.matching(db, command.namespace, command.filter).map(\.document)
-            }
+        let query = SQLiteQuery(command.namespace, filter: command.filter, sort: command.sort)
+        let (skip, limit) = (command.skip, command.limit > 0 ? command.limit : nil)
+        var result = try await database {
+            try await pool.read { db in try query.run(db, skip: skip, limit: limit).map(\.document) }
         }
-        var result = command.sort.map { $0.sorted(matched) } ?? matched
-        if command.skip > 0 { result = Array(result.dropFirst(command.skip)) }
-        if command.limit > 0 { result = Array(result.prefix(command.limit)) }
         if let projection = command.projection { result = result.map(projection.apply) }
         return result
     }
@@ -64,7 +69,8 @@ public struct SQLiteDocumentBackend: DocumentBackend {
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
         return try await database {
             try await pool.write { db in
-                let matched = try SQLiteSchema.matching(db, command.namespace, command.filter)
+                let query = SQLiteQuery(command.namespace, filter: command.filter, sort: nil)
+                let matched = try query.run(db, limit: command.multi ? nil : 1)
                 guard !matched.isEmpty else {
                     guard command.upsert else { return UpdateResult(matchedCount: 0, modifiedCount: 0) }
                     let document = try command.update.upsertDocument(filter: command.filter, now: now)
@@ -77,15 +83,14 @@ public struct SQLiteDocumentBackend: DocumentBackend {
                     return UpdateResult(matchedCount: 0, modifiedCount: 0, upsertedId: id)
                 }
                 var modified = 0
-                let targets = command.multi ? matched : [matched[0]]
-                for row in targets {
+                for row in matched {
                     let updated = try command.update.apply(to: row.document, inserting: false, now: now)
                     if updated != row.document {
                         try SQLiteSchema.replace(db, seq: row.seq, updated)
                         modified += 1
                     }
                 }
-                return UpdateResult(matchedCount: targets.count, modifiedCount: modified)
+                return UpdateResult(matchedCount: matched.count, modifiedCount: modified)
             }
         }
     }
@@ -93,22 +98,18 @@ public struct SQLiteDocumentBackend: DocumentBackend {
     public func delete(_ command: DeleteCommand) async throws -> Int {
         try await database {
             try await pool.write { db in
-                let matched = try SQLiteSchema.matching(db, command.namespace, command.filter)
-                let targets = command.multi ? matched : Array(matched.prefix(1))
-                for row in targets {
-                    try db.execute(sql: "DELETE FROM documents WHERE seq = ?", arguments: [row.seq])
-                }
-                return targets.count
+                let query = SQLiteQuery(command.namespace, filter: command.filter, sort: nil)
+                let matched = try query.run(db, limit: command.multi ? nil : 1)
+                for row in matched { try SQLiteSchema.delete(db, seq: row.seq) }
+                return matched.count
             }
         }
     }
 
     public func aggregate(_ command: AggregateCommand) async throws -> [Document] {
+        let query = SQLiteQuery(command.namespace, filter: command.pipeline.leadingFilter ?? .everything, sort: nil)
         let input = try await database {
-            try await pool.read { db in
-                try SQLiteSchema.matching(db, command.namespace, command.pipeline.leadingFilter ?? .everything)
-                    .map(\.document)
-            }
+            try await pool.read { db in try query.run(db).map(\.document) }
         }
         return command.pipeline.run(input)
     }
@@ -128,16 +129,31 @@ public struct SQLiteDocumentBackend: DocumentBackend {
         }
     }
 
-    /// The SQLite query plan for a filter (for tests that prove lookups use an index).
+    /// The SQLite query plan of a filter (for tests that prove lookups use an index).
     func queryPlan(_ namespace: Namespace, filter: Document) async throws -> [String] {
-        let parsed = try Filter(filter)
-        return try await pool.read { db in
-            let (sql, arguments) = SQLiteSchema.candidateQuery(namespace, parsed)
-            return try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { row in
-                row["detail"] as String? ?? ""
+        try await queryPlan(SQLiteQuery(namespace, filter: try Filter(filter), sort: nil))
+    }
+
+    /// The SQLite query plans of every statement a `find` runs (for tests that prove queries use an index
+    /// for filtering and order).
+    func queryPlan(_ command: FindCommand) async throws -> [String] {
+        try await queryPlan(
+            SQLiteQuery(command.namespace, filter: command.filter, sort: command.sort), skip: command.skip,
+            limit: command.limit)
+    }
+
+    private func queryPlan(_ query: SQLiteQuery, skip: Int = 0, limit: Int = 0) async throws -> [String] {
+        try await pool.read { db in
+            try query.statements(skip: skip, limit: limit > 0 ? limit : nil).flatMap { statement in
+                try Row.fetchAll(
+                    db, sql: "EXPLAIN QUERY PLAN " + statement.sql, arguments: StatementArguments(statement.arguments)
+                ).map { row in row["detail"] as String? ?? "" }
             }
         }
     }
+
+    /// The names of the table's indexes (for tests).
+    func indexNames() async throws -> [String] { try await pool.read(SQLiteSchema.indexNames) }
 }
 
 /// Checks shared by the controller and the backends.

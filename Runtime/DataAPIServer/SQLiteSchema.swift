@@ -1,31 +1,11 @@
 import BSON
+import Foundation
 import GRDB
 
-/// The table, its indexes and the SQL that narrows candidates.
+/// The table, its indexes and migrations, and the statements that write rows.
 enum SQLiteSchema {
-    /// Marks an indexed text field that holds an array (it may match through any element).
-    private static let arrayMarker = "x'00'"
-    /// Marks an indexed date field that holds an array.
-    private static let arrayDateMarker = "-9223372036854775808"
-
-    private static func textExpression(_ field: String) -> String {
-        "(CASE json_type(body, '$.\(field)') WHEN 'text' THEN json_extract(body, '$.\(field)') "
-            + "WHEN 'array' THEN \(arrayMarker) END)"
-    }
-
-    private static func dateExpression(_ field: String) -> String {
-        "(CASE json_type(body, '$.\(field)') WHEN 'object' THEN "
-            + "CAST(json_extract(body, '$.\(field).\"$date\".\"$numberLong\"') AS INTEGER) "
-            + "WHEN 'array' THEN \(arrayDateMarker) END)"
-    }
-
-    /// Top-level fields with a text expression index (the fields the functions filter on).
-    static let textFields = ["sessionId", "chargingPointId", "status"]
-    /// Top-level fields with a date expression index.
-    static let dateFields = ["startTime"]
-
-    static var createStatements: String {
-        """
+    /// Version 1: the table and the first expression indexes (with version 1's text expression).
+    private static let version1 = """
         CREATE TABLE documents (
             seq INTEGER PRIMARY KEY AUTOINCREMENT,
             ns TEXT NOT NULL,
@@ -33,12 +13,54 @@ enum SQLiteSchema {
             body TEXT NOT NULL,
             UNIQUE (ns, id_key)
         );
-        CREATE INDEX documents_session ON documents (ns, \(textExpression("sessionId")));
-        CREATE INDEX documents_point_status ON documents (ns, \(textExpression("chargingPointId")), \
-        \(textExpression("status")));
-        CREATE INDEX documents_status ON documents (ns, \(textExpression("status")));
-        CREATE INDEX documents_start ON documents (ns, \(dateExpression("startTime")));
+        CREATE INDEX documents_session ON documents (ns, \(version1Text("sessionId")));
+        CREATE INDEX documents_point_status ON documents (ns, \(version1Text("chargingPointId")), \
+        \(version1Text("status")));
+        CREATE INDEX documents_status ON documents (ns, \(version1Text("status")));
+        CREATE INDEX documents_start ON documents (ns, \(SQLiteIndexedField.named("startTime")!.expression));
         """
+
+    private static func version1Text(_ field: String) -> String {
+        "(CASE json_type(body, '$.\(field)') WHEN 'text' THEN json_extract(body, '$.\(field)') WHEN 'array' THEN x'00' END)"
+    }
+
+    /// Version 2: ``EvcsmIndexes`` with the NUL-aware text expression, each (but `sessionId`) ending in
+    /// `(startTime DESC, id_key DESC)` so a sort on `{startTime: -1, _id: -1}` is the index order; the
+    /// indexes of version 1 are replaced.
+    private static var version2: String {
+        EvcsmIndexes.definitions.map { name, keys in
+            let columns = keys.map { key in
+                let expression = SQLiteIndexedField.named(key.field)!.expression
+                return key.ascending ? expression : expression + " DESC"
+            }
+            return "DROP INDEX IF EXISTS \(name);\nCREATE INDEX \(name) ON documents (ns, "
+                + columns.joined(separator: ", ") + ");"
+        }.joined(separator: "\n")
+    }
+
+    /// Brings a database file of any earlier version up to date.
+    static func migrate(_ writer: some DatabaseWriter) throws {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in try db.execute(sql: version1) }
+        migrator.registerMigration("v2-evcsm-indexes") { db in try db.execute(sql: version2) }
+        try migrator.migrate(writer)
+    }
+
+    /// Writes a database file as version 1 left it, with `documents` stored (for migration tests).
+    static func writeVersion1File(path: String, _ documents: [(Namespace, Document)]) throws {
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: version1)
+            try db.execute(sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+            try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('v1')")
+            for (namespace, document) in documents { try insert(db, namespace, document) }
+        }
+        try queue.close()
+    }
+
+    /// The names of the indexes on the table (for tests).
+    static func indexNames(_ db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'documents'")
     }
 
     struct StoredDocument {
@@ -46,97 +68,45 @@ enum SQLiteSchema {
         let document: Document
     }
 
-    /// The SQL selecting a superset of the documents the filter matches, in insertion order.
-    static func candidateQuery(_ namespace: Namespace, _ filter: Filter) -> (String, StatementArguments) {
-        var clauses = ["ns = ?"]
-        var arguments: StatementArguments = [namespace.description]
-        var narrowed = Set<String>()
-        for (path, condition) in filter.conjuncts {
-            let field = path.description
-            if field == "_id", !narrowed.contains(field) {
-                switch condition {
-                case .eq(let value):
-                    clauses.append("id_key = ?")
-                    _ = arguments.append(contentsOf: [idKey(value)])
-                    narrowed.insert(field)
-                case .isIn(let values):
-                    clauses.append("id_key IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))")
-                    _ = arguments.append(contentsOf: StatementArguments(values.map(idKey)))
-                    narrowed.insert(field)
-                default: break
-                }
-            } else if textFields.contains(field), !narrowed.contains(field) {
-                let strings: [String]?
-                switch condition {
-                case .eq(.string(let s)): strings = [s]
-                case .isIn(let values):
-                    strings = values.allSatisfy({ $0.stringValue != nil }) ? values.compactMap(\.stringValue) : nil
-                default: strings = nil
-                }
-                if let strings {
-                    // An empty `$in` leaves only the array marker (a bare leading comma is a syntax error).
-                    let marks = (Array(repeating: "?", count: strings.count) + [arrayMarker]).joined(separator: ", ")
-                    clauses.append("\(textExpression(field)) IN (\(marks))")
-                    _ = arguments.append(contentsOf: StatementArguments(strings))
-                    narrowed.insert(field)
-                }
-            } else if dateFields.contains(field) {
-                let expression = dateExpression(field)
-                switch condition {
-                case .eq(.datetime(let ms)):
-                    clauses.append("(\(expression) = ? OR \(expression) = \(arrayDateMarker))")
-                    _ = arguments.append(contentsOf: [ms])
-                case .gt(.datetime(let ms)), .gte(.datetime(let ms)):
-                    clauses.append("(\(expression) >= ? OR \(expression) = \(arrayDateMarker))")
-                    _ = arguments.append(contentsOf: [ms])
-                case .lt(.datetime(let ms)), .lte(.datetime(let ms)):
-                    clauses.append("(\(expression) <= ? OR \(expression) = \(arrayDateMarker))")
-                    _ = arguments.append(contentsOf: [ms])
-                default: break
-                }
-            }
-        }
-        let sql = "SELECT seq, body FROM documents WHERE " + clauses.joined(separator: " AND ") + " ORDER BY seq"
-        return (sql, arguments)
-    }
-
-    /// Candidate rows narrowed in SQL, then filtered in Swift.
-    static func matching(_ db: Database, _ namespace: Namespace, _ filter: Filter) throws -> [StoredDocument] {
-        let (sql, arguments) = candidateQuery(namespace, filter)
-        var result = [StoredDocument]()
-        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-        while let row = try rows.next() {
-            let body: String = row["body"]
-            let document: Document
-            do {
-                document = try ExtendedJSON.parseDocument(Array(body.utf8))
-            } catch {
-                throw DataAPIError(.backendFailure, "a stored document cannot be read", underlying: error)
-            }
-            if filter.matches(document) { result.append(StoredDocument(seq: row["seq"], document: document)) }
-        }
-        return result
-    }
-
     static func exists(_ db: Database, _ namespace: Namespace, id: BSONValue) throws -> Bool {
-        try Bool.fetchOne(
-            db, sql: "SELECT EXISTS (SELECT 1 FROM documents WHERE ns = ? AND id_key = ?)",
-            arguments: [namespace.description, idKey(id)]) ?? false
+        let statement = try db.cachedStatement(
+            sql: "SELECT EXISTS (SELECT 1 FROM documents WHERE ns = ? AND id_key = ?)")
+        return try Bool.fetchOne(statement, arguments: [namespace.description, idKey(id)]) ?? false
     }
 
     static func insert(_ db: Database, _ namespace: Namespace, _ document: Document) throws {
-        try db.execute(
-            sql: "INSERT INTO documents (ns, id_key, body) VALUES (?, ?, ?)",
-            arguments: [
-                namespace.description, idKey(document["_id"] ?? .null),
-                ExtendedJSON.serialize(document, mode: .canonical),
-            ])
+        if case .string(let id)? = document["_id"], id.utf8.contains(0) {
+            throw DataAPIError(.invalidParameter, "the embedded store does not support _id strings containing U+0000")
+        }
+        let statement = try db.cachedStatement(sql: "INSERT INTO documents (ns, id_key, body) VALUES (?, ?, ?)")
+        try statement.execute(arguments: [
+            namespace.description, idKey(document["_id"] ?? .null), body(document),
+        ])
     }
 
     static func replace(_ db: Database, seq: Int64, _ document: Document) throws {
-        try db.execute(
-            sql: "UPDATE documents SET body = ? WHERE seq = ?",
-            arguments: [ExtendedJSON.serialize(document, mode: .canonical), seq])
+        let statement = try db.cachedStatement(sql: "UPDATE documents SET body = ? WHERE seq = ?")
+        try statement.execute(arguments: [body(document), seq])
+    }
+
+    static func delete(_ db: Database, seq: Int64) throws {
+        try db.cachedStatement(sql: "DELETE FROM documents WHERE seq = ?").execute(arguments: [seq])
+    }
+
+    /// The stored text: canonical Extended JSON, which keeps every type.
+    private static func body(_ document: Document) -> String {
+        ExtendedJSON.serialize(document, mode: .canonical)
+    }
+
+    /// Parses a row's `body` column (at `index`) without copying it.
+    static func document(_ row: Row, atIndex index: Int) throws -> Document {
+        do {
+            return try row.withUnsafeData(atIndex: index) { data in
+                try ExtendedJSON.parseDocument(data ?? Data())
+            }
+        } catch {
+            throw DataAPIError(.backendFailure, "a stored document cannot be read", underlying: error)
+        }
     }
 
     /// A text key under which MongoDB-equal `_id` values collide (1, 1.0 and NumberLong(1) are one id).

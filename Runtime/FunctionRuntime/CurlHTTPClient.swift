@@ -132,16 +132,27 @@ private final class ResponseAccumulator {
     var headers: [String: String] = [:]
     var body: [UInt8] = []
 
-    func addHeaderLine(_ line: String) {
-        let trimmed = line.trimmingWhitespace()
-        if trimmed.hasPrefix("HTTP/") {
+    /// One header line as curl hands it over (with its CRLF), read in place.
+    func addHeaderLine(_ line: UnsafeBufferPointer<UInt8>) {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+        var start = line.startIndex
+        var end = line.endIndex
+        while start < end, isSpace(line[start]) { start += 1 }
+        while end > start, isSpace(line[end - 1]) { end -= 1 }
+        let trimmed = UnsafeBufferPointer(rebasing: line[start..<end])
+        if trimmed.starts(with: "HTTP/".utf8) {
             // A new status line (after `100 Continue` or a redirect) starts a new header block.
             headers = [:]
             return
         }
-        guard let colon = trimmed.firstIndex(of: ":") else { return }
-        let name = trimmed[..<colon].lowercased()
-        let value = String(trimmed[trimmed.index(after: colon)...]).trimmingWhitespace()
+        guard let colon = trimmed.firstIndex(of: UInt8(ascii: ":")) else { return }
+        var valueStart = colon + 1
+        while valueStart < trimmed.endIndex, isSpace(trimmed[valueStart]) { valueStart += 1 }
+        let rawName = UnsafeBufferPointer(rebasing: trimmed[..<colon])
+        let name =
+            rawName.contains(where: { $0 &- UInt8(ascii: "A") < 26 })
+            ? String(decoding: rawName, as: UTF8.self).lowercased() : String(decoding: rawName, as: UTF8.self)
+        let value = String(decoding: UnsafeBufferPointer(rebasing: trimmed[valueStart...]), as: UTF8.self)
         if let existing = headers[name] {
             headers[name] = existing + ", " + value
         } else {
@@ -167,20 +178,9 @@ private let curlWriteHeader: evcsm_curl_write_callback = { pointer, size, count,
     guard let userData else { return 0 }
     let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(userData).takeUnretainedValue()
     if let pointer, length > 0 {
-        let line = pointer.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
-            String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self)
+        pointer.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+            accumulator.addHeaderLine(UnsafeBufferPointer(start: bytes, count: length))
         }
-        accumulator.addHeaderLine(line)
     }
     return length
-}
-
-extension StringProtocol {
-    /// The string without leading and trailing spaces, tabs, CR and LF.
-    func trimmingWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }
-        guard let start = firstIndex(where: { !isSpace($0) }) else { return "" }
-        let end = lastIndex(where: { !isSpace($0) })!
-        return String(self[start...end])
-    }
 }

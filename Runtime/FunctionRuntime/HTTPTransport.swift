@@ -50,7 +50,7 @@ public struct HTTPClientResponse: Sendable, Equatable {
     }
 
     /// A header value by case-insensitive name.
-    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+    public func header(_ name: String) -> String? { headers[name] ?? headers[name.lowercased()] }
 }
 
 /// Sends HTTP requests, synchronously.

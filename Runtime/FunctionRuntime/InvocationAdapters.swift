@@ -52,9 +52,14 @@ public struct HTTPFunctionAdapter<Handler: HTTPFunction>: InvocationAdapter {
     public init(_ handler: Handler) { self.handler = handler }
 
     public func invoke(_ event: [UInt8], context: FunctionContext) async throws -> InvocationOutput {
-        let request = try decodeEvent(APIGatewayV2Request.self, from: event)
+        let request: APIGatewayV2Request
+        if let read = APIGatewayV2Request(jsonBytes: event) {
+            request = read
+        } else {
+            request = try decodeEvent(APIGatewayV2Request.self, from: event)
+        }
         let response = await respond(to: request, context: context)
-        return InvocationOutput(body: try encodeOutput(response), isServerError: response.statusCode >= 500)
+        return InvocationOutput(body: response.jsonBytes(), isServerError: response.statusCode >= 500)
     }
 
     /// Runs the handler and maps its errors to responses.

@@ -37,6 +37,9 @@ public struct RuntimeAPIClient: Sendable {
     public let endpoint: String
     private let transport: any HTTPTransport
     private let requestTimeout: Duration
+    /// `http://host:port/2018-06-01/runtime`, and the `/next` URL, built once.
+    private let base: String
+    private let nextURL: String
 
     /// - Parameters:
     ///   - endpoint: `host:port` of the Runtime API (`AWS_LAMBDA_RUNTIME_API`).
@@ -48,14 +51,14 @@ public struct RuntimeAPIClient: Sendable {
         self.endpoint = endpoint
         self.transport = transport
         self.requestTimeout = requestTimeout
+        base = "http://\(endpoint)/2018-06-01/runtime"
+        nextURL = base + "/invocation/next"
     }
-
-    private var base: String { "http://\(endpoint)/2018-06-01/runtime" }
 
     /// Waits for the next invocation (`GET /runtime/invocation/next`, no total timeout).
     public func next() throws(FunctionRuntimeError) -> Invocation {
         let response = try transport.send(
-            HTTPClientRequest(method: "GET", url: "\(base)/invocation/next", timeout: .zero))
+            HTTPClientRequest(method: "GET", url: nextURL, timeout: .zero))
         guard response.status == 200 else {
             throw unexpected(response, "GET /invocation/next")
         }
@@ -71,7 +74,7 @@ public struct RuntimeAPIClient: Sendable {
 
     /// Sends the result of an invocation (`POST /runtime/invocation/{id}/response`).
     public func respond(requestID: String, body: [UInt8]) throws(FunctionRuntimeError) {
-        try post("/invocation/\(requestID)/response", body: body, headers: [("Content-Type", "application/json")])
+        try post("/invocation/\(requestID)/response", body: body, headers: Self.jsonContent)
     }
 
     /// Reports a failed invocation (`POST /runtime/invocation/{id}/error`) so the platform's retry applies.
@@ -87,6 +90,8 @@ public struct RuntimeAPIClient: Sendable {
             "/init/error", body: Self.errorBody(errorType: errorType, errorMessage: errorMessage),
             headers: [("Content-Type", "application/json"), ("Lambda-Runtime-Function-Error-Type", errorType)])
     }
+
+    static let jsonContent = [("Content-Type", "application/json")]
 
     /// `{"errorMessage": …, "errorType": …}` as the Runtime API expects it.
     static func errorBody(errorType: String, errorMessage: String) -> [UInt8] {

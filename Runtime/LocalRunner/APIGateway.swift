@@ -1,11 +1,12 @@
-import Essentials
+import CoreMetrics
 import Foundation
 import FunctionRuntime
 import Hummingbird
 import Logging
+import Synchronization
 
-/// API Gateway HTTP API (payload format 2.0): matches requests against the template's routes, turns
-/// them into events, invokes the function and maps its answer back to HTTP, as API Gateway does.
+/// API Gateway HTTP API (payload format 2.0): the template's routes on the runner's router, each bound to its
+/// function; requests become events, the function's answer goes back to HTTP, as API Gateway does.
 public struct APIGateway: Sendable {
     /// Largest request body accepted (API Gateway's 10 MB is more than any evcsm route needs).
     public static let maximumBodySize = 1 << 20
@@ -22,11 +23,58 @@ public struct APIGateway: Sendable {
         self.logger = logger
     }
 
-    /// Handles a request whose path matched `match`.
-    func respond(to request: Request, match: RouteTable.Match) async -> Response {
-        let requestID = UUID().uuidString.lowercased()
-        var logger = self.logger
-        logger[metadataKey: "requestID"] = "\(requestID)"
+    /// Registers the template's routes on `router`, after the runner's own routes: routes under a first path
+    /// segment the router already serves are left out (and logged), so a template route never shadows the
+    /// runner's; a GET route whose path is one of `webPaths` (the Web directory's files) serves the file.
+    func addRoutes(to router: Router<BasicRequestContext>, webPaths: Set<String> = []) {
+        var reserved: Set<String> = []
+        for route in router.routes {
+            if let first = route.path.description.split(separator: "/").first { reserved.insert(String(first)) }
+        }
+        let (routerRoutes, refused) = routes.routerRoutes(reservedSegments: reserved, webPaths: webPaths)
+        for (route, reason) in refused {
+            logger.warning("template route \(route.routeKey) is not served: \(reason)")
+        }
+        var series: [String: RouteSeries] = [:]
+        for route in routerRoutes {
+            switch route.target {
+            case .bound(let binding):
+                let key = binding.route.routeKey
+                let handler = BoundRoute(
+                    gateway: self, binding: binding,
+                    series: series[key] ?? RouteSeries(metrics: metrics, routeKey: key),
+                    webPaths: route.yieldsToWebFiles ? webPaths : nil)
+                series[key] = handler.series
+                router.on(RouterPath(route.path), method: route.method) { request, _ in
+                    try await handler.respond(to: request)
+                }
+            case .matched:
+                let webPaths = route.yieldsToWebFiles ? webPaths : nil
+                router.on(RouterPath(route.path), method: route.method) { request, _ in
+                    try await self.respondMatching(request, webPaths: webPaths)
+                }
+            }
+        }
+    }
+
+    /// A request where overlapping routes make API Gateway's choice depend on the path.
+    func respondMatching(_ request: Request, webPaths: Set<String>?) async throws -> Response {
+        let path = request.uri.path
+        if let webPaths, webPaths.contains(RouteBinding.decoded(path[...])) { throw HTTPError(.notFound) }
+        guard let match = routes.match(method: request.method.rawValue, path: path) else {
+            metrics.recordUnmatchedRequest()
+            throw HTTPError(.notFound)
+        }
+        return await respond(
+            to: request, path: path, match: match,
+            series: RouteSeries(metrics: metrics, routeKey: match.route.routeKey))
+    }
+
+    static let requestIDHeader = HTTPHeaderField.Name("apigw-requestid")!
+
+    /// Invokes the function for a request whose path matched `match`.
+    func respond(to request: Request, path: String, match: RouteTable.Match, series: RouteSeries) async -> Response {
+        let requestID = RequestID.next()
         let started = ContinuousClock.now
         let answer: APIGatewayV2Response
         if let length = request.headers[.contentLength].flatMap(Int.init), length > Self.maximumBodySize {
@@ -34,25 +82,26 @@ public struct APIGateway: Sendable {
         } else if let body = try? await request.body.collect(upTo: Self.maximumBodySize + 1),
             body.readableBytes <= Self.maximumBodySize
         {
-            let event = Self.event(
-                method: request.method.rawValue, rawPath: request.uri.path, rawQuery: request.uri.query ?? "",
-                headers: request.headers.map { ($0.name.canonicalName, $0.value) }, body: Array(buffer: body),
-                match: match, requestID: requestID)
-            let payload = (try? RunnerJSON.encoder.encode(event)).map { [UInt8]($0) } ?? []
-            let outcome = await invoker.invoke(function: match.function, payload: payload, requestID: requestID)
+            let event = Self.makeEvent(
+                method: request.method.rawValue, rawPath: path, rawQuery: request.uri.query ?? "",
+                headers: request.headers.lazy.map { ($0.name.canonicalName, $0.value) },
+                body: body.readableBytesView, match: match, requestID: requestID)
+            let outcome = await invoker.invoke(
+                function: match.function, payload: event.jsonBytes(), requestID: requestID)
             answer = Self.response(for: outcome, function: match.function, requestID: requestID)
             if answer.statusCode >= 500 {
                 logger.warning(
-                    "\(match.route.routeKey) → \(match.function): \(outcome.label) \(answer.statusCode)")
+                    "\(match.route.routeKey) → \(match.function): \(outcome.label) \(answer.statusCode)",
+                    metadata: ["requestID": "\(requestID)"])
             }
         } else {
             answer = Self.payloadTooLarge()
         }
         let elapsed = ContinuousClock.now - started
-        metrics.recordRequest(route: match.route.routeKey, status: answer.statusCode, duration: elapsed)
-        logger.debug("\(request.method) \(request.uri.path) \(answer.statusCode) \(elapsed)")
+        series.record(status: answer.statusCode, duration: elapsed)
+        logger.debug("\(request.method) \(path) \(answer.statusCode) \(elapsed)", metadata: ["requestID": "\(requestID)"])
         var response = Self.httpResponse(answer)
-        response.headers[values: HTTPHeaderField.Name("apigw-requestid")!] = [requestID]
+        response.headers.append(HTTPHeaderField(name: Self.requestIDHeader, value: requestID))
         return response
     }
 
@@ -60,64 +109,6 @@ public struct APIGateway: Sendable {
         .error(
             status: 413, error: "PayloadTooLarge",
             message: "Request body exceeds \(maximumBodySize) bytes")
-    }
-
-    // MARK: Event mapping (pure; unit-tested)
-
-    /// Content types API Gateway passes as text; everything else is base64-encoded.
-    static func isTextual(_ contentType: String?) -> Bool {
-        guard let type = contentType?.lowercased() else { return true }
-        return type.hasPrefix("text/") || type.contains("json") || type.contains("xml")
-            || type.contains("javascript") || type.hasPrefix("application/x-www-form-urlencoded")
-    }
-
-    /// Builds the HTTP API v2 event for a request.
-    public static func event(
-        method: String, rawPath: String, rawQuery: String, headers: [(String, String)], body: [UInt8],
-        match: RouteTable.Match, requestID: String, now: Date = Date()
-    ) -> APIGatewayV2Request {
-        var joined: [String: String] = [:]
-        var cookies: [String] = []
-        for (name, value) in headers {
-            let key = name.lowercased()
-            if key == "cookie" {
-                cookies += value.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-                    .filter { !$0.isEmpty }
-                continue
-            }
-            joined[key] = joined[key].map { "\($0),\(value)" } ?? value
-        }
-        var query: [String: String] = [:]
-        for pair in rawQuery.split(separator: "&") where !pair.isEmpty {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = Self.formDecode(parts[0])
-            let value = parts.count > 1 ? Self.formDecode(parts[1]) : ""
-            query[name] = query[name].map { "\($0),\(value)" } ?? value
-        }
-        var bodyText: String?
-        var base64 = false
-        if !body.isEmpty {
-            if isTextual(joined["content-type"]), let text = String(validating: body, as: UTF8.self) {
-                bodyText = text
-            } else {
-                bodyText = Data(body).base64EncodedString()
-                base64 = true
-            }
-        }
-        let epoch = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
-        let context = APIGatewayV2Request.Context(
-            accountId: "000000000000", apiId: "evcsm-local", domainName: joined["host"],
-            http: .init(
-                method: method.uppercased(), path: rawPath, protocol: "HTTP/1.1", sourceIp: "127.0.0.1",
-                userAgent: joined["user-agent"]),
-            requestId: requestID, routeKey: match.route.routeKey, stage: "$default", time: accessLogTime(now),
-            timeEpoch: epoch)
-        return APIGatewayV2Request(
-            routeKey: match.route.routeKey, rawPath: rawPath, rawQueryString: rawQuery,
-            cookies: cookies.isEmpty ? nil : cookies, headers: joined,
-            queryStringParameters: query.isEmpty ? nil : query,
-            pathParameters: match.pathParameters.isEmpty ? nil : match.pathParameters, requestContext: context,
-            body: bodyText, isBase64Encoded: base64)
     }
 
     /// Maps an invocation outcome to the answer API Gateway gives.
@@ -149,20 +140,22 @@ public struct APIGateway: Sendable {
     }
 
     /// Interprets a function's JSON output like HTTP API format 2.0 does: an object with `statusCode` is a
-    /// response; any other JSON value becomes a 200 `application/json` body.
+    /// response; any other JSON value becomes a 200 `application/json` body. The output is parsed once: by the
+    /// direct reader when it is a plain response (all of evcsm's functions answer one), else by the decoder.
     public static func functionResult(_ bytes: [UInt8]) -> APIGatewayV2Response {
-        guard let shape = try? RunnerJSON.decoder.decode(FunctionOutputShape.self, from: Data(bytes)) else {
-            return .error(status: 502, error: "BadGateway", message: "Function returned invalid JSON")
-        }
-        guard shape.hasStatusCode else {
+        if let response = APIGatewayV2Response(jsonBytes: bytes) { return response }
+        switch try? RunnerJSON.decoder.decode(FunctionOutput.self, from: Data(bytes)) {
+        case .response(let response):
+            return response
+        case .other:
             return APIGatewayV2Response(
                 statusCode: 200, headers: ["content-type": "application/json"],
                 body: String(decoding: bytes, as: UTF8.self))
-        }
-        guard let decoded = try? RunnerJSON.decoder.decode(APIGatewayV2Response.self, from: Data(bytes)) else {
+        case .malformedResponse:
             return .error(status: 502, error: "BadGateway", message: "Function returned a malformed response")
+        case nil:
+            return .error(status: 502, error: "BadGateway", message: "Function returned invalid JSON")
         }
-        return decoded
     }
 
     /// Turns a format 2.0 response into HTTP: headers, one `Set-Cookie` per cookie, base64 bodies decoded.
@@ -173,35 +166,69 @@ public struct APIGateway: Sendable {
             headers.append(HTTPHeaderField(name: field, value: value))
         }
         for cookie in answer.cookies { headers.append(HTTPHeaderField(name: .setCookie, value: cookie)) }
-        let bytes: [UInt8]
+        let body: ByteBuffer
         if answer.isBase64Encoded {
-            bytes = Data(base64Encoded: answer.body).map { [UInt8]($0) } ?? []
+            body = ByteBuffer(bytes: Data(base64Encoded: answer.body) ?? Data())
         } else {
-            bytes = Array(answer.body.utf8)
+            body = ByteBuffer(string: answer.body)
         }
         let status = HTTPResponse.Status(code: answer.statusCode)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
-
-    static func formDecode(_ part: Substring) -> String {
-        let spaced = part.replacingOccurrences(of: "+", with: " ")
-        return spaced.removingPercentEncoding ?? spaced
-    }
-
-    static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-    /// `requestContext.time` as API Gateway writes it: `01/Dec/2026:09:52:14 +0000` (UTC, whole seconds).
-    static func accessLogTime(_ date: Date) -> String {
-        let iso = Timestamp.format(date)  // yyyy-MM-ddTHH:mm:ss.SSSZ
-        let month = Int(iso.dropFirst(5).prefix(2)) ?? 1
-        return
-            "\(iso.dropFirst(8).prefix(2))/\(monthNames[month - 1])/\(iso.prefix(4)):\(iso.dropFirst(11).prefix(8)) +0000"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
     }
 }
 
-/// What a function's output is, read without decoding it: an object with a `statusCode` key (a format 2.0
-/// response) or any other JSON value. Decoding fails only when the output is not JSON.
-struct FunctionOutputShape: Decodable {
+/// One router route's handler: the template route it is bound to, its metric series and, when a Web file
+/// has its shape, the Web files it yields to.
+struct BoundRoute: Sendable {
+    let gateway: APIGateway
+    let binding: RouteBinding
+    let series: RouteSeries
+    let webPaths: Set<String>?
+
+    func respond(to request: Request) async throws -> Response {
+        let path = request.uri.path
+        // The file middleware serves a Web file on the way back out of a 404.
+        if let webPaths, webPaths.contains(RouteBinding.decoded(path[...])) { throw HTTPError(.notFound) }
+        let match = RouteTable.Match(
+            function: binding.function, route: binding.route, pathParameters: binding.pathParameters(path))
+        return await gateway.respond(to: request, path: path, match: match, series: series)
+    }
+}
+
+/// A route's request counter (by status) and duration histogram, looked up in the registry once.
+final class RouteSeries: Sendable {
+    let metrics: RunnerMetrics
+    let routeKey: String
+    private let handles = Mutex<(duration: CoreMetrics.Timer?, requests: [Int: CoreMetrics.Counter])>((nil, [:]))
+
+    init(metrics: RunnerMetrics, routeKey: String) {
+        self.metrics = metrics
+        self.routeKey = routeKey
+    }
+
+    /// What ``RunnerMetrics/recordRequest(route:status:duration:)`` records, without the registry look-ups.
+    func record(status: Int, duration: Duration) {
+        let (timer, counter) = handles.withLock { handles in
+            let timer = handles.duration ?? metrics.timer(.httpRequestDuration, [("route", routeKey)])
+            let counter =
+                handles.requests[status]
+                ?? metrics.counter(.httpRequests, [("route", routeKey), ("status", String(status))])
+            handles.duration = timer
+            handles.requests[status] = counter
+            return (timer, counter)
+        }
+        counter.increment()
+        timer.record(duration: duration)
+    }
+}
+
+/// A function's output read once: a format 2.0 response (an object with `statusCode`), one that has
+/// `statusCode` but is not a valid response, or any other JSON value. Decoding fails only for non-JSON.
+enum FunctionOutput: Decodable {
+    case response(APIGatewayV2Response)
+    case malformedResponse
+    case other
+
     struct Key: CodingKey {
         var stringValue: String
         var intValue: Int? { nil }
@@ -209,11 +236,18 @@ struct FunctionOutputShape: Decodable {
         init?(intValue: Int) { nil }
     }
 
-    let hasStatusCode: Bool
-
     init(from decoder: any Decoder) throws {
-        let object = try? decoder.container(keyedBy: Key.self)
-        hasStatusCode = object?.contains(Key(stringValue: "statusCode")) ?? false
+        guard let object = try? decoder.container(keyedBy: Key.self),
+            object.contains(Key(stringValue: "statusCode"))
+        else {
+            self = .other
+            return
+        }
+        if let response = try? APIGatewayV2Response(from: decoder) {
+            self = .response(response)
+        } else {
+            self = .malformedResponse
+        }
     }
 }
 

@@ -3,8 +3,10 @@ import Foundation
 import Logging
 
 /// A `mosquitto` broker started by the runner, with a generated config in the data dir: MQTT and
-/// MQTT-over-WebSockets on loopback, and `max_queued_messages 0` so QoS 1 messages are never dropped.
-/// It runs as a ``ChildProcess``: default signal mask, SIGTERM stops it, and it dies with the runner.
+/// MQTT-over-WebSockets on loopback, `max_queued_messages 0` so QoS 1 messages are never dropped, and persistence
+/// in the data dir (`mosquitto.db`, saved every 2 s and at exit) so the bridge's session and what is queued for it
+/// survive a restart. It runs as a ``ChildProcess`` (default signal mask, SIGTERM stops it, it dies with the
+/// runner) under a ``SupervisedChild``: when it exits unexpectedly it is started again on the same ports.
 public final class BrokerProcess: Sendable {
     /// The ports the broker listens on.
     public struct Ports: Sendable, Equatable {
@@ -16,87 +18,123 @@ public final class BrokerProcess: Sendable {
     public let ports: Ports
     let configPath: String
     let pidPath: String
-    let process: ChildProcess
-    /// The broker's process id.
-    public let pid: Int32
-    let logger: Logger
+    let supervisor: SupervisedChild
 
-    /// Writes the config, starts mosquitto and waits until it accepts connections.
-    /// Port 0 picks a free port.
+    /// The broker process running now (or the one that exited last).
+    var process: ChildProcess { supervisor.current }
+    /// The process id of ``process``.
+    public var pid: Int32 { process.pid ?? 0 }
+
+    /// Writes the config, starts mosquitto and waits until it accepts connections. Port 0 picks a free port; a
+    /// given port that is taken fails the start with an error naming the process that holds it.
     public static func start(
-        host: String, mqttPort: Int, websocketsPort: Int, dataDirectory: String, logger: Logger
+        host: String, mqttPort: Int, websocketsPort: Int, dataDirectory: String, metrics: RunnerMetrics? = nil,
+        logger: Logger
     ) async throws(LocalRunnerError) -> BrokerProcess {
         guard let binary = findExecutable("mosquitto", extra: ["/usr/sbin", "/usr/local/sbin"]) else {
             throw LocalRunnerError(
                 .broker, "mosquitto is not installed (apt-get install mosquitto), or pass --mqtt-url")
         }
-        let mqtt = mqttPort == 0 ? try freePort(host: host) : mqttPort
-        var ws = websocketsPort == 0 ? try freePort(host: host) : websocketsPort
-        while ws == mqtt { ws = try freePort(host: host) }
         let configPath = URL(fileURLWithPath: dataDirectory).appendingPathComponent("mosquitto.conf").path
         let pidPath = URL(fileURLWithPath: dataDirectory).appendingPathComponent("mosquitto.pid").path
         stopStale(pidPath: pidPath, configPath: configPath, logger: logger)
-        let config = Self.config(host: host, mqttPort: mqtt, websocketsPort: ws)
+        let advice = "pass --mqtt-url to use a broker that is already running, or stop that process"
+        for (port, flag) in [(mqttPort, "--mqtt-port"), (websocketsPort, "--mqtt-ws-port")] where port != 0 {
+            try PortHolder.ensureFree(
+                host: host, port: port, code: .broker, advice: "choose another \(flag), " + advice)
+        }
+        let mqtt = mqttPort == 0 ? try freePort(host: host) : mqttPort
+        var ws = websocketsPort == 0 ? try freePort(host: host) : websocketsPort
+        while ws == mqtt { ws = try freePort(host: host) }
+        let config = Self.config(
+            host: host, mqttPort: mqtt, websocketsPort: ws, persistenceDirectory: dataDirectory)
         do {
             try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         } catch {
             throw LocalRunnerError(.io, "cannot write \(configPath): \(error.localizedDescription)")
         }
-        let output = ChildProcess.Output.log(logger.stream("stdout"), prefix: "mosquitto")
-        let process: ChildProcess
-        let pid: Int32
-        do {
-            process = try ChildProcess.start(binary, arguments: ["-c", configPath], output: output, error: output)
-            pid = try await process.spawned()
-        } catch {
-            throw LocalRunnerError(.broker, "cannot start \(binary): \(error.message)", underlying: error)
+        let ports = Ports(mqtt: mqtt, websockets: ws)
+        let launch: SupervisedChild.Launch = { () throws(LocalRunnerError) in
+            try await Self.launch(
+                binary, configPath: configPath, pidPath: pidPath, host: host, ports: ports, logger: logger)
         }
-        let broker = BrokerProcess(
-            host: host, ports: Ports(mqtt: mqtt, websockets: ws), configPath: configPath, pidPath: pidPath,
-            process: process, pid: pid, logger: logger)
-        try? "\(pid)\n".write(toFile: pidPath, atomically: true, encoding: .utf8)
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if let termination = process.termination {
-                throw LocalRunnerError(
-                    .broker, "mosquitto \(termination) (port \(mqtt) or \(ws) in use?); see the log")
-            }
-            if canConnect(host: host, port: mqtt) && canConnect(host: host, port: ws) { return broker }
-            try? await Task.sleep(for: .milliseconds(25))
-        }
-        await broker.stop()
-        throw LocalRunnerError(.broker, "mosquitto did not start listening on \(host):\(mqtt) within 10 s")
+        let first = try await launch()
+        let supervisor = SupervisedChild(
+            name: "mosquitto", running: first, metrics: metrics, logger: logger, launch: launch)
+        return BrokerProcess(host: host, ports: ports, configPath: configPath, pidPath: pidPath, supervisor: supervisor)
     }
 
-    init(
-        host: String, ports: Ports, configPath: String, pidPath: String, process: ChildProcess, pid: Int32,
-        logger: Logger
-    ) {
+    init(host: String, ports: Ports, configPath: String, pidPath: String, supervisor: SupervisedChild) {
         self.host = host
         self.ports = ports
         self.configPath = configPath
         self.pidPath = pidPath
-        self.process = process
-        self.pid = pid
-        self.logger = logger
+        self.supervisor = supervisor
     }
 
-    /// The generated mosquitto.conf.
+    /// Starts one mosquitto on the written config and waits until both listeners accept connections.
+    static func launch(
+        _ binary: String, configPath: String, pidPath: String, host: String, ports: Ports, logger: Logger
+    ) async throws(LocalRunnerError) -> ChildProcess {
+        let log = ChildOutputLog(prefix: "mosquitto", logger: logger)
+        let process: ChildProcess
+        let pid: Int32
+        do {
+            process = try ChildProcess.start(
+                binary, arguments: ["-c", configPath], output: log.output(stream: "stdout", level: .warning),
+                error: log.output(stream: "stderr", level: .warning))
+            pid = try await process.spawned()
+        } catch {
+            throw LocalRunnerError(.broker, "cannot start \(binary): \(error.message)", underlying: error)
+        }
+        try? "\(pid)\n".write(toFile: pidPath, atomically: true, encoding: .utf8)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline, !Task.isCancelled {
+            if let termination = process.termination {
+                let output = log.lastLines
+                throw LocalRunnerError(
+                    .broker,
+                    "mosquitto \(termination) before it listened on \(host):\(ports.mqtt) and \(ports.websockets)"
+                        + (output.isEmpty ? "" : ": \(output)"))
+            }
+            if canConnect(host: host, port: ports.mqtt) && canConnect(host: host, port: ports.websockets) {
+                return process
+            }
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+        await process.terminate(grace: stopGrace)
+        throw LocalRunnerError(.broker, "mosquitto did not start listening on \(host):\(ports.mqtt) within 10 s")
+    }
+
+    /// The generated mosquitto.conf; with a `persistenceDirectory`, sessions, subscriptions and queued messages
+    /// are saved there (`mosquitto.db`) every 2 s and at exit, and loaded at start.
     ///
     /// `stayRoot` (a runner running as root) adds `user root`: a mosquitto started as root otherwise switches to
     /// the `mosquitto` user, and the kernel clears a process's parent-death signal when its credentials change,
     /// so that broker would outlive a crashed runner. mosquitto then logs that it should not run as root.
     public static func config(
-        host: String, mqttPort: Int, websocketsPort: Int, stayRoot: Bool = geteuid() == 0
+        host: String, mqttPort: Int, websocketsPort: Int, persistenceDirectory: String? = nil,
+        stayRoot: Bool = geteuid() == 0
     ) -> String {
         let user =
             stayRoot
             ? "# Keep the runner's user: switching users would clear the parent-death signal.\nuser root\n" : ""
+        let persistence =
+            persistenceDirectory.map { directory in
+                let location = URL(fileURLWithPath: directory).standardizedFileURL.path
+                return """
+                    persistence true
+                    persistence_location \(location.hasSuffix("/") ? location : location + "/")
+                    persistence_file mosquitto.db
+                    # Saved every 2 s (and at exit): a crash loses at most what changed in that time.
+                    autosave_interval 1
+                    """
+            } ?? "persistence false"
         return """
             # Generated by evcsm-local; rewritten on every start.
             \(user)per_listener_settings false
             allow_anonymous true
-            persistence false
+            \(persistence)
             # Never drop QoS 1 messages: unlimited per-client queue (the default of 1000 lost messages in bursts).
             max_queued_messages 0
             max_queued_bytes 0
@@ -114,13 +152,12 @@ public final class BrokerProcess: Sendable {
             """
     }
 
-    /// Time mosquitto gets to exit after SIGTERM before it is SIGKILLed.
+    /// Time mosquitto gets to exit after SIGTERM (it saves its database then) before it is SIGKILLed.
     static let stopGrace: Duration = .seconds(5)
 
-    /// Stops the broker and waits for it to exit: SIGTERM, SIGKILL after ``stopGrace`` (it keeps no state:
-    /// `persistence false`).
+    /// Stops supervising, then stops the broker and waits for it to exit: SIGTERM, SIGKILL after ``stopGrace``.
     public func stop() async {
-        await process.terminate(grace: Self.stopGrace)
+        await supervisor.stop(grace: Self.stopGrace)
         try? FileManager.default.removeItem(atPath: pidPath)
     }
 

@@ -1,57 +1,132 @@
 import BSON
 import DataAPIServer
+import Foundation
+import FunctionRuntime
 import Hummingbird
 import Logging
+import Synchronization
 
-/// The Data API at `/data-api` (SQLite in the data dir, or MongoDB with `--mongodb-uri`), requiring the
-/// per-run key the workers get as `DATA_API_KEY`.
+/// `/data-api/*` on the runner, for people and tools: a reverse proxy to the ``DataAPIProcess`` (workers call
+/// that process directly). Method, the path after `/data-api`, query, body and the `apiKey`, `Authorization`,
+/// `Content-Type` and `Accept` headers go through as they are; the process checks the key. While the process
+/// is down the answer is 503 `{"error":"Data API is restarting","error_code":"ServiceUnavailable"}`.
 enum DataAPIMount {
+    /// Adds the routes. `backend` is the runner's ``DataAPIUpstream``; any other backend is served in-process.
     static func addRoutes(
         to router: Router<BasicRequestContext>, backend: any DocumentBackend, apiKey: String, logger: Logger
     ) {
-        DataAPIController<BasicRequestContext>(backend: backend, apiKeys: [apiKey], logger: logger)
-            .addRoutes(to: router.group("/data-api"))
+        guard let upstream = backend as? DataAPIUpstream else {
+            DataAPIController<BasicRequestContext>(backend: backend, apiKeys: [apiKey], logger: logger)
+                .addRoutes(to: router.group("/data-api"))
+            return
+        }
+        addRoutes(to: router, upstream: upstream, logger: logger)
     }
 
-    /// Opens the configured store: MongoDB when a URI is given, else the SQLite file in the data directory
-    /// (which must exist).
-    static func openBackend(
-        configuration: RunnerConfiguration, dataDirectory: DataDirectory
-    ) throws(LocalRunnerError) -> any DocumentBackend {
-        if let uri = configuration.mongodbURI {
-            do {
-                return try MongoDocumentBackend(uri: uri)
-            } catch {
-                throw LocalRunnerError(.configuration, "--mongodb-uri: \(error)")
-            }
-        }
-        let path = dataDirectory.sqliteFile
-        do {
-            return try SQLiteDocumentBackend(path: path)
-        } catch {
-            throw LocalRunnerError(.io, "cannot open the Data API store \(path): \(error)")
+    /// Adds the proxy routes to `upstream`.
+    static func addRoutes(to router: Router<BasicRequestContext>, upstream: DataAPIUpstream, logger: Logger) {
+        let proxy = DataAPIProxy(upstream: upstream, logger: logger)
+        let group = router.group("/data-api")
+        for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
+            group.on("**", method: method) { request, _ in await proxy.forward(request) }
         }
     }
 }
 
-/// The Data API store as the routes see it: built with the router, opened by ``InfrastructureService`` as it
-/// starts (the HTTP server only listens after that). Until then every command fails as unavailable (503).
-final class DeferredDocumentBackend: DocumentBackend {
-    let store = AsyncValue<any DocumentBackend>()
+/// Where the Data API process can be reached right now: its base URL while it is up, nil while it is down
+/// (or not started yet).
+final class DataAPIUpstream: Sendable {
+    private let address = Mutex<String?>(nil)
 
-    /// Hands over the opened store (first call wins).
-    func open(_ backend: any DocumentBackend) { store.set(backend) }
+    init() {}
 
-    func opened() throws(DataAPIError) -> any DocumentBackend {
-        guard let backend = store.current else {
-            throw DataAPIError(.backendUnavailable, "the Data API store is not open yet")
-        }
-        return backend
+    /// `http://127.0.0.1:<port>` while the process is up.
+    var baseURL: String? { address.withLock { $0 } }
+
+    func set(_ baseURL: String?) { address.withLock { $0 = baseURL } }
+}
+
+/// The name ``RouterServices`` and its tests still use for ``DataAPIUpstream``.
+typealias DeferredDocumentBackend = DataAPIUpstream
+
+/// Only so that ``RouterServices/dataAPI`` (an `any DocumentBackend`) can carry the upstream: the proxy never
+/// calls these, and each fails as unavailable.
+extension DataAPIUpstream: DocumentBackend {
+    private static var notInProcess: DataAPIError {
+        DataAPIError(.backendUnavailable, "the Data API runs as its own process")
     }
 
-    func find(_ command: FindCommand) async throws -> [Document] { try await opened().find(command) }
-    func insert(_ command: InsertCommand) async throws -> [BSONValue] { try await opened().insert(command) }
-    func update(_ command: UpdateCommand) async throws -> UpdateResult { try await opened().update(command) }
-    func delete(_ command: DeleteCommand) async throws -> Int { try await opened().delete(command) }
-    func aggregate(_ command: AggregateCommand) async throws -> [Document] { try await opened().aggregate(command) }
+    func find(_ command: FindCommand) async throws -> [Document] { throw Self.notInProcess }
+    func insert(_ command: InsertCommand) async throws -> [BSONValue] { throw Self.notInProcess }
+    func update(_ command: UpdateCommand) async throws -> UpdateResult { throw Self.notInProcess }
+    func delete(_ command: DeleteCommand) async throws -> Int { throw Self.notInProcess }
+    func aggregate(_ command: AggregateCommand) async throws -> [Document] { throw Self.notInProcess }
+}
+
+/// Forwards one request to the Data API process over libcurl, on a Dispatch thread (a blocking call must not
+/// hold one of the few threads of Swift's cooperative pool).
+struct DataAPIProxy: Sendable {
+    /// The largest body passed on (what `evcsm-data-api` accepts by default).
+    static let maxBodyBytes = 16 << 20
+    static let forwardedHeaders = ["apiKey", "Authorization", "Content-Type", "Accept"]
+    static let connectTimeout: Duration = .seconds(2)
+    static let timeout: Duration = .seconds(30)
+
+    let upstream: DataAPIUpstream
+    let logger: Logger
+
+    func forward(_ request: Request) async -> Response {
+        guard let base = upstream.baseURL else { return Self.restarting }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maxBodyBytes)
+        } catch {
+            return Self.envelope(
+                .contentTooLarge,
+                DataAPIError(.payloadTooLarge, "the request body is larger than \(Self.maxBodyBytes) bytes"))
+        }
+        let path = request.uri.path.dropFirst("/data-api".count)
+        let query = request.uri.query.map { "?\($0)" } ?? ""
+        var headers: [(String, String)] = []
+        for name in Self.forwardedHeaders {
+            guard let field = HTTPFields.Element.Name(name) else { continue }
+            for value in request.headers[values: field] { headers.append((name, value)) }
+        }
+        let outgoing = HTTPClientRequest(
+            method: request.method.rawValue, url: base + path + query, headers: headers, body: Array(buffer: body),
+            timeout: Self.timeout, connectTimeout: Self.connectTimeout)
+        switch await Self.send(outgoing) {
+        case .success(let reply):
+            var fields = HTTPFields()
+            if let type = reply.header("content-type") { fields[.contentType] = type }
+            return Response(
+                status: HTTPResponse.Status(code: reply.status), headers: fields,
+                body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
+        case .failure(let error):
+            // Refused or cut off: the process is down or has just crashed, and its supervisor restarts it.
+            logger.warning("Data API proxy: \(error.message)")
+            return Self.restarting
+        }
+    }
+
+    static func send(_ request: HTTPClientRequest) async -> Result<HTTPClientResponse, FunctionRuntimeError> {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(
+                    returning: Result { () throws(FunctionRuntimeError) in try CurlHTTPClient().send(request) })
+            }
+        }
+    }
+
+    static var restarting: Response {
+        envelope(.serviceUnavailable, DataAPIError(.backendUnavailable, "Data API is restarting"))
+    }
+
+    /// A Data API error envelope `{"error": …, "error_code": …}`.
+    static func envelope(_ status: HTTPResponse.Status, _ error: DataAPIError) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        let body = ExtendedJSON.serializeBytes(.document(error.envelope), mode: .relaxed)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
 }

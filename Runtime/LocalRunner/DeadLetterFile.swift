@@ -2,11 +2,17 @@ import Essentials
 import Foundation
 import Synchronization
 
-/// The dead-letter file: one JSON line per message that failed all attempts, created on the first one.
+/// The dead-letter file: one JSON line per message that failed all attempts, created on the first one. It stands in
+/// for a Lambda on-failure destination (IoT rule → Lambda) and for a queue's dead-letter queue (IoT rule → SQS).
 public struct DeadLetterFile: Sendable {
-    /// One line: `{"attempts":3,"error":…,"function":…,"payloadBase64":…,"receivedAt":…,"timestamp":…,"topic":…}`.
+    /// One line: `{"attempts":3,"error":…,"function":…,"payloadBase64":…,"receivedAt":…,"timestamp":…,"topic":…}`,
+    /// plus `queue` and `messageId` for a message that came through a queue.
     struct Entry: Codable, Sendable, Equatable {
         var function: String
+        /// The queue the message failed from (nil for a direct IoT rule invocation).
+        var queue: String?
+        /// The queue's message id.
+        var messageId: String?
         var topic: String
         var payloadBase64: String
         /// When the broker delivered the message (milliseconds since the epoch).
@@ -25,9 +31,12 @@ public struct DeadLetterFile: Sendable {
         self.path = path
     }
 
-    func write(function: String, message: MQTTMessage, attempts: Int, error: String) throws(LocalRunnerError) {
+    func write(
+        function: String, message: MQTTMessage, attempts: Int, error: String, queue: String? = nil,
+        messageId: String? = nil
+    ) throws(LocalRunnerError) {
         let entry = Entry(
-            function: function, topic: message.topic, payloadBase64: Data(message.payload).base64EncodedString(),
+            function: function, queue: queue, messageId: messageId, topic: message.topic, payloadBase64: Data(message.payload).base64EncodedString(),
             receivedAt: message.receivedAt, attempts: attempts, error: error, timestamp: Timestamp.format(Date()))
         guard var line = try? RunnerJSON.encoder.encode(entry) else {
             throw LocalRunnerError(.io, "cannot encode a dead letter for \(path)")

@@ -18,24 +18,29 @@ final class InfrastructureService: Service {
 
     let configuration: RunnerConfiguration
     let dataDirectory: DataDirectory
-    let dataAPI: DeferredDocumentBackend
+    /// Where the `/data-api` proxy finds the Data API process.
+    let dataAPI: DataAPIUpstream
     let dataAPIKey: String
     let lambda: LambdaService
     let bridge: TopicBridge
     let events: EventStream
     let publisher: AsyncValue<any MessagePublisher>
+    let metrics: RunnerMetrics
     let logger: Logger
     let connection = AsyncValue<MQTTConnection>()
     let broker = AsyncValue<BrokerProcess?>()
+    /// The Data API process, once it listens.
+    let dataAPIProcess = AsyncValue<DataAPIProcess>()
     let started = AsyncValue<Result<MQTTEndpoint, LocalRunnerError>>()
     /// Companions and their topic filters; they get messages once started (set by ``IngressService``).
     let companions: [any RunnerCompanion]
     let startedCompanions = AsyncValue<[any RunnerCompanion]>()
 
     init(
-        configuration: RunnerConfiguration, dataDirectory: DataDirectory, dataAPI: DeferredDocumentBackend,
+        configuration: RunnerConfiguration, dataDirectory: DataDirectory, dataAPI: DataAPIUpstream,
         dataAPIKey: String, lambda: LambdaService, bridge: TopicBridge, events: EventStream,
-        publisher: AsyncValue<any MessagePublisher>, companions: [any RunnerCompanion], logger: Logger
+        publisher: AsyncValue<any MessagePublisher>, companions: [any RunnerCompanion], metrics: RunnerMetrics,
+        logger: Logger
     ) {
         self.configuration = configuration
         self.dataDirectory = dataDirectory
@@ -46,6 +51,7 @@ final class InfrastructureService: Service {
         self.events = events
         self.publisher = publisher
         self.companions = companions
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -59,30 +65,59 @@ final class InfrastructureService: Service {
         try? await gracefulShutdown()
         await lambda.shutdown()
         logger.debug("workers stopped")
+        await dataAPIProcess.current?.stop()
+        logger.debug("Data API stopped")
         connection.current?.close()
         logger.debug("MQTT client closed")
         if let broker = broker.current ?? nil { await broker.stop() }
         logger.info("evcsm-local stopped")
     }
 
-    /// Makes the data directory and the files in it, opens the Data API store, then starts (or reaches) the
-    /// broker and connects the bridge. Every failure names the path or address involved.
+    /// Makes the data directory and the key file, starts the Data API process, then starts (or reaches) the
+    /// broker and connects the bridge. Every failure names the path, address or port involved, and stops what
+    /// was started before it.
     func startUp() async throws(LocalRunnerError) {
         try dataDirectory.create()
         try dataDirectory.writeDataAPIKey(dataAPIKey)
-        dataAPI.open(try DataAPIMount.openBackend(configuration: configuration, dataDirectory: dataDirectory))
+        let command = DataAPIProcess.Command(
+            binary: try DataAPIProcess.findBinary(
+                explicit: configuration.dataAPIBinary, functionsDirectory: configuration.functionsDirectory),
+            sqliteFile: dataDirectory.sqliteFile, mongodbURI: configuration.mongodbURI,
+            keyFile: dataDirectory.dataAPIKeyFile, logLevel: logger.logLevel)
+        let dataAPIProcess = try await DataAPIProcess.start(
+            command, upstream: dataAPI, metrics: metrics, logger: Logger(label: "evcsm.data-api"))
+        self.dataAPIProcess.set(dataAPIProcess)
+        do {
+            try await connectBroker()
+        } catch {
+            await dataAPIProcess.stop()
+            if let broker = broker.current ?? nil { await broker.stop() }
+            throw error
+        }
+    }
 
-        let endpoint: MQTTEndpoint
+    /// Checks the HTTP port, starts the broker (or parses `--mqtt-url`) and connects the bridge.
+    func connectBroker() async throws(LocalRunnerError) {
+        var endpoint: MQTTEndpoint
         if let url = configuration.mqttURL {
             endpoint = try MQTTEndpoint(url: url)
+        } else {
+            endpoint = MQTTEndpoint(host: configuration.host, port: configuration.mqttPort)
+        }
+        if configuration.port != 0 {
+            try PortHolder.ensureFree(
+                host: configuration.host, port: configuration.port, code: .configuration,
+                advice: "choose another --port, or stop that process")
+        }
+        if configuration.mqttURL != nil {
             broker.set(nil)
         } else {
             let started = try await BrokerProcess.start(
                 host: configuration.host, mqttPort: configuration.mqttPort,
                 websocketsPort: configuration.mqttWebSocketsPort, dataDirectory: configuration.dataDirectory,
-                logger: Logger(label: "evcsm.mosquitto"))
+                metrics: metrics, logger: Logger(label: "evcsm.mosquitto"))
             broker.set(started)
-            endpoint = MQTTEndpoint(host: configuration.host, port: started.ports.mqtt)
+            endpoint.port = started.ports.mqtt
         }
         let bridge = self.bridge
         let events = self.events

@@ -35,8 +35,11 @@ final class IngressService: Service {
         guard case .success(let mqtt) = await infrastructure.started.value else { return }
         let port = await httpPort.value
         let base = "http://\(configuration.host):\(port)"
+        // Workers reach the Data API process directly, as functions reach the managed service in the cloud; its
+        // port stays the same across its restarts.
+        let dataAPI = await infrastructure.dataAPIProcess.value
         var environment = [
-            "DATA_API_URL": "\(base)/data-api", "DATA_API_KEY": dataAPIKey, "IOT_DATA_ENDPOINT": base,
+            "DATA_API_URL": dataAPI.baseURL, "DATA_API_KEY": dataAPIKey, "IOT_DATA_ENDPOINT": base,
             "TZ": "UTC", "LANG": "C.UTF-8",
         ]
         let inherited = ProcessInfo.processInfo.environment
@@ -60,7 +63,7 @@ final class IngressService: Service {
         let broker = await infrastructure.broker.value
         let websockets = broker.map { "ws://\(configuration.host):\($0.ports.websockets)" }
         let addresses = RunnerAddresses(http: base, mqtt: mqtt, websockets: websockets)
-        printBanner(addresses)
+        printBanner(addresses, dataAPI: dataAPI.baseURL)
         ready.set(addresses)
 
         try? await gracefulShutdown()
@@ -70,7 +73,7 @@ final class IngressService: Service {
         await bridge.drain()
     }
 
-    func printBanner(_ a: RunnerAddresses) {
+    func printBanner(_ a: RunnerAddresses, dataAPI: String) {
         let functions = lambda.queues.keys.sorted().joined(separator: ", ")
         var lines = [
             "",
@@ -80,7 +83,8 @@ final class IngressService: Service {
             "  API:        \(a.http)/api/ChargingSessionAPI",
             "  Swagger:    \(a.http)/swagger/index.html",
             "  Events:     \(a.http)/events",
-            "  Data API:   \(a.http)/data-api (key in \(configuration.dataDirectory)/data-api-key)",
+            "  Data API:   \(a.http)/data-api (key in \(configuration.dataDirectory)/data-api-key; "
+                + "evcsm-data-api on \(dataAPI))",
             "  Metrics:    \(a.http)/metrics",
             "  MQTT:       \(a.mqtt)",
         ]

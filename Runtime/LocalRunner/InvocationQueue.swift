@@ -58,10 +58,10 @@ actor InvocationQueue {
                 metrics.recordInvocation(function: function.logicalId, outcome: "unavailable", duration: .zero)
                 return .unavailable(error.message)
             }
-            let outcome = await worker.invoke(payload: payload, requestID: requestID)
-            let lost = await worker.lostBeforeDelivery
-            await release(worker)
-            if lost, attempt == 1 {
+            let result = await worker.invoke(payload: payload, requestID: requestID)
+            let outcome = result.outcome
+            await release(worker, usable: result.usable)
+            if result.lostBeforeDelivery, attempt == 1 {
                 logger.info("worker \(worker.number) was gone before the invocation reached it; retrying on another")
                 continue
             }
@@ -106,8 +106,9 @@ actor InvocationQueue {
         }
     }
 
-    func release(_ worker: WorkerProcess) async {
-        guard workers[ObjectIdentifier(worker)] != nil, await worker.isUsable else {
+    /// Puts a worker back after an invocation; `usable` is what the invocation left it as.
+    func release(_ worker: WorkerProcess, usable: Bool) async {
+        guard workers[ObjectIdentifier(worker)] != nil, usable else {
             forget(worker)
             await serveWaiter()
             return

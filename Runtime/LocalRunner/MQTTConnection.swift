@@ -50,7 +50,7 @@ public struct MQTTEndpoint: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "mqtt://\(host):\(port)" }
 }
 
-/// A libmosquitto client: connects in the background, reconnects with exponential backoff,
+/// A libmosquitto client: connects in the background, reconnects every second while the broker is away,
 /// re-subscribes on every connect (QoS 1) and hands each message to `onMessage`.
 ///
 /// libmosquitto calls back on its own network thread; the `@convention(c)` callbacks below reach this
@@ -61,6 +61,7 @@ public final class MQTTConnection: Sendable {
         var closed = false
         var connectWaiters: [CheckedContinuation<Bool, Never>] = []
         var subscriptions: [String] = []
+        var hasConnected = false
     }
 
     static let libraryInitialised: Bool = {
@@ -92,7 +93,9 @@ public final class MQTTConnection: Sendable {
         mosquitto_connect_callback_set(handle, mqttConnectCallback)
         mosquitto_disconnect_callback_set(handle, mqttDisconnectCallback)
         mosquitto_message_callback_set(handle, mqttMessageCallback)
-        mosquitto_reconnect_delay_set(handle, 1, 30, true)
+        // Retry every second (libmosquitto's delays are whole seconds): a broker that comes back, after a
+        // restart by the runner, has the bridge re-connected and re-subscribed within 2 s.
+        mosquitto_reconnect_delay_set(handle, 1, 1, false)
         mosquitto_max_inflight_messages_set(handle, 100)
     }
 
@@ -181,12 +184,17 @@ public final class MQTTConnection: Sendable {
             logger.warning("MQTT connection to \(endpoint) refused: \(String(cString: mosquitto_connack_string(rc)))")
             return
         }
-        let filters = state.withLock { s -> [String] in
+        let (filters, again) = state.withLock { s -> ([String], Bool) in
+            defer { s.hasConnected = true }
             s.connected = true
-            return s.subscriptions
+            return (s.subscriptions, s.hasConnected)
         }
         for filter in filters { mosquitto_subscribe(handle, nil, filter, 1) }
-        logger.debug("MQTT connected to \(endpoint)")
+        if again {
+            logger.notice("MQTT reconnected to \(endpoint); subscribed again to \(filters.count) topic filters")
+        } else {
+            logger.debug("MQTT connected to \(endpoint)")
+        }
         wakeConnectWaiters(true)
     }
 

@@ -1,7 +1,12 @@
 import Foundation
 
-/// The template's HttpApi routes, matched like API Gateway: literal segments beat `{param}`, which beat
-/// greedy `{param+}`; a route's method must match or be `ANY`.
+/// The template's HttpApi routes, ordered like API Gateway matches them: literal segments beat `{param}`,
+/// which beat greedy `{param+}`; a route's method must match or be `ANY` (and `HEAD` is served by `GET`).
+///
+/// Requests do not go through this table: ``routerRoutes(reservedSegments:webPaths:)`` turns it into
+/// Hummingbird router routes once, with each route bound to its function. ``match(method:path:)`` is API
+/// Gateway's choice for one request, the reference those routes are checked against (and what the rare
+/// router route whose answer depends on the path asks).
 public struct RouteTable: Sendable {
     /// A matched route with its decoded path parameters.
     public struct Match: Sendable, Equatable {
@@ -29,15 +34,12 @@ public struct RouteTable: Sendable {
         var rank: [Int]
     }
 
+    /// Every route, highest priority first.
     let entries: [Entry]
 
     public init(template: TemplateModel) {
         entries = template.routes.map { function, route in
-            let segments = route.path.split(separator: "/").map { part -> Segment in
-                if part.hasPrefix("{") && part.hasSuffix("+}") { return .greedy(String(part.dropFirst().dropLast(2))) }
-                if part.hasPrefix("{") && part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
-                return .literal(String(part))
-            }
+            let segments = Self.segments(of: route.path)
             let rank = segments.map { s -> Int in
                 switch s {
                 case .literal: return 0
@@ -51,14 +53,25 @@ public struct RouteTable: Sendable {
         .sorted { $0.rank.lexicographicallyPrecedes($1.rank) }
     }
 
+    /// A template path's segments: `{name}` is a parameter, `{name+}` greedy, anything else literal.
+    static func segments(of path: String) -> [Segment] {
+        path.split(separator: "/").map { part -> Segment in
+            if part.hasPrefix("{") && part.hasSuffix("+}") { return .greedy(String(part.dropFirst().dropLast(2))) }
+            if part.hasPrefix("{") && part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
+            return .literal(String(part))
+        }
+    }
+
+    /// Whether a route with `routeMethod` (`GET`, `ANY`, …) answers requests with `method` (upper-case).
+    static func serves(_ routeMethod: String, _ method: String) -> Bool {
+        routeMethod == method || routeMethod == "ANY" || (method == "HEAD" && routeMethod == "GET")
+    }
+
     /// The first route that matches, or nil (API Gateway's 404).
     public func match(method: String, path: String) -> Match? {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         let method = method.uppercased()
-        for entry in entries
-        where entry.route.method == method || entry.route.method == "ANY"
-            || (method == "HEAD" && entry.route.method == "GET")
-        {
+        for entry in entries where Self.serves(entry.route.method, method) {
             if let parameters = Self.bind(entry.segments, parts) {
                 return Match(function: entry.function, route: entry.route, pathParameters: parameters)
             }

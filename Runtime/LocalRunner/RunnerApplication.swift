@@ -5,7 +5,7 @@ import ServiceLifecycle
 
 /// The assembled runner: the HTTP application plus the services around it (broker, IoT bridge, workers).
 public struct RunnerApplication: Sendable {
-    /// The HTTP application (API Gateway, Data API, IoT Data Plane, SSE, Swagger, health, web page).
+    /// The HTTP application (API Gateway, Data API proxy, IoT Data Plane, SSE, Swagger, health, web page).
     public let app: Application<RouterResponder<BasicRequestContext>>
     let infrastructure: InfrastructureService
     let ingress: IngressService
@@ -14,8 +14,8 @@ public struct RunnerApplication: Sendable {
     let logger: Logger
 
     /// Runs until SIGINT/SIGTERM, then shuts down in order: stop taking MQTT messages and finish their
-    /// invocations, stop accepting HTTP and finish in-flight requests, stop workers, the MQTT client and the
-    /// broker it started.
+    /// invocations, stop accepting HTTP and finish in-flight requests, stop workers, the Data API process, the
+    /// MQTT client and the broker it started.
     public func run() async throws {
         let group = ServiceGroup(
             configuration: .init(
@@ -38,7 +38,8 @@ public struct RunnerAddresses: Sendable, Equatable {
 
 /// Builds the runner from its configuration: loads the template (startup errors name the resource) and
 /// wires every emulated service. Nothing starts, and nothing is written, until ``RunnerApplication/run()``:
-/// the data directory, the Data API key file and store are made by the infrastructure service as it starts.
+/// the data directory and the Data API key file are made by the infrastructure service as it starts, which
+/// then starts the Data API process (which opens the store) and the broker.
 /// `companions` run beside the services once they are up (the charger simulator); the runner knows nothing
 /// of what they do.
 public func buildApplication(
@@ -57,13 +58,13 @@ public func buildApplication(
         template: template, invoker: lambda, deadLetters: DeadLetterFile(path: dataDirectory.deadLetterFile),
         metrics: metrics, logger: Logger(label: "evcsm.iot"), retryDelays: configuration.retryDelays)
     let publisher = AsyncValue<any MessagePublisher>()
-    let dataAPI = DeferredDocumentBackend()
+    let dataAPI = DataAPIUpstream()
     let dataAPIKey = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
 
     let infrastructure = InfrastructureService(
         configuration: configuration, dataDirectory: dataDirectory, dataAPI: dataAPI, dataAPIKey: dataAPIKey,
         lambda: lambda, bridge: bridge, events: events, publisher: publisher, companions: companions,
-        logger: logger)
+        metrics: metrics, logger: logger)
     let router = buildRouter(
         configuration: configuration,
         services: RouterServices(

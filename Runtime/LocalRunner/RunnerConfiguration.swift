@@ -15,6 +15,8 @@ public struct RunnerConfiguration: Sendable {
     public var dataDirectory = ".evcsm"
     /// Serve the Data API from MongoDB instead of the embedded SQLite file.
     public var mongodbURI: String?
+    /// The `evcsm-data-api` to run; nil finds the one next to `evcsm-local`, in ``functionsDirectory`` or on PATH.
+    public var dataAPIBinary: String?
     /// Use this broker instead of starting mosquitto.
     public var mqttURL: String?
     /// Port of the started broker's MQTT listener; 0 picks a free one.

@@ -67,6 +67,8 @@ public final class RunnerMetrics: Sendable {
     func recordMQTTOut(topic: String) { counter(.mqttMessagesOut, [("topic", topic)]).increment() }
     func recordRetry(function: String) { counter(.iotRetries, [("function", function)]).increment() }
     func recordDeadLetter(function: String) { counter(.iotDeadLetters, [("function", function)]).increment() }
+    /// A supervised child process (`data-api`, `mosquitto`) that exited unexpectedly is being started again.
+    func recordChildRestart(child: String) { counter(.childRestarts, [("child", child)]).increment() }
 
     /// Everything in the Prometheus text exposition format (version 0.0.4).
     public func prometheusText() -> String { registry.emitToString() }
@@ -98,6 +100,7 @@ enum RunnerMetric: String, CaseIterable, Sendable {
     case mqttMessagesOut = "evcsm_mqtt_messages_out_total"
     case iotRetries = "evcsm_iot_retries_total"
     case iotDeadLetters = "evcsm_iot_dead_letters_total"
+    case childRestarts = "evcsm_child_restarts_total"
 
     /// The `# HELP` text.
     var help: String {
@@ -114,6 +117,7 @@ enum RunnerMetric: String, CaseIterable, Sendable {
         case .mqttMessagesOut: "MQTT messages published (IoT Data Plane, simulator)."
         case .iotRetries: "IoT rule invocation retries."
         case .iotDeadLetters: "IoT messages written to the dead-letter file."
+        case .childRestarts: "Restarts of supervised child processes (Data API, broker) after they exited."
         }
     }
 }

@@ -1,20 +1,5 @@
 import Hummingbird
 
-/// Routes template HttpApi paths to ``APIGateway``; everything else goes on to the other routes.
-struct APIGatewayMiddleware: RouterMiddleware {
-    let gateway: APIGateway
-
-    func handle(
-        _ request: Request, context: BasicRequestContext,
-        next: (Request, BasicRequestContext) async throws -> Response
-    ) async throws -> Response {
-        if let match = gateway.routes.match(method: request.method.rawValue, path: request.uri.path) {
-            return await gateway.respond(to: request, match: match)
-        }
-        return try await next(request, context)
-    }
-}
-
 /// Turns errors thrown by routes (unknown path, bad request) into the `{error, message, timestamp}` envelope,
 /// and counts the requests that matched no route at all as `route="unmatched"` (one series whatever the path,
 /// so a scan of random paths cannot grow the metrics).

@@ -1,4 +1,5 @@
 import DataAPIServer
+import Foundation
 import Hummingbird
 import Logging
 
@@ -21,17 +22,13 @@ struct RouterServices: Sendable {
     var started: ContinuousClock.Instant = .now
 }
 
-/// Every HTTP route of the runner: API Gateway (template routes), the web page, the Data API, the IoT Data
-/// Plane, SSE, Swagger, `/healthz` and `/metrics`, and `/_bench/hello` when
-/// ``RunnerConfiguration/benchRoute`` is set. Middlewares come first: they apply only to routes added after them.
+/// Every HTTP route of the runner: the web page, the Data API, the IoT Data Plane, SSE, Swagger, `/healthz` and
+/// `/metrics`, `/_bench/hello` when ``RunnerConfiguration/benchRoute`` is set, and API Gateway (the template's
+/// routes, as router routes bound to their functions). Middlewares come first: they apply only to routes added
+/// after them.
 func buildRouter(configuration: RunnerConfiguration, services: RouterServices) -> Router<BasicRequestContext> {
     let router = Router()
     router.middlewares.add(ErrorEnvelopeMiddleware(metrics: services.metrics))
-    router.middlewares.add(
-        APIGatewayMiddleware(
-            gateway: APIGateway(
-                routes: RouteTable(template: services.template), invoker: services.invoker,
-                metrics: services.metrics, logger: Logger(label: "evcsm.apigateway"))))
     router.middlewares.add(
         FileMiddleware(configuration.webDirectory, searchForIndexHtml: true, logger: Logger(label: "evcsm.web")))
     DataAPIMount.addRoutes(
@@ -48,5 +45,31 @@ func buildRouter(configuration: RunnerConfiguration, services: RouterServices) -
         // A bare route served by the same process, for `make bench` (not part of the API).
         router.get("/_bench/hello") { _, _ in "hello" }
     }
+    // Last, so that the runner's own paths are known and never shadowed by a template route.
+    APIGateway(
+        routes: RouteTable(template: services.template), invoker: services.invoker, metrics: services.metrics,
+        logger: Logger(label: "evcsm.apigateway")
+    ).addRoutes(to: router, webPaths: webPaths(configuration.webDirectory))
     return router
+}
+
+/// The URL paths of the files under the Web directory (and of its folders that have an `index.html`, with
+/// and without the trailing slash), as the file middleware serves them; empty when there is none.
+func webPaths(_ directory: String, limit: Int = 10_000) -> Set<String> {
+    let root = URL(fileURLWithPath: directory).standardizedFileURL.path
+    guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
+    var paths: Set<String> = []
+    while let relative = enumerator.nextObject() as? String, paths.count < limit {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: "\(root)/\(relative)", isDirectory: &isDirectory) else { continue }
+        if !isDirectory.boolValue {
+            paths.insert("/\(relative)")
+            if relative == "index.html" || relative.hasSuffix("/index.html") {
+                let folder = String(relative.dropLast("index.html".count))
+                paths.insert("/\(folder)")
+                if !folder.isEmpty { paths.insert("/\(folder.dropLast())") }
+            }
+        }
+    }
+    return paths
 }

@@ -30,6 +30,9 @@ struct RuntimeAPIServer: Sendable {
     }
 
     static let maximumResponseSize = 6 << 20
+    static let requestIDHeader = HTTPHeaderField.Name("Lambda-Runtime-Aws-Request-Id")!
+    static let deadlineHeader = HTTPHeaderField.Name("Lambda-Runtime-Deadline-Ms")!
+    static let functionARNHeader = HTTPHeaderField.Name("Lambda-Runtime-Invoked-Function-Arn")!
 
     /// Starts the server on `127.0.0.1:0` and returns once it is listening.
     static func start(endpoint: some RuntimeAPIEndpoint, logger: Logger) async throws(LocalRunnerError) -> Running {
@@ -40,16 +43,9 @@ struct RuntimeAPIServer: Sendable {
                 return Response(status: .gone)
             }
             var headers = HTTPFields()
-            headers.append(
-                HTTPHeaderField(
-                    name: HTTPHeaderField.Name("Lambda-Runtime-Aws-Request-Id")!, value: invocation.requestID))
-            headers.append(
-                HTTPHeaderField(
-                    name: HTTPHeaderField.Name("Lambda-Runtime-Deadline-Ms")!,
-                    value: "\(invocation.deadlineMilliseconds)"))
-            headers.append(
-                HTTPHeaderField(
-                    name: HTTPHeaderField.Name("Lambda-Runtime-Invoked-Function-Arn")!, value: invocation.functionARN))
+            headers.append(HTTPHeaderField(name: Self.requestIDHeader, value: invocation.requestID))
+            headers.append(HTTPHeaderField(name: Self.deadlineHeader, value: String(invocation.deadlineMilliseconds)))
+            headers.append(HTTPHeaderField(name: Self.functionARNHeader, value: invocation.functionARN))
             headers.append(HTTPHeaderField(name: .contentType, value: "application/json"))
             return Response(
                 status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: invocation.payload)))

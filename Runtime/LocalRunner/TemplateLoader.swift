@@ -4,7 +4,8 @@ import Yams
 /// Reads a SAM template into a ``TemplateModel``.
 ///
 /// Honours `Parameters` defaults, `Globals.Function`, `AWS::Serverless::Function` resources with
-/// `HttpApi` and `IoTRule` events, `Environment.Variables`, `Timeout` and `MemorySize`, and resolves
+/// `HttpApi`, `IoTRule` and `SQS` events, `Environment.Variables`, `Timeout` and `MemorySize`, `AWS::SQS::Queue`
+/// resources and `AWS::IoT::TopicRule` resources with `Lambda` and `Sqs` actions, and resolves
 /// `!Ref`/`Ref`, `!Sub`/`Fn::Sub` and `!Join` against parameters and pseudo parameters. Anything else that
 /// would change behaviour is a ``LocalRunnerError`` naming the resource, never silently skipped.
 public struct TemplateLoader: Sendable {
@@ -18,8 +19,7 @@ public struct TemplateLoader: Sendable {
     /// Resource types that have no local behaviour to emulate (IAM, logs, the HTTP API itself).
     static let passiveResourceTypes: Set<String> = [
         "AWS::Serverless::HttpApi", "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::Logs::LogGroup",
-        "AWS::Lambda::Permission", "AWS::Serverless::Application", "AWS::CloudWatch::Alarm",
-        "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::SecretsManager::Secret", "AWS::SSM::Parameter",
+        "AWS::Lambda::Permission", "AWS::Serverless::Application", "AWS::CloudWatch::Alarm", "AWS::SNS::Topic", "AWS::SecretsManager::Secret", "AWS::SSM::Parameter",
     ]
     /// Function properties with no effect on local behaviour.
     static let passiveFunctionProperties: Set<String> = [
@@ -83,18 +83,27 @@ public struct TemplateLoader: Sendable {
         if case .map(let g)? = top["Globals"], case .map(let f)? = g["Function"] { globals = Dictionary(f) }
 
         var functions: [FunctionDefinition] = []
+        var queues: [QueueDefinition] = []
+        var rules: [TopicRuleResource] = []
         for (logicalId, resource) in resources {
             guard case .map(let fields) = resource, let type = fields["Type"]?.scalarText else {
                 throw LocalRunnerError(.template, "resource \(logicalId) has no Type")
             }
-            if type == "AWS::Serverless::Function" {
+            switch type {
+            case "AWS::Serverless::Function":
                 functions.append(try function(logicalId, fields["Properties"], globals: globals, context: context))
-            } else if !Self.passiveResourceTypes.contains(type) {
-                throw LocalRunnerError(
-                    .template, "resource \(logicalId): type \(type) is not supported by evcsm-local")
+            case "AWS::SQS::Queue":
+                queues.append(try Self.queue(logicalId, fields["Properties"], context: context))
+            case "AWS::IoT::TopicRule":
+                if let rule = try Self.topicRule(logicalId, fields["Properties"], context: context) { rules.append(rule) }
+            default:
+                guard Self.passiveResourceTypes.contains(type) else {
+                    throw LocalRunnerError(
+                        .template, "resource \(logicalId): type \(type) is not supported by evcsm-local")
+                }
             }
         }
-        return TemplateModel(functions: functions)
+        return try Self.link(functions: functions, queues: queues, rules: rules)
     }
 
     func function(
@@ -143,6 +152,7 @@ public struct TemplateLoader: Sendable {
 
         var routes: [RouteDefinition] = []
         var rules: [TopicRule] = []
+        var queueSources: [QueueEventSource] = []
         if case .map(let events)? = props["Events"] {
             for (eventName, event) in events {
                 guard case .map(let e) = event, let type = e["Type"]?.scalarText else {
@@ -181,15 +191,17 @@ public struct TemplateLoader: Sendable {
                     } catch {
                         throw LocalRunnerError(.template, "\(at): \(error.message)")
                     }
+                case "SQS":
+                    queueSources.append(try Self.queueEvent(eventProps, at: at, context: context))
                 default:
                     throw LocalRunnerError(
-                        .template, "\(at): event type \(type) is not supported (HttpApi and IoTRule are)")
+                        .template, "\(at): event type \(type) is not supported (HttpApi, IoTRule and SQS are)")
                 }
             }
         }
         return FunctionDefinition(
-            logicalId: id, routes: routes, topicRules: rules, environment: environment, timeout: timeout,
-            memorySize: memory)
+            logicalId: id, routes: routes, topicRules: rules, queueSources: queueSources, environment: environment,
+            timeout: timeout, memorySize: memory)
     }
 
     func integer(

@@ -1,9 +1,25 @@
-/// The runner's view of template.yaml: what it needs to emulate API Gateway, Lambda and AWS IoT.
+/// The runner's view of template.yaml: what it needs to emulate API Gateway, Lambda, AWS IoT and SQS.
 public struct TemplateModel: Sendable, Equatable, Codable {
     public var functions: [FunctionDefinition]
+    /// The `AWS::SQS::Queue` resources.
+    public var queues: [QueueDefinition]
 
-    public init(functions: [FunctionDefinition]) {
+    public init(functions: [FunctionDefinition], queues: [QueueDefinition] = []) {
         self.functions = functions
+        self.queues = queues
+    }
+
+    /// The queue with this logical id.
+    public func queue(named logicalId: String) -> QueueDefinition? {
+        queues.first { $0.logicalId == logicalId }
+    }
+
+    enum CodingKeys: String, CodingKey { case functions, queues }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        functions = try c.decode([FunctionDefinition].self, forKey: .functions)
+        queues = try c.decodeIfPresent([QueueDefinition].self, forKey: .queues) ?? []
     }
 
     /// The function with this logical id.
@@ -22,10 +38,13 @@ public struct FunctionDefinition: Sendable, Equatable, Codable {
     /// Logical id, which is also the binary name in the functions directory.
     public var logicalId: String
     public var routes: [RouteDefinition]
-    /// IoT rule topic filters, in template order.
+    /// Topic filters of the IoT rules whose messages reach this function (directly or through a queue), in
+    /// template order.
     public var topics: [String]
     /// The IoT rules behind `topics` (same order).
     public var topicRules: [TopicRule]
+    /// SQS event source mappings (`SQS` events): the queues this function reads in batches.
+    public var queueSources: [QueueEventSource]
     /// Environment variables after Globals merge and `!Ref` resolution.
     public var environment: [String: String]
     /// Timeout in seconds (SAM default 3).
@@ -35,18 +54,26 @@ public struct FunctionDefinition: Sendable, Equatable, Codable {
 
     public init(
         logicalId: String, routes: [RouteDefinition] = [], topicRules: [TopicRule] = [],
-        environment: [String: String] = [:], timeout: Int = 3, memorySize: Int = 128
+        queueSources: [QueueEventSource] = [], environment: [String: String] = [:], timeout: Int = 3,
+        memorySize: Int = 128
     ) {
         self.logicalId = logicalId
         self.routes = routes
         self.topicRules = topicRules
         self.topics = topicRules.map(\.filter)
+        self.queueSources = queueSources
         self.environment = environment
         self.timeout = timeout
         self.memorySize = memorySize
     }
 
-    enum CodingKeys: String, CodingKey { case logicalId, routes, topics, environment, timeout, memorySize }
+    /// Adds an IoT rule that reaches this function (a rule resource's action, linked after all resources are read).
+    mutating func add(_ rule: TopicRule) {
+        topicRules.append(rule)
+        topics.append(rule.filter)
+    }
+
+    enum CodingKeys: String, CodingKey { case logicalId, routes, topics, queues, environment, timeout, memorySize }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -54,6 +81,7 @@ public struct FunctionDefinition: Sendable, Equatable, Codable {
         routes = try c.decode([RouteDefinition].self, forKey: .routes)
         topics = try c.decode([String].self, forKey: .topics)
         topicRules = topics.map { TopicRule(filter: $0, select: TopicRule.iotRuleEnvelope) }
+        queueSources = try c.decodeIfPresent([QueueEventSource].self, forKey: .queues) ?? []
         environment = try c.decode([String: String].self, forKey: .environment)
         timeout = try c.decode(Int.self, forKey: .timeout)
         memorySize = try c.decode(Int.self, forKey: .memorySize)
@@ -64,6 +92,7 @@ public struct FunctionDefinition: Sendable, Equatable, Codable {
         try c.encode(logicalId, forKey: .logicalId)
         try c.encode(routes, forKey: .routes)
         try c.encode(topics, forKey: .topics)
+        try c.encode(queueSources, forKey: .queues)
         try c.encode(environment, forKey: .environment)
         try c.encode(timeout, forKey: .timeout)
         try c.encode(memorySize, forKey: .memorySize)
@@ -103,9 +132,69 @@ public struct TopicRule: Sendable, Equatable, Codable {
 
     public var filter: String
     public var select: [SelectItem]
+    /// The queue the rule's SQS action sends the SELECT result to (its consumer's event source mapping invokes
+    /// the function in batches); nil for a Lambda action, which invokes the function once per message.
+    public var queue: String?
+    /// The SQS action's `UseBase64`: the message body is the base64 of the SELECT result.
+    public var base64Body: Bool
 
-    public init(filter: String, select: [SelectItem]) {
+    public init(filter: String, select: [SelectItem], queue: String? = nil, base64Body: Bool = false) {
         self.filter = filter
         self.select = select
+        self.queue = queue
+        self.base64Body = base64Body
+    }
+}
+
+/// An `AWS::SQS::Queue` (standard queue): what the runner's in-memory queue needs.
+public struct QueueDefinition: Sendable, Equatable, Codable {
+    public var logicalId: String
+    /// Seconds a received message stays hidden before it is delivered again (SQS default 30).
+    public var visibilityTimeout: Int
+    /// Seconds a message is kept before it expires (SQS default 345,600: 4 days).
+    public var messageRetentionPeriod: Int
+    /// Seconds a new message waits before its first delivery (SQS default 0).
+    public var delaySeconds: Int
+    /// `RedrivePolicy.deadLetterTargetArn`: the queue failed messages move to (the runner's dead-letter file).
+    public var deadLetterQueue: String?
+    /// `RedrivePolicy.maxReceiveCount`: deliveries before a message moves to the dead-letter queue.
+    public var maxReceiveCount: Int?
+
+    public init(
+        logicalId: String, visibilityTimeout: Int = 30, messageRetentionPeriod: Int = 345_600, delaySeconds: Int = 0,
+        deadLetterQueue: String? = nil, maxReceiveCount: Int? = nil
+    ) {
+        self.logicalId = logicalId
+        self.visibilityTimeout = visibilityTimeout
+        self.messageRetentionPeriod = messageRetentionPeriod
+        self.delaySeconds = delaySeconds
+        self.deadLetterQueue = deadLetterQueue
+        self.maxReceiveCount = maxReceiveCount
+    }
+}
+
+/// An `SQS` event of a function: a Lambda event source mapping that polls a queue and invokes the function with
+/// batches (``QueueBridge`` emulates it).
+public struct QueueEventSource: Sendable, Equatable, Codable {
+    /// The queue's logical id.
+    public var queue: String
+    /// At most this many messages per invocation (SQS event default 10).
+    public var batchSize: Int
+    /// How long to gather messages before invoking with fewer than `batchSize` (default 0: at once).
+    public var maximumBatchingWindowInSeconds: Int
+    /// `FunctionResponseTypes: [ReportBatchItemFailures]`: the function answers which messages to retry.
+    public var reportBatchItemFailures: Bool
+    /// `ScalingConfig.MaximumConcurrency`: at most this many batches in flight (else the function's concurrency).
+    public var maximumConcurrency: Int?
+
+    public init(
+        queue: String, batchSize: Int = 10, maximumBatchingWindowInSeconds: Int = 0,
+        reportBatchItemFailures: Bool = false, maximumConcurrency: Int? = nil
+    ) {
+        self.queue = queue
+        self.batchSize = batchSize
+        self.maximumBatchingWindowInSeconds = maximumBatchingWindowInSeconds
+        self.reportBatchItemFailures = reportBatchItemFailures
+        self.maximumConcurrency = maximumConcurrency
     }
 }

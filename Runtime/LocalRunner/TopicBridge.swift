@@ -2,9 +2,14 @@ import Foundation
 import Logging
 import Synchronization
 
-/// AWS IoT rules: subscribes (QoS 1) to every IoTRule topic filter of the template and invokes the
-/// matching function for each message — at least once, with the platform's two retries, then a line in
-/// the dead-letter file. Messages on one topic are delivered in order; topics run in parallel.
+/// AWS IoT rules: subscribes (QoS 1) to every IoT rule topic filter of the template. A rule with a Lambda action
+/// (or an IoTRule event) invokes the function once per message — at least once, with the platform's two retries,
+/// then a line in the dead-letter file; messages on one topic are delivered in order, topics run in parallel.
+/// A rule with an SQS action sends the SELECT result to the queue's ``QueueBridge``, which invokes the function
+/// that reads the queue with batches.
+///
+/// libmosquitto acknowledges a QoS 1 PUBLISH as soon as it has received it (it has no manual acknowledgement
+/// before 2.1), so from then on a message lives in this process: in a lane, a queue's buffer or an invocation.
 public final class TopicBridge: Sendable {
     /// A function and one of its IoT rules.
     public struct Rule: Sendable {
@@ -21,12 +26,24 @@ public final class TopicBridge: Sendable {
     let lanes = Mutex<[String: AsyncStream<MQTTMessage>.Continuation]>([:])
     let laneTasks = Mutex<[Task<Void, Never>]>([])
     let inFlight = Mutex(0)
+    /// One per queue an SQS event reads, by queue logical id.
+    let queues: [String: QueueBridge]
 
     public init(
         template: TemplateModel, invoker: any FunctionInvoker, deadLetters: DeadLetterFile, metrics: RunnerMetrics,
         logger: Logger, retryDelays: [Duration] = [.seconds(1), .seconds(2)]
     ) {
         rules = template.functions.flatMap { f in f.topicRules.map { Rule(function: f.logicalId, rule: $0) } }
+        var queues: [String: QueueBridge] = [:]
+        for function in template.functions {
+            for source in function.queueSources {
+                guard let queue = template.queue(named: source.queue) else { continue }
+                queues[source.queue] = QueueBridge(
+                    queue: queue, source: source, function: function.logicalId, invoker: invoker,
+                    deadLetters: deadLetters, metrics: metrics, logger: logger)
+            }
+        }
+        self.queues = queues
         self.invoker = invoker
         self.deadLetters = deadLetters
         self.metrics = metrics
@@ -43,7 +60,24 @@ public final class TopicBridge: Sendable {
 
     /// Hands a message received from the broker to the rules that match it (non-blocking).
     public func accept(_ message: MQTTMessage) {
-        guard rules.contains(where: { TopicFilter.matches($0.rule.filter, topic: message.topic) }) else { return }
+        var direct = false
+        for rule in rules where TopicFilter.matches(rule.rule.filter, topic: message.topic) {
+            guard let queue = rule.rule.queue else {
+                direct = true
+                continue
+            }
+            metrics.recordMQTTIn(topic: rule.rule.filter)
+            guard let event = Self.event(for: message, rule: rule.rule), let bridge = queues[queue] else {
+                logger.warning(
+                    "dropping message on \(message.topic) for \(queue): payload is not a JSON object",
+                    metadata: ["topic": "\(message.topic)"])
+                writeDeadLetter(function: rule.function, message: message, attempts: 0, error: "not JSON")
+                continue
+            }
+            let body = rule.rule.base64Body ? Data(event).base64EncodedString() : String(decoding: event, as: UTF8.self)
+            bridge.send(body: body, source: message)
+        }
+        guard direct else { return }
         let lane = lanes.withLock { lanes -> AsyncStream<MQTTMessage>.Continuation in
             if let existing = lanes[message.topic] { return existing }
             let (stream, continuation) = AsyncStream.makeStream(of: MQTTMessage.self)
@@ -66,12 +100,15 @@ public final class TopicBridge: Sendable {
         }
         for continuation in continuations { continuation.finish() }
         let tasks = laneTasks.withLock { $0 }
-        for task in tasks { await task.value }
+        await withTaskGroup(of: Void.self) { group in
+            for queue in queues.values { group.addTask { await queue.drain() } }
+            for task in tasks { group.addTask { await task.value } }
+        }
     }
 
     func deliver(_ message: MQTTMessage) async {
         defer { inFlight.withLock { $0 -= 1 } }
-        for rule in rules where TopicFilter.matches(rule.rule.filter, topic: message.topic) {
+        for rule in rules where rule.rule.queue == nil && TopicFilter.matches(rule.rule.filter, topic: message.topic) {
             metrics.recordMQTTIn(topic: rule.rule.filter)
             guard let payload = Self.event(for: message, rule: rule.rule) else {
                 logger.warning(

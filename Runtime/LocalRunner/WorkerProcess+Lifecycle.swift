@@ -34,9 +34,9 @@ extension WorkerProcess {
             }
         }
         await onExit(self)
+        stopWatchdog()
         if let c = current {
             current = nil
-            c.timer?.cancel()
             lostBeforeDelivery = ready && !c.pickedUp
             let outcome: InvocationOutcome =
                 ready ? .crashed(reason) : .initFailed(initError ?? "\(reason) before asking for work")

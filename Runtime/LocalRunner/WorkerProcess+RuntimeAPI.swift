@@ -24,7 +24,6 @@ extension WorkerProcess {
     func complete(requestID: String, outcome: InvocationOutcome) async -> Bool {
         guard let c = current, c.requestID == requestID else { return false }
         current = nil
-        c.timer?.cancel()
         if case .functionError(let body) = outcome {
             logger.warning(
                 "\(function.logicalId) returned an error: \(String(decoding: body, as: UTF8.self))",

@@ -11,8 +11,19 @@ actor WorkerProcess: RuntimeAPIEndpoint {
     struct Current {
         var requestID: String
         var continuation: CheckedContinuation<InvocationOutcome, Never>
-        var timer: Task<Void, Never>?
+        /// When the invocation times out (or, while the worker initialises, when it is declared stuck).
+        var deadline: ContinuousClock.Instant?
+        var initialising = false
         var pickedUp = false
+    }
+
+    /// What one invocation on this worker gave, with what the queue needs to know about the worker after it.
+    struct Result: Sendable {
+        var outcome: InvocationOutcome
+        /// The worker died before handing the invocation to the function (see ``lostBeforeDelivery``).
+        var lostBeforeDelivery: Bool
+        /// Whether the worker can take another invocation (see ``isUsable``).
+        var usable: Bool
     }
 
     /// Time a new worker gets to ask for its first invocation.
@@ -40,6 +51,13 @@ actor WorkerProcess: RuntimeAPIEndpoint {
     var queued: PendingInvocation?
     var current: Current?
     var exitWaiters: [CheckedContinuation<Void, Never>] = []
+    /// One task per worker watches the current invocation's deadline (none while nothing is in flight), instead
+    /// of a timer task per invocation.
+    var watchdog: Task<Void, Never>?
+    /// When ``watchdog`` wakes up next.
+    var watchdogWake: ContinuousClock.Instant?
+    /// `Lambda-Runtime-Invoked-Function-Arn`, the same for every invocation.
+    let functionARN: String
 
     init(
         function: FunctionDefinition, number: Int, binary: String, environment: [String: String], logger: Logger,
@@ -54,6 +72,7 @@ actor WorkerProcess: RuntimeAPIEndpoint {
         self.logger = logger
         self.metrics = metrics
         self.onExit = onExit
+        functionARN = "arn:aws:lambda:us-east-1:000000000000:function:\(function.logicalId)"
     }
 
     /// Whether the worker can take another invocation.
@@ -111,17 +130,16 @@ actor WorkerProcess: RuntimeAPIEndpoint {
     }
 
     /// Runs one invocation on this worker.
-    func invoke(payload: [UInt8], requestID: String) async -> InvocationOutcome {
+    func invoke(payload: [UInt8], requestID: String) async -> Result {
         guard isUsable else {
             lostBeforeDelivery = true
-            return .crashed("worker is gone")
+            return Result(outcome: .crashed("worker is gone"), lostBeforeDelivery: true, usable: false)
         }
         lostBeforeDelivery = false
         let deadline = Int64(Date().timeIntervalSince1970 * 1000) + Int64(function.timeout) * 1000
         let invocation = PendingInvocation(
-            requestID: requestID, payload: payload, deadlineMilliseconds: deadline,
-            functionARN: "arn:aws:lambda:us-east-1:000000000000:function:\(function.logicalId)")
-        return await withCheckedContinuation { continuation in
+            requestID: requestID, payload: payload, deadlineMilliseconds: deadline, functionARN: functionARN)
+        let outcome = await withCheckedContinuation { continuation in
             current = Current(requestID: requestID, continuation: continuation)
             if let waiter = nextWaiter {
                 nextWaiter = nil
@@ -130,7 +148,7 @@ actor WorkerProcess: RuntimeAPIEndpoint {
             } else {
                 queued = invocation
                 // Not waiting in /next: still initialising, or a warm worker that has not come back for work.
-                // Either way the caller must not wait forever (the timer restarts when it picks the work up).
+                // Either way the caller must not wait forever (the deadline restarts when it picks the work up).
                 if ready {
                     armTimer(.seconds(function.timeout), requestID: requestID, initialising: false)
                 } else {
@@ -138,6 +156,9 @@ actor WorkerProcess: RuntimeAPIEndpoint {
                 }
             }
         }
+        // A worker that just answered is alive unless its exit was seen; one that died idle is caught by the
+        // check at the start of the next invocation.
+        return Result(outcome: outcome, lostBeforeDelivery: lostBeforeDelivery, usable: !exited && !doomed)
     }
 
     func pickUp(_ invocation: PendingInvocation) {
@@ -146,13 +167,46 @@ actor WorkerProcess: RuntimeAPIEndpoint {
         armTimer(.seconds(function.timeout), requestID: invocation.requestID, initialising: false)
     }
 
+    /// Sets the current invocation's deadline; the watchdog is started, or woken earlier, only when needed.
     func armTimer(_ duration: Duration, requestID: String, initialising: Bool) {
-        current?.timer?.cancel()
-        current?.timer = Task { [weak self] in
-            try? await Task.sleep(for: duration)
-            guard !Task.isCancelled, let self else { return }
-            await self.timerFired(requestID: requestID, initialising: initialising)
+        guard current?.requestID == requestID else { return }
+        let deadline = ContinuousClock.now + duration
+        current?.deadline = deadline
+        current?.initialising = initialising
+        if watchdog != nil, let wake = watchdogWake, wake <= deadline { return }
+        watchdog?.cancel()
+        watchdogWake = deadline
+        watchdog = Task { [weak self] in
+            var wake = deadline
+            while true {
+                try? await Task.sleep(until: wake, clock: .continuous)
+                guard !Task.isCancelled, let self, let next = await self.watchdogWoke() else { return }
+                wake = next
+            }
         }
+    }
+
+    /// The watchdog woke up: fires a passed deadline, or says when to wake next (nil: stop watching).
+    func watchdogWoke() -> ContinuousClock.Instant? {
+        guard let c = current, let deadline = c.deadline, !exited else {
+            watchdog = nil
+            watchdogWake = nil
+            return nil
+        }
+        guard deadline <= .now else {
+            watchdogWake = deadline
+            return deadline
+        }
+        watchdog = nil
+        watchdogWake = nil
+        timerFired(requestID: c.requestID, initialising: c.initialising)
+        return nil
+    }
+
+    func stopWatchdog() {
+        watchdog?.cancel()
+        watchdog = nil
+        watchdogWake = nil
     }
 
     func timerFired(requestID: String, initialising: Bool) {

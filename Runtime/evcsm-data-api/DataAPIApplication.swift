@@ -17,6 +17,8 @@ struct DataAPIServerConfiguration: Sendable {
     let apiKeys: Set<String>
     let maxBodyBytes: Int
     let logLevel: Logger.Level
+    /// The database whose `ChargingSessions` gets evcsm's indexes at start (MongoDB backend), nil for none.
+    let evcsmIndexesDatabase: String?
 
     init(_ command: DataAPICommand, environment: [String: String]) throws {
         var keys = Set(command.apiKeys.filter { !$0.isEmpty })
@@ -26,8 +28,17 @@ struct DataAPIServerConfiguration: Sendable {
                     !$0.isEmpty
                 })
         }
+        if let path = command.apiKeyFile {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ValidationError("cannot read the --api-key-file \(path)")
+            }
+            keys.formUnion(
+                text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty })
+        }
         if keys.isEmpty && !command.insecure {
-            throw ValidationError("no API key: pass --api-key or set DATA_API_KEYS (or --insecure on loopback)")
+            throw ValidationError(
+                "no API key: pass --api-key, --api-key-file or set DATA_API_KEYS (or --insecure on loopback)")
         }
         if command.insecure && !["127.0.0.1", "::1", "localhost"].contains(command.host) {
             throw ValidationError("--insecure only binds loopback (127.0.0.1, ::1 or localhost), not \(command.host)")
@@ -41,6 +52,18 @@ struct DataAPIServerConfiguration: Sendable {
         apiKeys = keys
         maxBodyBytes = command.maxBodyBytes
         logLevel = level
+        evcsmIndexesDatabase =
+            command.evcsmIndexes
+            ? command.evcsmDatabase ?? environment["DATA_API_DATABASE"].flatMap({ $0.isEmpty ? nil : $0 })
+                ?? "EVChargingDB"
+            : nil
+        if let database = evcsmIndexesDatabase {
+            do {
+                _ = try EvcsmIndexes.specs(database: database)
+            } catch {
+                throw ValidationError("--evcsm-database: \(error)")
+            }
+        }
         if let uri = command.mongodbURI ?? environment["MONGODB_URI"].flatMap({ $0.isEmpty ? nil : $0 }) {
             backend = .mongo(uri: uri, majority: command.majority)
         } else {
@@ -50,8 +73,9 @@ struct DataAPIServerConfiguration: Sendable {
 }
 
 /// Builds the application: the Data API routes at `/action/*` and `/app/{appId}/endpoint/data/v1/action/*`,
-/// and an unauthenticated `GET /healthz`.
-func buildApplication(_ configuration: DataAPIServerConfiguration) throws -> some ApplicationProtocol {
+/// and an unauthenticated `GET /healthz`. The store's indexes exist when it returns: SQLite's migrations
+/// create them; on MongoDB it creates ``EvcsmIndexes`` (a failure is logged, and the server still starts).
+func buildApplication(_ configuration: DataAPIServerConfiguration) async throws -> some ApplicationProtocol {
     let logger = Logger(label: "evcsm-data-api")
     let backend: any DocumentBackend
     switch configuration.backend {
@@ -61,8 +85,12 @@ func buildApplication(_ configuration: DataAPIServerConfiguration) throws -> som
         backend = try SQLiteDocumentBackend(path: path)
         logger.info("SQLite backend", metadata: ["path": "\(path)"])
     case .mongo(let uri, let majority):
-        backend = try MongoDocumentBackend(uri: uri, writeConcernMajority: majority)
+        let mongo = try MongoDocumentBackend(uri: uri, writeConcernMajority: majority)
         logger.info("MongoDB backend", metadata: ["writeConcern": "\(majority ? "majority" : "default")"])
+        if let database = configuration.evcsmIndexesDatabase {
+            await mongo.createEvcsmIndexes(database: database, logger: logger)
+        }
+        backend = mongo
     }
     if configuration.apiKeys.isEmpty {
         logger.warning("--insecure: no API key required (loopback only)")

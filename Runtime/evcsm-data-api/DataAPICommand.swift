@@ -12,7 +12,8 @@ struct DataAPICommand: AsyncParsableCommand {
         commandName: "evcsm-data-api",
         abstract: "MongoDB Data API v1 server (embedded SQLite store or MongoDB).",
         discussion: """
-            Keys come from --api-key (repeatable) and DATA_API_KEYS (comma-separated). Without a key the \
+            Keys come from --api-key (repeatable), --api-key-file (one a line) and DATA_API_KEYS \
+            (comma-separated). Without a key the \
             server refuses to start, unless --insecure, which only binds loopback. \
             MONGODB_URI selects the MongoDB backend like --mongodb-uri.
             """)
@@ -32,8 +33,23 @@ struct DataAPICommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Write concern majority for MongoDB writes.")
     var majority = true
 
+    @Option(
+        name: .customLong("evcsm-database"),
+        help:
+            "MongoDB: the database whose ChargingSessions gets evcsm's indexes at start (default DATA_API_DATABASE, else EVChargingDB)."
+    )
+    var evcsmDatabase: String?
+
+    @Flag(inversion: .prefixedNo, help: "Create evcsm's indexes at start (MongoDB; SQLite always has them).")
+    var evcsmIndexes = true
+
     @Option(name: .customLong("api-key"), help: "An accepted API key (repeatable; also DATA_API_KEYS).")
     var apiKeys: [String] = []
+
+    @Option(
+        name: .customLong("api-key-file"),
+        help: "A file of accepted API keys, one a line (keeps them off the command line).")
+    var apiKeyFile: String?
 
     @Flag(help: "Run without API keys; only allowed on a loopback address.")
     var insecure = false
@@ -52,7 +68,7 @@ struct DataAPICommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        let app = try buildApplication(configuration)
+        let app = try await buildApplication(configuration)
         try await app.runService()
     }
 }

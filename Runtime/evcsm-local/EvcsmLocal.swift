@@ -18,6 +18,7 @@ struct EvcsmLocal: AsyncParsableCommand {
     @Option(help: "Directory with the function binaries (named by logical id).") var functionsDir = ".build/debug"
     @Option(help: "Data directory (SQLite file, broker config, dead letters).") var dataDir = ".evcsm"
     @Option(help: "Serve the Data API from this MongoDB instead of SQLite.") var mongodbUri: String?
+    @Option(help: "The evcsm-data-api to run (default: the one next to evcsm-local).") var dataApiBinary: String?
     @Option(help: "Use this MQTT broker (mqtt://host:port) instead of starting mosquitto.") var mqttUrl: String?
     @Option(help: "MQTT port of the started broker (0 picks a free one).") var mqttPort = 1883
     @Option(help: "WebSockets port of the started broker (0 picks a free one).") var mqttWsPort = 9001
@@ -56,6 +57,7 @@ struct EvcsmLocal: AsyncParsableCommand {
         configuration.functionsDirectory = functionsDir
         configuration.dataDirectory = dataDir
         configuration.mongodbURI = mongodbUri ?? ProcessInfo.processInfo.environment["MONGODB_URI"]
+        configuration.dataAPIBinary = dataApiBinary
         configuration.mqttURL = mqttUrl ?? ProcessInfo.processInfo.environment["MQTT_URL"]
         configuration.mqttPort = mqttPort
         configuration.mqttWebSocketsPort = mqttWsPort

@@ -315,19 +315,22 @@ struct DataAPISessionStoreTests {
         }
     }
 
-    @Test("Data API failures surface as errors (a 500 for HTTP functions)")
-    func failure() async throws {
+    @Test(
+        "Data API failures surface as errors: 503 while it is unavailable, 500 when it failed, internals never shown",
+        arguments: [
+            (503, #"{"error":"backend unavailable","error_code":"ServiceUnavailable"}"#, 503, "ServiceUnavailable"),
+            (500, #"{"error":"backend unavailable","error_code":"InternalServerError"}"#, 500, "InternalServerError"),
+        ])
+    func failure(dataAPIStatus: Int, reply: String, status: Int, error: String) async throws {
         _ = try await replay([
-            RecordedExchange(
-                "findOne", "ChargingSessions", status: 503,
-                #"{"error":"backend unavailable","error_code":"ServiceUnavailable"}"#)
+            RecordedExchange("findOne", "ChargingSessions", status: dataAPIStatus, reply)
         ]) { store in
             let harness = Harness()
             var dependencies = harness.dependencies
             dependencies.store = store
             let response = try await harness.respond(StopSessionHandler(dependencies), Fixture.request("stop"))
-            #expect(response.statusCode == 500)
-            #expect(try json(response)["error"] as? String == "InternalServerError")
+            #expect(response.statusCode == status)
+            #expect(try json(response)["error"] as? String == error)
             #expect(!response.body.contains("backend unavailable"))
         }
     }

@@ -113,11 +113,22 @@ struct StartSessionTests {
             #"{"userId":"u","vehicleId":"v","chargingPointId":"cp-1","maxPower":11,"targetCharge":100,"currentCharge":100}"#,
             "currentCharge"
         ),
-        (
-            #"{"userId":"u","vehicleId":"v","chargingPointId":"cp-1","maxPower":11,"targetCharge":80,"currentCharge":80}"#,
-            "currentCharge"
-        ),
     ]
+
+    @Test("a battery already at its target is accepted with nothing to add: 0 minutes, 0 kWh")
+    func alreadyAtTarget() async throws {
+        let harness = Harness()
+        let response = try await harness.respond(
+            StartSessionHandler(harness.dependencies),
+            Fixture.request(
+                "start",
+                body: #"{"userId":"u","vehicleId":"v","chargingPointId":"cp-1","maxPower":11,"targetCharge":80,"currentCharge":80}"#
+            ))
+        #expect(response.statusCode == 201)
+        let body = try json(response)
+        #expect(body["estimatedDuration"] as? Int == 0)
+        #expect(body["targetEnergy"] as? Double == 0)
+    }
 
     @Test("every invalid field is a 400 that names it, and nothing is written", arguments: validationCases)
     func validation(body: String, field: String) async throws {

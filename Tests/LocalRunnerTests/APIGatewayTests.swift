@@ -122,11 +122,9 @@ struct APIGatewayTests {
     func router(_ invoker: FakeInvoker) -> Router<BasicRequestContext> {
         let router = Router()
         router.middlewares.add(ErrorEnvelopeMiddleware(metrics: RunnerMetrics()))
-        router.middlewares.add(
-            APIGatewayMiddleware(
-                gateway: APIGateway(
-                    routes: table, invoker: invoker, metrics: RunnerMetrics(), logger: Logger(label: "test"))))
         router.get("/healthz") { _, _ in "ok" }
+        APIGateway(routes: table, invoker: invoker, metrics: RunnerMetrics(), logger: Logger(label: "test"))
+            .addRoutes(to: router)
         return router
     }
 

@@ -66,14 +66,22 @@ def http_event(method: str, path: str, query: dict[str, str] | None = None, body
     return event
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def sqs_event(fixture: str) -> dict[str, Any]:
+    """An SQS event source mapping's batch, as AWS sends it (Tests/Fixtures/sqs)."""
+    return json.loads((ROOT / "Tests" / "Fixtures" / "sqs" / fixture).read_text())
+
+
 def topic_event(topic: str, payload: bytes) -> dict[str, Any]:
     """What `SELECT encode(*, 'base64') AS data, topic() AS topic, timestamp() AS ts FROM ...` delivers."""
     return {"data": base64.b64encode(payload).decode(), "topic": topic, "ts": int(time.time() * 1000)}
 
 
 BASE = "/api/ChargingSessionAPI"
-# function -> (event, expected HTTP status or None for a topic function, why)
-CASES: dict[str, tuple[dict[str, Any], int | None, str]] = {
+# function -> (event, expected HTTP status, None for a topic function's null answer, or the exact JSON answer, why)
+CASES: dict[str, tuple[dict[str, Any], int | dict[str, Any] | None, str]] = {
     "GetStatus": (http_event("GET", f"{BASE}/status", {"chargingPointId": "cp-smoke"}), 404,
                   "no session for the charging point"),
     "StartSession": (http_event("POST", f"{BASE}/start", body="{}"), 400, "missing userId/vehicleId/..."),
@@ -82,7 +90,8 @@ CASES: dict[str, tuple[dict[str, Any], int | None, str]] = {
     "GetSession": (http_event("GET", f"{BASE}/sessions/s-smoke", path_parameters={"sessionId": "s-smoke"},
                               route=f"{BASE}/sessions/{{sessionId}}"), 404, "unknown session"),
     "ChargingUpdates": (topic_event("charging/updates", b"\x00not a status{"), None, "malformed: logged, dropped"),
-    "MeterValues": (topic_event("chargers/cp-smoke/meter", b"{not json"), None, "malformed: logged, dropped"),
+    "MeterValues": (sqs_event("meter-batch.json"), {"batchItemFailures": []},
+                    "SQS batch: unknown sessions ignored, malformed dropped"),
 }
 
 
@@ -282,6 +291,10 @@ def invoke(name: str, package: Path, environment: dict[str, str], work: Path) ->
             if answer is not None:
                 problems.append(f"{name}: topic function should answer null, got {body[:300]!r}")
             summary = "null"
+        elif isinstance(expected_status, dict):
+            if answer != expected_status:
+                problems.append(f"{name}: expected {json.dumps(expected_status)} ({why}), got {body[:300]!r}")
+            summary = "batch"
         else:
             status = answer.get("statusCode") if isinstance(answer, dict) else None
             summary = f"HTTP {status}"

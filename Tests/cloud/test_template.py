@@ -2,7 +2,11 @@
 """template.yaml agrees with Package.swift, with AWS SAM and with the local runner.
 
 - every function target (Package.swift, Functions/<Name>) is a template function and vice versa, with the
-  routes and topics of DESIGN.md, each route/topic exactly once, each function triggered by something;
+  routes and topics of DESIGN.md, each route/topic exactly once, each function triggered by something; a topic
+  reaches its function through an `AWS::IoT::TopicRule` (Lambda action, or Sqs action to a queue the function
+  reads with an SQS event); meter readings are batched (SQS, BatchSize 100, 1 s window, ReportBatchItemFailures);
+- nothing that fails all retries is lost: every rule has an ErrorAction to an SQS dead-letter queue, the queue a
+  redrive policy to one, and the directly invoked topic function an on-failure destination (an SQS queue);
 - every function builds through `make build-<LogicalId>` (the sam build contract);
 - SAM's view (`sam build`'s .aws-sam/build/template.yaml, and the SAM translator's CloudFormation output of it)
   has the same functions, routes, topics, environment, timeout and memory as our own reading;
@@ -40,6 +44,9 @@ EXPECTED_ROUTES = {
     "GetSession": {("GET", f"{BASE}/sessions/{{sessionId}}")},
 }
 EXPECTED_TOPICS = {"ChargingUpdates": {"charging/updates"}, "MeterValues": {"chargers/+/meter"}}
+# function -> {(queue, BatchSize, MaximumBatchingWindowInSeconds, ReportBatchItemFailures)}: the SQS event sources.
+EXPECTED_QUEUES = {"MeterValues": {("MeterReadingsQueue", 100, 1, True)}}
+MAX_RECEIVE_COUNT = 3
 RUNNER_PROVIDED = {"DATA_API_URL", "DATA_API_KEY", "IOT_DATA_ENDPOINT"}
 RUNNER_PLACEHOLDER = "(set by evcsm-local)"  # LocalRunner/TemplateLoader.runnerProvidedPlaceholder
 RULE_SQL = "SELECT encode(*, 'base64') AS data, topic() AS topic, timestamp() AS ts FROM '{}'"
@@ -71,10 +78,75 @@ def resolve(value: Any, parameters: dict[str, Any], where: str) -> str:
     return str(value)
 
 
+def reference(value: Any, attribute: str | None = None) -> str | None:
+    """The logical id in `!Ref X` (attribute None) or `!GetAtt X.<attribute>`."""
+    if not isinstance(value, dict):
+        return None
+    if attribute is None:
+        return value.get("Ref")
+    target = value.get("Fn::GetAtt")
+    if isinstance(target, str):
+        target = target.split(".", 1)
+    if isinstance(target, list) and len(target) == 2 and target[1] == attribute:
+        return target[0]
+    return None
+
+
+def topic_filter(sql: str, where: str) -> str:
+    match = re.fullmatch(r"SELECT .* FROM '([^']+)'", sql)
+    assert match, f"{where}: cannot read the topic filter from {sql!r}"
+    return match.group(1)
+
+
+def queue_sources(properties: dict[str, Any]) -> set[tuple[str, int, int, bool]]:
+    """(queue, BatchSize, MaximumBatchingWindowInSeconds, ReportBatchItemFailures) of each SQS event, SAM defaults."""
+    sources = set()
+    for event_name, event in properties.get("Events", {}).items():
+        if event["Type"] != "SQS":
+            continue
+        props = event["Properties"]
+        queue = reference(props["Queue"], "Arn")
+        assert queue, f"Events.{event_name}: Queue must be !GetAtt <queue>.Arn"
+        sources.add((queue, int(props.get("BatchSize", 10)), int(props.get("MaximumBatchingWindowInSeconds", 0)),
+                     "ReportBatchItemFailures" in props.get("FunctionResponseTypes", [])))
+    return sources
+
+
+def rule_topics(document: dict[str, Any]) -> dict[str, set[str]]:
+    """function -> topic filters reaching it through AWS::IoT::TopicRule resources (Lambda action, or Sqs action to
+    a queue the function reads with an SQS event)."""
+    readers: dict[str, str] = {}
+    for logical_id, resource in document["Resources"].items():
+        if resource.get("Type") == "AWS::Serverless::Function":
+            for queue, *_ in queue_sources(resource.get("Properties", {})):
+                assert queue not in readers, f"queue {queue} has two readers"
+                readers[queue] = logical_id
+    topics: dict[str, set[str]] = {}
+    for logical_id, resource in document["Resources"].items():
+        if resource.get("Type") != "AWS::IoT::TopicRule":
+            continue
+        payload = resource["Properties"]["TopicRulePayload"]
+        if payload.get("RuleDisabled") in (True, "true"):
+            continue
+        topic = topic_filter(payload["Sql"], logical_id)
+        for action in payload["Actions"]:
+            if "Lambda" in action:
+                function = reference(action["Lambda"]["FunctionArn"], "Arn")
+            else:
+                queue = reference(action["Sqs"]["QueueUrl"])
+                assert queue in readers, f"{logical_id}: queue {queue} has no SQS event reading it"
+                function = readers[queue]
+            assert function, f"{logical_id}: cannot tell which function {action} reaches"
+            topics.setdefault(function, set()).add(topic)
+    return topics
+
+
 def effective_functions(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Each function's routes, topics, environment, timeout and memory after applying Globals like SAM does."""
+    """Each function's routes, topics, SQS event sources, environment, timeout and memory after applying Globals
+    like SAM does."""
     parameters = document.get("Parameters", {})
     globals_ = document.get("Globals", {}).get("Function", {})
+    by_rule = rule_topics(document)
     result = {}
     for logical_id, resource in document["Resources"].items():
         if resource.get("Type") != "AWS::Serverless::Function":
@@ -82,7 +154,7 @@ def effective_functions(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
         properties = resource.get("Properties", {})
         environment = dict(globals_.get("Environment", {}).get("Variables", {}))
         environment.update(properties.get("Environment", {}).get("Variables", {}))
-        routes, topics = set(), set()
+        routes, topics = set(), set(by_rule.get(logical_id, set()))
         for event_name, event in properties.get("Events", {}).items():
             where = f"{logical_id}.Events.{event_name}"
             if event["Type"] == "HttpApi":
@@ -90,15 +162,15 @@ def effective_functions(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 method = resolve(props["Method"], parameters, where).upper()
                 routes.add((method, resolve(props["Path"], parameters, where)))
             elif event["Type"] == "IoTRule":
-                sql = resolve(event["Properties"]["Sql"], parameters, where)
-                match = re.fullmatch(r"SELECT .* FROM '([^']+)'", sql)
-                assert match, f"{where}: cannot read the topic filter from {sql!r}"
-                topics.add(match.group(1))
+                topics.add(topic_filter(resolve(event["Properties"]["Sql"], parameters, where), where))
+            elif event["Type"] == "SQS":
+                pass  # queue_sources
             else:
                 raise AssertionError(f"{where}: unexpected event type {event['Type']}")
         result[logical_id] = {
             "routes": routes,
             "topics": topics,
+            "queues": queue_sources(properties),
             "environment": {
                 name: resolve(value, parameters, f"{logical_id}.{name}") for name, value in environment.items()
             },
@@ -111,7 +183,7 @@ def effective_functions(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def comparable(functions: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    keys = ("routes", "topics", "environment", "timeout", "memorySize")
+    keys = ("routes", "topics", "queues", "environment", "timeout", "memorySize")
     return {name: {key: spec[key] for key in keys} for name, spec in functions.items()}
 
 
@@ -153,10 +225,51 @@ class TemplateContract(unittest.TestCase):
             self.assertTrue(spec["routes"] or spec["topics"], f"{name} has no trigger")
         all_routes = [route for spec in self.functions.values() for route in spec["routes"]]
         self.assertEqual(len(all_routes), len(set(all_routes)), "a route is served by two functions")
-        for name, filters in EXPECTED_TOPICS.items():
-            for event in self.functions[name]["properties"]["Events"].values():
-                self.assertEqual(event["Properties"]["Sql"], RULE_SQL.format(next(iter(filters))))
-                self.assertEqual(event["Properties"].get("AwsIotSqlVersion"), "2016-03-23")
+        queues = {name: spec["queues"] for name, spec in self.functions.items() if spec["queues"]}
+        self.assertEqual(queues, EXPECTED_QUEUES)
+        rules = [r for r in self.document["Resources"].values() if r["Type"] == "AWS::IoT::TopicRule"]
+        self.assertEqual(len(rules), len(EXPECTED_TOPICS), "one topic rule per topic function")
+        for rule in rules:
+            payload = rule["Properties"]["TopicRulePayload"]
+            topic = topic_filter(payload["Sql"], "rule")
+            self.assertEqual(payload["Sql"], RULE_SQL.format(topic))
+            self.assertEqual(payload.get("AwsIotSqlVersion"), "2016-03-23")
+            for action in payload["Actions"]:
+                if "Sqs" in action:
+                    self.assertIs(action["Sqs"].get("UseBase64"), False, "the queue body is the SELECT result JSON")
+        for name in EXPECTED_TOPICS:
+            self.assertFalse(any(e["Type"] == "IoTRule" for e in self.functions[name]["properties"].get("Events", {})
+                                 .values()), f"{name}: topics come from rule resources (an IoTRule event has no "
+                                             "ErrorAction)")
+
+    def test_a_message_that_fails_all_retries_is_kept(self) -> None:
+        """IoT rules have an ErrorAction to an SQS queue; the directly invoked topic function an on-failure
+        destination; the meter queue a redrive policy to a dead-letter queue (the runner's dead-letter file)."""
+        resources = self.document["Resources"]
+
+        def is_queue(logical_id: str | None) -> bool:
+            return bool(logical_id) and resources.get(logical_id, {}).get("Type") == "AWS::SQS::Queue"
+
+        readers = {queue for spec in self.functions.values() for queue, *_ in spec["queues"]}
+        for logical_id, resource in resources.items():
+            if resource["Type"] == "AWS::IoT::TopicRule":
+                error = resource["Properties"]["TopicRulePayload"].get("ErrorAction", {})
+                self.assertIn("Sqs", error, f"{logical_id}: needs an ErrorAction to an SQS queue")
+                self.assertTrue(is_queue(reference(error["Sqs"]["QueueUrl"])), f"{logical_id}: ErrorAction queue")
+                for action in resource["Properties"]["TopicRulePayload"]["Actions"]:
+                    if "Lambda" in action:
+                        function = reference(action["Lambda"]["FunctionArn"], "Arn")
+                        config = self.functions[function]["properties"].get("EventInvokeConfig", {})
+                        failure = config.get("DestinationConfig", {}).get("OnFailure", {})
+                        self.assertEqual(failure.get("Type"), "SQS", f"{function}: on-failure destination")
+                        self.assertTrue(is_queue(reference(failure.get("Destination"), "Arn")), function)
+                        self.assertEqual(config.get("MaximumRetryAttempts"), 2, f"{function}: the runner retries twice")
+        for queue in readers:
+            redrive = resources[queue]["Properties"].get("RedrivePolicy", {})
+            self.assertTrue(is_queue(reference(redrive.get("deadLetterTargetArn"), "Arn")), f"{queue}: RedrivePolicy")
+            self.assertEqual(redrive.get("maxReceiveCount"), MAX_RECEIVE_COUNT, queue)
+            timeout = max(spec["timeout"] for spec in self.functions.values() if any(q == queue for q, *_ in spec["queues"]))
+            self.assertGreaterEqual(int(resources[queue]["Properties"].get("VisibilityTimeout", 30)), timeout, queue)
 
     def test_http_events_share_one_http_api(self) -> None:
         apis = {
@@ -248,14 +361,33 @@ class SamAgrees(unittest.TestCase):
                 uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
                 function = re.search(r"\$\{(\w+)\.Arn\}", uri).group(1)
                 routes.setdefault(function, set()).add((method.upper(), path))
+        # The translated output holds only CloudFormation: event source mappings instead of SQS events.
+        readers: dict[str, str] = {}
+        queues: dict[str, set[tuple[str, int, int, bool]]] = {}
+        for resource in resources.values():
+            if resource["Type"] == "AWS::Lambda::EventSourceMapping":
+                props = resource["Properties"]
+                queue, function = reference(props["EventSourceArn"], "Arn"), reference(props["FunctionName"])
+                readers[queue] = function
+                queues.setdefault(function, set()).add(
+                    (queue, int(props["BatchSize"]), int(props.get("MaximumBatchingWindowInSeconds", 0)),
+                     "ReportBatchItemFailures" in props.get("FunctionResponseTypes", [])))
         topics: dict[str, set[str]] = {}
         for resource in resources.values():
             if resource["Type"] == "AWS::IoT::TopicRule":
                 payload = resource["Properties"]["TopicRulePayload"]
-                function = payload["Actions"][0]["Lambda"]["FunctionArn"]["Fn::GetAtt"][0]
-                topics.setdefault(function, set()).add(re.search(r"FROM '([^']+)'", payload["Sql"]).group(1))
+                for action in payload["Actions"]:
+                    if "Lambda" in action:
+                        function = reference(action["Lambda"]["FunctionArn"], "Arn")
+                    else:
+                        function = readers[reference(action["Sqs"]["QueueUrl"])]
+                    topics.setdefault(function, set()).add(re.search(r"FROM '([^']+)'", payload["Sql"]).group(1))
+        invoke_configs = {reference(r["Properties"]["FunctionName"]) for r in resources.values()
+                          if r["Type"] == "AWS::Lambda::EventInvokeConfig"}
         self.assertEqual(routes, EXPECTED_ROUTES)
         self.assertEqual(topics, EXPECTED_TOPICS)
+        self.assertEqual(queues, EXPECTED_QUEUES)
+        self.assertEqual(invoke_configs, set(EXPECTED_TOPICS) - set(EXPECTED_QUEUES))
         for name in set(EXPECTED_ROUTES) | set(EXPECTED_TOPICS):
             function = resources[name]["Properties"]
             self.assertEqual(function["Runtime"], "provided.al2023")
@@ -278,6 +410,8 @@ class RunnerAgrees(unittest.TestCase):
             runner_view[function["logicalId"]] = {
                 "routes": {(route["method"].upper(), route["path"]) for route in function["routes"]},
                 "topics": set(function["topics"]),
+                "queues": {(queue["queue"], int(queue["batchSize"]), int(queue["maximumBatchingWindowInSeconds"]),
+                            bool(queue["reportBatchItemFailures"])) for queue in function.get("queues", [])},
                 "environment": {name: str(value) for name, value in function["environment"].items()},
                 "timeout": int(function["timeout"]),
                 "memorySize": int(function["memorySize"]),

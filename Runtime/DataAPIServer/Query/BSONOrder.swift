@@ -25,7 +25,9 @@ enum BSONOrder {
         guard let lhs, let rhs else { return 0 }
         switch (lhs, rhs) {
         case (.string(let a), .string(let b)):
-            if a == b { return 0 }
+            // Bytes, not Swift's `==` (canonical equivalence): "é" and "e\u{301}" are different strings
+            // to MongoDB, and to SQLite's BINARY collation, which the SQLite backend's indexes order by.
+            if a.utf8.elementsEqual(b.utf8) { return 0 }
             return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
         case (.document(let a), .document(let b)):
             return compareDocuments(a, b)

@@ -1,0 +1,112 @@
+import BSON
+import Essentials
+
+extension DataAPISessionStore {
+    // MARK: - Mapping
+
+    /// The Data API filter of a query (cursor as `$or` on start time, then id).
+    static func filter(_ query: SessionQuery) -> Document {
+        var filter = Document()
+        if let chargingPointId = query.chargingPointId { filter["chargingPointId"] = .string(chargingPointId) }
+        if let userId = query.userId { filter["userId"] = .string(userId) }
+        if let status = query.status { filter["status"] = .string(status.rawValue) }
+        if query.from != nil || query.to != nil {
+            var range = Document()
+            if let from = query.from { range["$gte"] = .datetime(from) }
+            if let to = query.to { range["$lte"] = .datetime(to) }
+            filter["startTime"] = .document(range)
+        }
+        if let after = query.after {
+            filter["$or"] = [
+                ["startTime": ["$lt": .datetime(after.startTime)]],
+                ["startTime": .datetime(after.startTime), "_id": ["$lt": .string(after.sessionId)]],
+            ]
+        }
+        return filter
+    }
+
+    /// The stored document of a session.
+    static func document(_ s: ChargingSession) -> Document {
+        [
+            "_id": .string(s.sessionId), "sessionId": .string(s.sessionId),
+            "chargingPointId": .string(s.chargingPointId), "userId": .string(s.userId),
+            "vehicleId": .string(s.vehicleId), "status": .string(s.status.rawValue),
+            "startTime": .datetime(s.startTime),
+            "endTime": s.endTime.map { .datetime($0) } ?? .null, "energyWh": .int64(s.energyWh),
+            "energyConsumed": .double(s.energyConsumed), "maxPower": .double(s.maxPower),
+            "targetCharge": .double(s.targetCharge), "targetEnergyWh": .int64(s.targetEnergyWh),
+            "lastMeterSeq": .int64(s.lastMeterSeq), "stopReason": s.stopReason.map { .string($0.rawValue) } ?? .null,
+            "cost": s.costCents.map { .double(WireNumber.money(cents: $0)) } ?? .null, "currency": .string(s.currency),
+        ]
+    }
+
+    /// A session from a stored document; nil when it is unreadable (see ``decodeSession(_:)``).
+    static func session(from d: Document) -> ChargingSession? { try? decodeSession(d).get() }
+
+    /// A session from a stored document, or what makes it unreadable: a missing id, charging point or start
+    /// time, a `status` other than the two spellings evcsm writes (`Charging`, `Stopped`: anything else could
+    /// never match the guarded updates and would be stuck), or a number that is not finite or out of range.
+    static func decodeSession(_ d: Document) -> Result<ChargingSession, ChargingError> {
+        func unreadable(_ problem: String) -> Result<ChargingSession, ChargingError> {
+            .failure(ChargingError(.storeContention, "stored session is unreadable: \(problem)"))
+        }
+        guard let sessionId = d["sessionId"]?.stringValue ?? d["_id"]?.stringValue else { return unreadable("no id") }
+        guard let chargingPointId = d["chargingPointId"]?.stringValue else { return unreadable("no chargingPointId") }
+        guard let status = d["status"]?.stringValue.flatMap(SessionStatus.init(rawValue:)) else {
+            return unreadable("status must be Charging or Stopped")
+        }
+        guard let startTime = date(d["startTime"]) else { return unreadable("no startTime") }
+        let energyWh: Int64
+        if let stored = d["energyWh"] {
+            guard let wh = stored.int64Value, (0...maximumEnergyWh).contains(wh) else {
+                return unreadable("energyWh out of range")
+            }
+            energyWh = wh
+        } else if let kWh = d["energyConsumed"] {
+            guard let wh = scaled(kWh, by: 1000), (0...maximumEnergyWh).contains(wh) else {
+                return unreadable("energyConsumed out of range")
+            }
+            energyWh = wh
+        } else {
+            energyWh = 0
+        }
+        var costCents: Int64?
+        if let cost = d["cost"], !cost.isNull {
+            guard let cents = scaled(cost, by: 100) else { return unreadable("cost out of range") }
+            costCents = cents
+        }
+        let maxPower = d["maxPower"]?.doubleValue ?? 0
+        let targetCharge = d["targetCharge"]?.doubleValue ?? 0
+        guard maxPower.isFinite, targetCharge.isFinite else { return unreadable("maxPower or targetCharge not finite") }
+        return .success(
+            ChargingSession(
+                sessionId: sessionId, chargingPointId: chargingPointId, userId: d["userId"]?.stringValue ?? "unknown",
+                vehicleId: d["vehicleId"]?.stringValue ?? "unknown", status: status, startTime: startTime,
+                endTime: date(d["endTime"]), energyWh: energyWh, maxPower: maxPower, targetCharge: targetCharge,
+                targetEnergyWh: d["targetEnergyWh"]?.int64Value ?? 0, lastMeterSeq: d["lastMeterSeq"]?.int64Value ?? -1,
+                stopReason: d["stopReason"]?.stringValue.flatMap(StopReason.init(rawValue:)), costCents: costCents,
+                currency: d["currency"]?.stringValue ?? "EUR"))
+    }
+
+    /// The most energy a stored session may hold: 10 GWh, far above any battery, far below Int64 overflow.
+    static let maximumEnergyWh: Int64 = 10_000_000_000
+
+    /// `value × factor` rounded to an integer; nil for non-numbers, NaN, ±∞ and magnitudes beyond 1e15.
+    static func scaled(_ value: BSONValue, by factor: Double) -> Int64? {
+        guard let number = value.doubleValue else { return nil }
+        let product = (number * factor).rounded()
+        guard product.isFinite, abs(product) <= 1e15 else { return nil }
+        return Int64(product)
+    }
+
+    /// The keyset position of a stored document (its `startTime` and string `_id`), when it has both.
+    static func cursor(after d: Document) -> SessionCursor? {
+        guard let startTime = date(d["startTime"]), let id = d["_id"]?.stringValue else { return nil }
+        return SessionCursor(startTime: startTime, sessionId: id)
+    }
+
+    static func date(_ value: BSONValue?) -> Int64? {
+        if let ms = value?.datetimeValue { return ms }
+        return value?.stringValue.flatMap(Timestamp.parseMilliseconds)
+    }
+}

@@ -1,0 +1,68 @@
+"""What every section gets: the settings, the runners of this run (started on first use), and output."""
+
+from __future__ import annotations
+
+import sys
+import urllib.parse
+
+import wrk
+from runner import Client, Runner
+
+
+class Bench:
+    """Runners by name: `small` (1 stored session, the baseline runner most sections share) and whatever a
+    section asks for. Every runner is stopped by `close()`."""
+
+    def __init__(self, config):
+        self.config = config
+        self.runners: dict[str, Runner] = {}
+        self.notes: list[str] = []
+
+    def runner(self, name: str) -> Runner:
+        if name not in self.runners:
+            self.runners[name] = Runner(name, self.config).start()
+        return self.runners[name]
+
+    def stop(self, name: str) -> None:
+        runner = self.runners.pop(name, None)
+        if runner is not None:
+            runner.stop()
+
+    def close(self) -> None:
+        for name in list(self.runners):
+            self.stop(name)
+
+    def measure(self, runner: Runner, url: str) -> wrk.WrkResult:
+        """A short wrk warm-up with the same connections (spawns every worker the load will use), then the
+        measured wrk run; each followed by waiting for what wrk left queued in the runner, so the next
+        measurement starts on an idle machine."""
+        config = self.config
+        warm = wrk.run(url, connections=config.connections, duration=config.warmup, timeout=config.wrk_timeout)
+        self._settle(runner, warm)
+        result = wrk.run(url, connections=config.connections, duration=config.duration, timeout=config.wrk_timeout)
+        self._settle(runner, result)
+        return result
+
+    def _settle(self, runner: Runner, result: wrk.WrkResult) -> None:
+        # One more request to the same URL queues behind whatever wrk left (a function's queue is FIFO), so its
+        # answer means that backlog is done; then no invocation may complete for a moment.
+        url = urllib.parse.urlparse(result.url)
+        probe = Client(runner.base, timeout=20)
+        try:
+            probe.request("GET", url.path + (f"?{url.query}" if url.query else ""))
+            settled = runner.settle(quiet=0.3, timeout=10)
+        except OSError:
+            settled = False
+        finally:
+            probe.close()
+        if not settled:
+            self.say(f"  (the {runner.name} runner was still busy 20 s after wrk on {result.url})")
+
+    @staticmethod
+    def say(text: str = "") -> None:
+        print(text, flush=True)
+        sys.stdout.flush()
+
+    def note(self, text: str) -> None:
+        """A line printed under the table (how a figure was obtained, what it assumes)."""
+        self.notes.append(text)
