@@ -136,7 +136,9 @@ public struct ChargingService: Sendable {
             do {
                 let result = try await record(group: group, key: key, logger: logger)
                 // A reading naming another point's session is ignored: it must not hide what happened to the session.
-                if result != .ignored || outcome.outcomes[key.sessionId] == nil { outcome.outcomes[key.sessionId] = result }
+                if result != .ignored || outcome.outcomes[key.sessionId] == nil {
+                    outcome.outcomes[key.sessionId] = result
+                }
             } catch {
                 logger.error(
                     "meter values not recorded; reporting them for retry",
@@ -149,8 +151,7 @@ public struct ChargingService: Sendable {
         return outcome
     }
 
-    private func record(group: [MeterBatchItem], key: MeterBatchItem.Key, logger: Logger) async throws -> MeterOutcome
-    {
+    private func record(group: [MeterBatchItem], key: MeterBatchItem.Key, logger: Logger) async throws -> MeterOutcome {
         var latest: ChargingSession?
         for reading in MeterBatchItem.readingsToWrite(group.map(\.reading)) {
             guard

@@ -191,8 +191,10 @@ public struct DataAPISessionStore: SessionStore {
         case .failure(let problem):
             logger.error(
                 "stored session is unreadable; left out",
-                metadata: ["_id": "\(document["_id"].map { ExtendedJSON.serialize($0, mode: .relaxed) } ?? "none")",
-                    "problem": "\(problem.message)"])
+                metadata: [
+                    "_id": "\(document["_id"].map { ExtendedJSON.serialize($0, mode: .relaxed) } ?? "none")",
+                    "problem": "\(problem.message)",
+                ])
             return nil
         }
     }

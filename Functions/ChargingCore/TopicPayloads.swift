@@ -153,7 +153,8 @@ extension SQSMessage {
         guard let chargingPointId = Topics.meterChargingPoint(message.topic), StartRequest.isValidID(chargingPointId)
         else {
             logger.warning(
-                "message on an unexpected topic dropped", metadata: ["topic": "\(message.topic)", "messageId": "\(messageId)"])
+                "message on an unexpected topic dropped",
+                metadata: ["topic": "\(message.topic)", "messageId": "\(messageId)"])
             return nil
         }
         guard let reading = message.parsedOrDropped(logger: logger, MeterReading.parse) else { return nil }

@@ -71,7 +71,8 @@ extension APIGatewayV2Request.Context {
                 }
             case "http": http = try HTTP.read(&reader)
             case "requestId": requestId = try reader.string()
-            case "timeEpoch": timeEpoch = try reader.optional { reader throws(JSONReader.Unsure) in try reader.integer() }
+            case "timeEpoch":
+                timeEpoch = try reader.optional { reader throws(JSONReader.Unsure) in try reader.integer() }
             default: try reader.skipValue()
             }
         }
@@ -124,13 +125,15 @@ extension APIGatewayV2Response {
                 case "body": body = try reader.optional { reader throws(JSONReader.Unsure) in try reader.string() }
                 case "isBase64Encoded":
                     isBase64Encoded = try reader.optional { reader throws(JSONReader.Unsure) in try reader.bool() }
-                case "cookies": cookies = try reader.optional { reader throws(JSONReader.Unsure) in try reader.strings() }
+                case "cookies":
+                    cookies = try reader.optional { reader throws(JSONReader.Unsure) in try reader.strings() }
                 default: try reader.skipValue()
                 }
             }
             guard let statusCode, let status = Int(exactly: statusCode) else { throw JSONReader.Unsure() }
             return APIGatewayV2Response(
-                statusCode: status, headers: headers ?? [:], body: body ?? "", isBase64Encoded: isBase64Encoded ?? false,
+                statusCode: status, headers: headers ?? [:], body: body ?? "",
+                isBase64Encoded: isBase64Encoded ?? false,
                 cookies: cookies ?? [])
         }
         guard let response else { return nil }

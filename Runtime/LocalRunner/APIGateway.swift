@@ -99,7 +99,8 @@ public struct APIGateway: Sendable {
         }
         let elapsed = ContinuousClock.now - started
         series.record(status: answer.statusCode, duration: elapsed)
-        logger.debug("\(request.method) \(path) \(answer.statusCode) \(elapsed)", metadata: ["requestID": "\(requestID)"])
+        logger.debug(
+            "\(request.method) \(path) \(answer.statusCode) \(elapsed)", metadata: ["requestID": "\(requestID)"])
         var response = Self.httpResponse(answer)
         response.headers.append(HTTPHeaderField(name: Self.requestIDHeader, value: requestID))
         return response

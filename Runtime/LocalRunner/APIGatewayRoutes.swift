@@ -161,14 +161,33 @@ extension RouteTable {
 
     /// What requests with `method` whose path has `shape` get: the first route (in priority order) that serves
     /// the method and matches every such path; ``RouterRoute/Target/matched`` when a route before it matches
-    /// only some of them; nil when none matches any.
+    /// only some of them; nil when none matches any. Routes more specific than `shape` have router paths of their
+    /// own, which the router tries first: a path that reaches `shape` matches none of them.
     static func target(_ shape: [ShapeElement], _ method: String, _ entries: [Entry]) -> RouterRoute.Target? {
         for entry in entries where serves(entry.route.method, method) {
             let segments = Self.shape(entry.segments)
+            if outranks(segments, shape) { continue }
             if covers(segments, shape) { return .bound(RouteBinding(entry)) }
             if overlaps(entry.segments, shape) { return .matched }
         }
         return nil
+    }
+
+    /// Whether the router tries `first` before `second`: at the first segment where they differ, a literal
+    /// beats a parameter, which beats greedy (different literals never meet).
+    static func outranks(_ first: [ShapeElement], _ second: [ShapeElement]) -> Bool {
+        func rank(_ element: ShapeElement) -> Int {
+            switch element {
+            case .literal: return 0
+            case .parameter: return 1
+            case .greedy: return 2
+            }
+        }
+        for (a, b) in zip(first, second) {
+            if rank(a) != rank(b) { return rank(a) < rank(b) }
+            if a != b { return false }
+        }
+        return false
     }
 
     static func shape(_ segments: [Segment]) -> [ShapeElement] {

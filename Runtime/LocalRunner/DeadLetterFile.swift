@@ -36,7 +36,8 @@ public struct DeadLetterFile: Sendable {
         messageId: String? = nil
     ) throws(LocalRunnerError) {
         let entry = Entry(
-            function: function, queue: queue, messageId: messageId, topic: message.topic, payloadBase64: Data(message.payload).base64EncodedString(),
+            function: function, queue: queue, messageId: messageId, topic: message.topic,
+            payloadBase64: Data(message.payload).base64EncodedString(),
             receivedAt: message.receivedAt, attempts: attempts, error: error, timestamp: Timestamp.format(Date()))
         guard var line = try? RunnerJSON.encoder.encode(entry) else {
             throw LocalRunnerError(.io, "cannot encode a dead letter for \(path)")

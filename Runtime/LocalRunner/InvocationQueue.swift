@@ -1,5 +1,7 @@
+import CoreMetrics
 import Foundation
 import Logging
+import Synchronization
 
 /// The invocations of one function: a FIFO in front of at most `concurrency` warm workers, started on
 /// first use and replaced after a crash.
@@ -20,6 +22,8 @@ actor InvocationQueue {
     /// Spawns waiting for the runner environment, not yet in `workers`: they hold a concurrency slot too.
     var spawning = 0
     var drained: [CheckedContinuation<Void, Never>] = []
+    /// What a successful invocation records, looked up in the registry once.
+    let successSeries: InvocationSeries
 
     init(
         function: FunctionDefinition, binary: String, concurrency: Int, environment: AsyncValue<[String: String]>,
@@ -30,6 +34,7 @@ actor InvocationQueue {
         self.concurrency = max(1, concurrency)
         self.environment = environment
         self.metrics = metrics
+        successSeries = InvocationSeries(metrics: metrics, function: function.logicalId)
         var logger = logger
         logger[metadataKey: "function"] = "\(function.logicalId)"
         self.logger = logger
@@ -65,8 +70,12 @@ actor InvocationQueue {
                 logger.info("worker \(worker.number) was gone before the invocation reached it; retrying on another")
                 continue
             }
-            metrics.recordInvocation(
-                function: function.logicalId, outcome: outcome.label, duration: ContinuousClock.now - started)
+            let duration = ContinuousClock.now - started
+            if case .success = outcome {
+                successSeries.record(duration: duration)
+            } else {
+                metrics.recordInvocation(function: function.logicalId, outcome: outcome.label, duration: duration)
+            }
             return outcome
         }
         return .unavailable("no worker could take the invocation")
@@ -212,5 +221,32 @@ public final class LambdaService: FunctionInvoker {
         await withTaskGroup(of: Void.self) { group in
             for queue in queues.values { group.addTask { await queue.shutdown() } }
         }
+    }
+}
+
+/// What ``RunnerMetrics/recordInvocation(function:outcome:duration:)`` records for a successful invocation, with
+/// the counter and histogram looked up in the registry on first use only.
+final class InvocationSeries: Sendable {
+    let metrics: RunnerMetrics
+    let function: String
+    private let handles = Mutex<(count: CoreMetrics.Counter, duration: CoreMetrics.Timer)?>(nil)
+
+    init(metrics: RunnerMetrics, function: String) {
+        self.metrics = metrics
+        self.function = function
+    }
+
+    func record(duration: Duration) {
+        let (count, timer) = handles.withLock { handles in
+            if let handles { return handles }
+            let made = (
+                metrics.counter(.invocations, [("function", function), ("outcome", "success")]),
+                metrics.timer(.invocationDuration, [("function", function)])
+            )
+            handles = made
+            return made
+        }
+        count.increment()
+        timer.record(duration: duration)
     }
 }

@@ -10,7 +10,9 @@ enum MD5 {
         6, 10, 15, 21,
     ]
     /// `floor(abs(sin(i + 1)) * 2^32)`, computed once.
-    static let constants: [UInt32] = (0..<64).map { UInt32(truncatingIfNeeded: Int64(abs(sin(Double($0 + 1))) * 4_294_967_296)) }
+    static let constants: [UInt32] = (0..<64).map {
+        UInt32(truncatingIfNeeded: Int64(abs(sin(Double($0 + 1))) * 4_294_967_296))
+    }
 
     /// The lower-case hex digest of `bytes`.
     static func hex<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {

@@ -68,7 +68,9 @@ enum PortHolder {
         var listening: [String] = []
         var other: [String] = []
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            let text = (try? String(contentsOfFile: table, encoding: .utf8)) ?? ""
+            // Read to the end: /proc files report size 0, and a busy host's table is many pages long.
+            let bytes = FileHandle(forReadingAtPath: table).flatMap { try? $0.readToEnd() } ?? Data()
+            let text = String(decoding: bytes, as: UTF8.self)
             for line in text.split(separator: "\n").dropFirst() {
                 // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …
                 let fields = line.split(separator: " ")

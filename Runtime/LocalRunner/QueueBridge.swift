@@ -202,11 +202,16 @@ final class QueueBridge: Sendable {
         case .success(let body):
             guard source.reportBatchItemFailures else { return ([], "") }
             guard let response = try? RunnerJSON.decoder.decode(SQSBatchResponse.self, from: Data(body)) else {
-                return (all, "the answer is not a partial batch response: \(String(decoding: body.prefix(200), as: UTF8.self))")
+                return (
+                    all,
+                    "the answer is not a partial batch response: \(String(decoding: body.prefix(200), as: UTF8.self))"
+                )
             }
             let named = Set(response.batchItemFailures.map(\.itemIdentifier))
             guard named.isSubset(of: all) else {
-                return (all, "batchItemFailures names ids that are not in the batch: \(named.subtracting(all).sorted())")
+                return (
+                    all, "batchItemFailures names ids that are not in the batch: \(named.subtracting(all).sorted())"
+                )
             }
             return (named, "listed in batchItemFailures")
         case .functionError(let body): return (all, WorkerProcess.errorMessage(body))

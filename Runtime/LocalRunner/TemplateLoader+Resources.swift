@@ -50,7 +50,8 @@ extension TemplateLoader {
                 let target = reference(policy["deadLetterTargetArn"], attribute: "Arn")
             else {
                 throw LocalRunnerError(
-                    .template, "\(at): RedrivePolicy needs deadLetterTargetArn: !GetAtt <queue>.Arn and maxReceiveCount")
+                    .template, "\(at): RedrivePolicy needs deadLetterTargetArn: !GetAtt <queue>.Arn and maxReceiveCount"
+                )
             }
             queue.deadLetterQueue = target
             queue.maxReceiveCount = try integer(
@@ -68,7 +69,8 @@ extension TemplateLoader {
     ) throws(LocalRunnerError) -> QueueEventSource {
         guard let queue = reference(props["Queue"], attribute: "Arn") else {
             throw LocalRunnerError(
-                .template, "\(at): event type SQS needs Queue: !GetAtt <queue>.Arn of an AWS::SQS::Queue in this template")
+                .template,
+                "\(at): event type SQS needs Queue: !GetAtt <queue>.Arn of an AWS::SQS::Queue in this template")
         }
         for key in props.keys where !sqsEventProperties.contains(key) {
             throw LocalRunnerError(.template, "\(at): SQS property \(key) is not supported by evcsm-local")
@@ -89,7 +91,8 @@ extension TemplateLoader {
             }
             for item in items {
                 guard let name = try context.resolve(item), name == "ReportBatchItemFailures" else {
-                    throw LocalRunnerError(.template, "\(at): FunctionResponseTypes may only hold ReportBatchItemFailures")
+                    throw LocalRunnerError(
+                        .template, "\(at): FunctionResponseTypes may only hold ReportBatchItemFailures")
                 }
                 source.reportBatchItemFailures = true
             }
@@ -130,7 +133,9 @@ extension TemplateLoader {
         var actions: [TopicRuleResource.Action] = []
         for item in items { actions.append(try action(item, at: "\(at): action", context: context)) }
         var errorAction: TopicRuleResource.Action?
-        if let value = payload["ErrorAction"] { errorAction = try action(value, at: "\(at): ErrorAction", context: context) }
+        if let value = payload["ErrorAction"] {
+            errorAction = try action(value, at: "\(at): ErrorAction", context: context)
+        }
         return TopicRuleResource(logicalId: id, rule: rule, actions: actions, errorAction: errorAction)
     }
 
@@ -171,7 +176,8 @@ extension TemplateLoader {
             for source in function.queueSources {
                 guard let queue = queues.first(where: { $0.logicalId == source.queue }) else {
                     throw LocalRunnerError(
-                        .template, "function \(function.logicalId): SQS Queue \(source.queue) is not an AWS::SQS::Queue")
+                        .template, "function \(function.logicalId): SQS Queue \(source.queue) is not an AWS::SQS::Queue"
+                    )
                 }
                 if let other = consumers[source.queue] {
                     throw LocalRunnerError(
@@ -190,7 +196,8 @@ extension TemplateLoader {
         }
         for queue in queues {
             if let target = queue.deadLetterQueue, !queueIDs.contains(target) {
-                throw LocalRunnerError(.template, "queue \(queue.logicalId): dead-letter queue \(target) is not a queue")
+                throw LocalRunnerError(
+                    .template, "queue \(queue.logicalId): dead-letter queue \(target) is not a queue")
             }
         }
         func check(_ action: TopicRuleResource.Action, of rule: String) throws(LocalRunnerError) -> Int {
@@ -214,7 +221,8 @@ extension TemplateLoader {
         for resource in rules {
             // The error action runs when an action fails; locally that is the dead-letter file, so it is only checked.
             if case .queue(let name, _)? = resource.errorAction, !queueIDs.contains(name) {
-                throw LocalRunnerError(.template, "topic rule \(resource.logicalId): ErrorAction names no queue \(name)")
+                throw LocalRunnerError(
+                    .template, "topic rule \(resource.logicalId): ErrorAction names no queue \(name)")
             }
             if case .function(let name)? = resource.errorAction, !functions.contains(where: { $0.logicalId == name }) {
                 throw LocalRunnerError(

@@ -19,7 +19,8 @@ public struct TemplateLoader: Sendable {
     /// Resource types that have no local behaviour to emulate (IAM, logs, the HTTP API itself).
     static let passiveResourceTypes: Set<String> = [
         "AWS::Serverless::HttpApi", "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::Logs::LogGroup",
-        "AWS::Lambda::Permission", "AWS::Serverless::Application", "AWS::CloudWatch::Alarm", "AWS::SNS::Topic", "AWS::SecretsManager::Secret", "AWS::SSM::Parameter",
+        "AWS::Lambda::Permission", "AWS::Serverless::Application", "AWS::CloudWatch::Alarm", "AWS::SNS::Topic",
+        "AWS::SecretsManager::Secret", "AWS::SSM::Parameter",
     ]
     /// Function properties with no effect on local behaviour.
     static let passiveFunctionProperties: Set<String> = [
@@ -95,7 +96,9 @@ public struct TemplateLoader: Sendable {
             case "AWS::SQS::Queue":
                 queues.append(try Self.queue(logicalId, fields["Properties"], context: context))
             case "AWS::IoT::TopicRule":
-                if let rule = try Self.topicRule(logicalId, fields["Properties"], context: context) { rules.append(rule) }
+                if let rule = try Self.topicRule(logicalId, fields["Properties"], context: context) {
+                    rules.append(rule)
+                }
             default:
                 guard Self.passiveResourceTypes.contains(type) else {
                     throw LocalRunnerError(

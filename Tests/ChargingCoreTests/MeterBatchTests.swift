@@ -13,9 +13,11 @@ extension Fixture {
     }
 
     /// One SQS message carrying an IoT rule event, as the `chargers/+/meter` rule's SQS action sends it.
-    static func queueMessage(_ message: TopicMessage, id: String = UUID().uuidString.lowercased()) throws -> SQSMessage {
+    static func queueMessage(_ message: TopicMessage, id: String = UUID().uuidString.lowercased()) throws -> SQSMessage
+    {
         SQSMessage(
-            messageId: id, receiptHandle: "AQEB\(id)", body: String(decoding: try JSONCoding.encoder.encode(message), as: UTF8.self),
+            messageId: id, receiptHandle: "AQEB\(id)",
+            body: String(decoding: try JSONCoding.encoder.encode(message), as: UTF8.self),
             attributes: ["ApproximateReceiveCount": "1", "SentTimestamp": "\(message.timestamp)"],
             eventSourceARN: "arn:aws:sqs:eu-central-1:123456789012:MeterReadingsQueue", awsRegion: "eu-central-1")
     }
@@ -69,7 +71,9 @@ final class FlakyStore: SessionStore {
         return await base.complete(stopped, expectedEnergyWh: expectedEnergyWh)
     }
 
-    func applyMeterValue(sessionId: String, chargingPointId: String, energyWh: Int64, seq: Int64) async throws
+    func applyMeterValue(
+        sessionId: String, chargingPointId: String, energyWh: Int64, seq: Int64
+    ) async throws
         -> ChargingSession?
     {
         if failingSessions.contains(sessionId) { throw Unavailable() }
@@ -87,7 +91,8 @@ struct MeterBatchTests {
         id: String? = nil
     ) throws -> SQSMessage {
         let payload = #"{"sessionId":"\#(session)","energyWh":\#(energyWh),"seq":\#(seq)}"#
-        let message = TopicMessage(topic: "chargers/\(point)/meter", payload: Array(payload.utf8), timestamp: Harness.start)
+        let message = TopicMessage(
+            topic: "chargers/\(point)/meter", payload: Array(payload.utf8), timestamp: Harness.start)
         return try Fixture.queueMessage(message, id: id ?? "m-\(session.prefix(4))-\(seq)-\(energyWh)")
     }
 
@@ -107,9 +112,12 @@ struct MeterBatchTests {
         let message = try JSONCoding.decoder.decode(TopicMessage.self, from: Data(first.body.utf8))
         #expect(message.topic == "chargers/cp-1/meter")
 
-        let response = try JSONCoding.decoder.decode(SQSBatchResponse.self, from: Fixture.bytes("sqs/batch-response.json"))
+        let response = try JSONCoding.decoder.decode(
+            SQSBatchResponse.self, from: Fixture.bytes("sqs/batch-response.json"))
         #expect(response.batchItemFailures == [.init(itemIdentifier: "d9a4b1e2-6c3f-4f0a-9b8e-7a5d2c1e0f34")])
-        #expect(String(decoding: try JSONCoding.encoder.encode(SQSBatchResponse()), as: UTF8.self) == #"{"batchItemFailures":[]}"#)
+        #expect(
+            String(decoding: try JSONCoding.encoder.encode(SQSBatchResponse()), as: UTF8.self)
+                == #"{"batchItemFailures":[]}"#)
         #expect(try JSONCoding.decoder.decode(SQSBatchResponse.self, from: Data("null".utf8)) == SQSBatchResponse())
         #expect(try JSONCoding.decoder.decode(SQSBatchResponse.self, from: Data("{}".utf8)) == SQSBatchResponse())
     }

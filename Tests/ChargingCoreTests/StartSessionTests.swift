@@ -122,7 +122,8 @@ struct StartSessionTests {
             StartSessionHandler(harness.dependencies),
             Fixture.request(
                 "start",
-                body: #"{"userId":"u","vehicleId":"v","chargingPointId":"cp-1","maxPower":11,"targetCharge":80,"currentCharge":80}"#
+                body:
+                    #"{"userId":"u","vehicleId":"v","chargingPointId":"cp-1","maxPower":11,"targetCharge":80,"currentCharge":80}"#
             ))
         #expect(response.statusCode == 201)
         let body = try json(response)

@@ -40,7 +40,9 @@ struct StoredDocumentTests {
         #expect(session.energyWh == 15_500)
     }
 
-    @Test("a non-canonical status is not a Charging session (it could never be stopped)", arguments: ["charging", "ACTIVE", "active", "STOPPED"])
+    @Test(
+        "a non-canonical status is not a Charging session (it could never be stopped)",
+        arguments: ["charging", "ACTIVE", "active", "STOPPED"])
     func nonCanonicalStatus(status: String) async throws {
         let bodies = try await replay([
             RecordedExchange("findOne", "ChargingSessions", #"{"document":\#(Self.stored("s1", status: status))}"#)

@@ -18,7 +18,11 @@ final class FakeQueueInvoker: FunctionInvoker, FunctionConcurrencyLimits {
     let state = Mutex(State())
 
     /// `answer` gets the batch and its invocation number (0 first).
-    init(concurrency: Int = 1, answer: @escaping @Sendable (SQSEvent, Int) async -> InvocationOutcome = { _, _ in .success(Array("null".utf8)) }) {
+    init(
+        concurrency: Int = 1,
+        answer: @escaping @Sendable (SQSEvent, Int) async -> InvocationOutcome = { _, _ in .success(Array("null".utf8))
+        }
+    ) {
         self.concurrency = concurrency
         self.answer = answer
     }
@@ -108,11 +112,13 @@ struct QueueBridgeTests {
 
         func publish(point: Int, seq: Int) {
             let payload = #"{"sessionId":"s-\#(point)","energyWh":\#(seq * 100),"seq":\#(seq)}"#
-            bridge.accept(MQTTMessage(topic: "meters/cp-\(point)", payload: Array(payload.utf8), receivedAt: 1000 + Int64(seq)))
+            bridge.accept(
+                MQTTMessage(topic: "meters/cp-\(point)", payload: Array(payload.utf8), receivedAt: 1000 + Int64(seq)))
         }
 
         var deadLetterLines: [String] {
-            ((try? String(contentsOfFile: deadLetters.path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            ((try? String(contentsOfFile: deadLetters.path, encoding: .utf8)) ?? "").split(separator: "\n").map(
+                String.init)
         }
     }
 
@@ -131,7 +137,8 @@ struct QueueBridgeTests {
         #expect(
             MD5.hex(Array("12345678901234567890123456789012345678901234567890123456789012345678901234567890".utf8))
                 == "57edf4a22be3c955ac49da2e2107b67a")
-        let data = try Data(contentsOf: URL(fileURLWithPath: "\(TestEnvironment.root)/Tests/Fixtures/sqs/meter-batch.json"))
+        let data = try Data(
+            contentsOf: URL(fileURLWithPath: "\(TestEnvironment.root)/Tests/Fixtures/sqs/meter-batch.json"))
         let fixture = try JSONDecoder().decode(SQSEvent.self, from: data)
         for record in fixture.records { #expect(MD5.hex(record.body.utf8) == record.md5OfBody) }
     }
@@ -259,7 +266,8 @@ struct QueueBridgeTests {
     @Test("without ReportBatchItemFailures the answer is ignored: a successful invocation deletes the batch")
     func noReporting() async throws {
         let invoker = FakeQueueInvoker { event, _ in
-            .success(Array(try! JSONEncoder().encode(SQSBatchResponse(failedMessageIDs: event.records.map(\.messageId)))))
+            .success(
+                Array(try! JSONEncoder().encode(SQSBatchResponse(failedMessageIDs: event.records.map(\.messageId)))))
         }
         let world = try World(Self.template(batchSize: 10, window: 0, visibility: 1, report: false), invoker)
         world.publish(point: 1, seq: 1)

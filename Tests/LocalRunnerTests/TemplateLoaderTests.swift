@@ -30,6 +30,27 @@ struct TemplateLoaderTests {
         #expect(start.environment["DEFAULT_MAX_POWER"] == "11")
     }
 
+    @Test("the repo's template: meter readings through MeterReadingsQueue in batches, charging/updates direct")
+    func repositoryQueues() throws {
+        let model = try loader.load(path: "\(TestEnvironment.root)/template.yaml")
+        let meter = try #require(model.function(named: "MeterValues"))
+        #expect(
+            meter.queueSources == [
+                QueueEventSource(
+                    queue: "MeterReadingsQueue", batchSize: 100, maximumBatchingWindowInSeconds: 1,
+                    reportBatchItemFailures: true)
+            ])
+        #expect(meter.topicRules.map(\.queue) == ["MeterReadingsQueue"])
+        let queue = try #require(model.queue(named: "MeterReadingsQueue"))
+        #expect(queue.deadLetterQueue == "MeterReadingsDeadLetterQueue")
+        #expect(queue.maxReceiveCount == 3)
+        #expect(queue.visibilityTimeout >= meter.timeout)
+        let updates = try #require(model.function(named: "ChargingUpdates"))
+        #expect(updates.topicRules.map(\.queue) == [nil])
+        #expect(updates.queueSources.isEmpty)
+        #expect(model.queue(named: "ChargingUpdatesDeadLetterQueue") != nil)
+    }
+
     @Test("!Ref and Ref resolve to parameter defaults and pseudo parameters; !Sub and Globals merge")
     func references() throws {
         let model = try loader.parse(
@@ -201,7 +222,8 @@ struct TemplateLoaderTests {
         #expect(
             model.queues == [
                 QueueDefinition(
-                    logicalId: "Readings", visibilityTimeout: 60, messageRetentionPeriod: 86400, deadLetterQueue: "Dead",
+                    logicalId: "Readings", visibilityTimeout: 60, messageRetentionPeriod: 86400,
+                    deadLetterQueue: "Dead",
                     maxReceiveCount: 3),
                 QueueDefinition(logicalId: "Dead"),
             ])
@@ -261,7 +283,10 @@ struct TemplateLoaderTests {
             ("Actions: [{Lambda: {FunctionArn: !GetAtt Ghost.Arn}}]", "Lambda action names no function Ghost"),
             ("Actions: [{Kinesis: {StreamName: s}}]", "Kinesis is not supported by evcsm-local"),
             ("Actions: []", "needs a list of Actions"),
-            ("Actions: [{Sqs: {QueueUrl: !Ref Readings}}], ErrorAction: {Sqs: {QueueUrl: !Ref Nope}}", "ErrorAction names no queue Nope"),
+            (
+                "Actions: [{Sqs: {QueueUrl: !Ref Readings}}], ErrorAction: {Sqs: {QueueUrl: !Ref Nope}}",
+                "ErrorAction names no queue Nope"
+            ),
         ])
     func ruleErrors(payload: String, expected: String) {
         let yaml = """
@@ -291,8 +316,14 @@ struct TemplateLoaderTests {
             ("VisibilityTimeout: 5", "VisibilityTimeout 5 s is less than the Timeout of Fn (10 s)"),
             ("FifoQueue: true", "property FifoQueue is not supported"),
             ("VisibilityTimeout: 50000", "VisibilityTimeout must be an integer from 0 to 43200"),
-            ("RedrivePolicy: {deadLetterTargetArn: !GetAtt Fn.Arn, maxReceiveCount: 3}", "dead-letter queue Fn is not a queue"),
-            ("RedrivePolicy: {deadLetterTargetArn: arn:aws:sqs:x, maxReceiveCount: 3}", "RedrivePolicy needs deadLetterTargetArn"),
+            (
+                "RedrivePolicy: {deadLetterTargetArn: !GetAtt Fn.Arn, maxReceiveCount: 3}",
+                "dead-letter queue Fn is not a queue"
+            ),
+            (
+                "RedrivePolicy: {deadLetterTargetArn: arn:aws:sqs:x, maxReceiveCount: 3}",
+                "RedrivePolicy needs deadLetterTargetArn"
+            ),
         ]
         for (properties, expected) in cases {
             let yaml = """
