@@ -30,7 +30,7 @@ final class QueueBridge: Sendable {
 
     struct State {
         /// Visible messages, oldest first.
-        var ready: [Message] = []
+        var ready = MessageFIFO()
         /// Messages hidden until `visibleAt` (delivery delay, or a failed receive's visibility timeout).
         var hidden: [Message] = []
         var inFlight = 0
@@ -132,15 +132,18 @@ final class QueueBridge: Sendable {
     /// Decides under the lock: take a batch, or wait for a message, a free slot or a deadline.
     func nextStep(now: ContinuousClock.Instant) -> Step {
         let (step, expired) = state.withLock { s -> (Step, [Message]) in
-            let due = s.hidden.filter { $0.visibleAt <= now }
-            s.hidden.removeAll { $0.visibleAt <= now }
-            for var message in due {
-                message.visibleAt = now
-                s.ready.append(message)
+            if !s.hidden.isEmpty {
+                let due = s.hidden.filter { $0.visibleAt <= now }
+                s.hidden.removeAll { $0.visibleAt <= now }
+                for var message in due {
+                    message.visibleAt = now
+                    s.ready.append(message)
+                }
             }
-            let expired = s.ready.filter { $0.expiresAt <= now }
-            s.ready.removeAll { $0.expiresAt <= now }
-            let nextVisible = s.hidden.map(\.visibleAt).min()
+            // Expiry is checked as messages are taken (a message is only ever delivered from the front).
+            var expired: [Message] = []
+            while let first = s.ready.first, first.expiresAt <= now { expired.append(s.ready.take(1)[0]) }
+            let nextVisible = s.hidden.lazy.map(\.visibleAt).min()
             guard s.inFlight < maxInFlight, let oldest = s.ready.first else {
                 let done = s.closed && s.ready.isEmpty && s.inFlight == 0
                 return (done ? .finish : .wait(until: s.inFlight < maxInFlight ? nextVisible : nil), expired)
@@ -149,9 +152,7 @@ final class QueueBridge: Sendable {
             guard s.closed || s.ready.count >= source.batchSize || windowEnds <= now else {
                 return (.wait(until: min(windowEnds, nextVisible ?? windowEnds)), expired)
             }
-            let count = min(source.batchSize, s.ready.count)
-            var batch = Array(s.ready.prefix(count))
-            s.ready.removeFirst(count)
+            var batch = s.ready.take(source.batchSize)
             let received = Self.epochMilliseconds()
             for index in batch.indices {
                 batch[index].receiveCount += 1
@@ -256,6 +257,33 @@ final class QueueBridge: Sendable {
     static let account = TemplateLoader.pseudoParameters["AWS::AccountId"] ?? "000000000000"
 
     static func epochMilliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+}
+
+/// A FIFO of messages that takes from the front without shifting the rest (a burst can buffer many thousands).
+struct MessageFIFO {
+    private var storage: [QueueBridge.Message] = []
+    private var head = 0
+
+    var count: Int { storage.count - head }
+    var isEmpty: Bool { head == storage.count }
+    var first: QueueBridge.Message? { isEmpty ? nil : storage[head] }
+
+    mutating func append(_ message: QueueBridge.Message) { storage.append(message) }
+
+    /// Removes and returns up to `limit` messages from the front.
+    mutating func take(_ limit: Int) -> [QueueBridge.Message] {
+        let end = min(storage.count, head + limit)
+        let taken = Array(storage[head..<end])
+        head = end
+        if head == storage.count {
+            storage.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 4096, head * 2 >= storage.count {
+            storage.removeFirst(head)
+            head = 0
+        }
+        return taken
+    }
 }
 
 /// How many invocations of a function can run at once (the Lambda service's workers per function); a queue's

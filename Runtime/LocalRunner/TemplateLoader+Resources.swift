@@ -154,7 +154,9 @@ extension TemplateLoader {
             }
             return .function(target)
         case "Sqs":
-            guard case .intrinsic(let name, .scalar(let target))? = body["QueueUrl"], name == "Ref" else {
+            guard let url = body["QueueUrl"], case .intrinsic(let name, let argument) = url, name == "Ref",
+                let target = argument.scalarText
+            else {
                 throw LocalRunnerError(.template, "\(at): Sqs needs QueueUrl: !Ref <queue>")
             }
             let base64 = try context.resolve(body["UseBase64"])?.lowercased() == "true"

@@ -57,7 +57,8 @@ struct EventJSONTests {
         var inputs = Self.requests.map { $0.jsonBytes() }
         inputs.append(try fixture("events/apigw-v2-get-session.json"))
         inputs.append(try fixture("events/apigw-v2-post-base64.json"))
-        inputs.append(Array(#"{"requestContext":{"http":{"method":"GET","path":"/"},"requestId":"r"},"body":null}"#.utf8))
+        inputs.append(
+            Array(#"{"requestContext":{"http":{"method":"GET","path":"/"},"requestId":"r"},"body":null}"#.utf8))
         inputs.append(
             Array(
                 #" { "version" : "2.0" , "headers" : { "X-Up" : "\u0041" } , "requestContext" : { "requestId" : "r", "http" : { "method" : "GET" , "path" : "/" , "x" : [ 1 , true , null , { } ] } } } "#
