@@ -117,26 +117,7 @@ extension RouteTable {
                 usable.append(entry)
             }
         }
-        var shapes: [[ShapeElement]] = []
-        var seen: Set<[ShapeElement]> = []
-        func add(_ shape: [ShapeElement]) { if seen.insert(shape).inserted { shapes.append(shape) } }
-        for entry in usable { add(Self.shape(entry.segments)) }
-        let firstLiterals = shapes.compactMap { shape -> ShapeElement? in
-            if case .literal = shape.first { return shape.first } else { return nil }
-        }
-        for shape in shapes {
-            guard let first = shape.first, first == .parameter || first == .greedy else { continue }
-            for literal in firstLiterals {
-                add([literal] + shape.dropFirst())
-                if first == .greedy { add([literal]) }
-            }
-        }
-        for shape in shapes where shape.count > 1 {
-            for length in 1..<shape.count {
-                let prefix = Array(shape.prefix(length))
-                if usable.contains(where: { Self.overlaps($0.segments, prefix) }) { add(prefix) }
-            }
-        }
+        let shapes = Self.routerShapes(usable)
         var methods = Self.standardMethods
         for entry in usable where !methods.contains(entry.route.method) && entry.route.method != "ANY" {
             methods.append(entry.route.method)
@@ -157,6 +138,56 @@ extension RouteTable {
             }
         }
         return (routes, refused)
+    }
+
+    /// The router paths (as shapes) that serve `entries`: each route's own; each route that starts with a
+    /// parameter or greedy again under every literal first segment (the router does not go back to the first
+    /// segment's alternatives); each intermediate path some route matches (nor does it go back from a path that
+    /// ends on an intermediate node); and a greedy segment next to a parameter as one parameter, then one
+    /// parameter and greedy (the router refuses `:p` and `**` side by side).
+    static func routerShapes(_ entries: [Entry]) -> [[ShapeElement]] {
+        var shapes: [[ShapeElement]] = []
+        var seen: Set<[ShapeElement]> = []
+        func add(_ shape: [ShapeElement]) { if seen.insert(shape).inserted { shapes.append(shape) } }
+        for entry in entries { add(shape(entry.segments)) }
+        var firstLiterals: [ShapeElement] = []
+        for shape in shapes {
+            if case .literal = shape.first, let first = shape.first, !firstLiterals.contains(first) {
+                firstLiterals.append(first)
+            }
+        }
+        for shape in shapes {
+            guard let first = shape.first, first == .parameter || first == .greedy else { continue }
+            for literal in firstLiterals {
+                add([literal] + shape.dropFirst())
+                if first == .greedy { add([literal, .greedy]) }
+            }
+        }
+        for shape in shapes where shape.count > 1 {
+            for length in 1..<shape.count {
+                let prefix = Array(shape.prefix(length))
+                if entries.contains(where: { overlaps($0.segments, prefix) }) { add(prefix) }
+            }
+        }
+        // Greedy next to a parameter: `/a/**` is `/a/:p1` and `/a/:p1/**`, and so on down.
+        var index = 0
+        while index < shapes.count {
+            let shape = shapes[index]
+            index += 1
+            guard shape.last == .greedy else { continue }
+            let prefix = Array(shape.dropLast())
+            let clashes = shapes.contains { other in
+                other.count > prefix.count && other[prefix.count] == .parameter
+                    && Array(other.prefix(prefix.count)) == prefix
+            }
+            guard clashes else { continue }
+            index -= 1
+            shapes.remove(at: index)
+            seen.remove(shape)
+            add(prefix + [.parameter])
+            add(prefix + [.parameter, .greedy])
+        }
+        return shapes
     }
 
     /// What requests with `method` whose path has `shape` get: the first route (in priority order) that serves

@@ -142,11 +142,11 @@ extension TemplateLoader {
     static func action(
         _ value: TemplateValue, at: String, context: Resolution
     ) throws(LocalRunnerError) -> TopicRuleResource.Action {
-        guard case .map(let pairs) = value, pairs.count == 1 else {
+        // (A `guard case .map(let pairs) = value` here trips a "circular reference" in the Swift 6.3 compiler.)
+        let pairs = try mapping(value, at: at)
+        guard pairs.count == 1, let (kind, body) = pairs.first.map({ ($0.key, $0.value) }) else {
             throw LocalRunnerError(.template, "\(at) must be a mapping with one action")
         }
-        let kind: String = pairs[0].0
-        let body: TemplateValue = pairs[0].1
         switch kind {
         case "Lambda":
             guard let target = reference(body["FunctionArn"], attribute: "Arn") else {
