@@ -3,8 +3,14 @@ import Hummingbird
 /// Turns errors thrown by routes (unknown path, bad request) into the `{error, message, timestamp}` envelope,
 /// and counts the requests that matched no route at all as `route="unmatched"` (one series whatever the path,
 /// so a scan of random paths cannot grow the metrics).
+///
+/// A request whose path is a template route's but whose method is not answers `405 Method Not Allowed` with an
+/// `Allow` header listing the methods that path has (RFC 9110 §15.5.6), instead of the router's 404. That look-up
+/// runs only for requests that matched nothing, never on the hot path.
 struct ErrorEnvelopeMiddleware: RouterMiddleware {
     let metrics: RunnerMetrics
+    /// The template's routes, for the `Allow` header; nil answers 404 for every unknown method.
+    var routes: RouteTable? = nil
 
     func handle(
         _ request: Request, context: BasicRequestContext,
@@ -23,11 +29,26 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
             case 400..<500: name = "BadRequest"
             default: name = "InternalServerError"
             }
+            if status == 404, Self.matchedNoRoute(context), let allowed = allowedMethods(request.uri.path) {
+                var response = APIGateway.httpResponse(
+                    .error(
+                        status: 405, error: "MethodNotAllowed",
+                        message: "\(request.method) is not allowed on \(request.uri.path); allowed: \(allowed)"))
+                response.headers[.allow] = allowed
+                return response
+            }
             if status == 404, Self.matchedNoRoute(context) { metrics.recordUnmatchedRequest() }
             let message =
                 error.body ?? (status == 404 ? "No route for \(request.method) \(request.uri.path)" : "\(error.status)")
             return APIGateway.httpResponse(.error(status: status, error: name, message: message))
         }
+    }
+
+    /// The methods the template serves on `path` (`GET, HEAD, POST`), or nil when it serves none.
+    func allowedMethods(_ path: String) -> String? {
+        guard let routes else { return nil }
+        let allowed = RouteTable.standardMethods.filter { routes.match(method: $0, path: path) != nil }
+        return allowed.isEmpty ? nil : allowed.joined(separator: ", ")
     }
 
     /// Whether the router found no route (its not-found responder, or the file middleware, marks the

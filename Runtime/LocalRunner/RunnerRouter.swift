@@ -28,7 +28,8 @@ struct RouterServices: Sendable {
 /// after them.
 func buildRouter(configuration: RunnerConfiguration, services: RouterServices) -> Router<BasicRequestContext> {
     let router = Router()
-    router.middlewares.add(ErrorEnvelopeMiddleware(metrics: services.metrics))
+    let routes = RouteTable(template: services.template)
+    router.middlewares.add(ErrorEnvelopeMiddleware(metrics: services.metrics, routes: routes))
     router.middlewares.add(
         FileMiddleware(configuration.webDirectory, searchForIndexHtml: true, logger: Logger(label: "evcsm.web")))
     DataAPIMount.addRoutes(
@@ -47,7 +48,7 @@ func buildRouter(configuration: RunnerConfiguration, services: RouterServices) -
     }
     // Last, so that the runner's own paths are known and never shadowed by a template route.
     APIGateway(
-        routes: RouteTable(template: services.template), invoker: services.invoker, metrics: services.metrics,
+        routes: routes, invoker: services.invoker, metrics: services.metrics,
         logger: Logger(label: "evcsm.apigateway")
     ).addRoutes(to: router, webPaths: webPaths(configuration.webDirectory))
     return router
