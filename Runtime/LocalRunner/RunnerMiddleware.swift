@@ -44,9 +44,17 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
         }
     }
 
+    /// First path segments the runner serves itself.
+    static let runnerSegments: Set<String> = [
+        "data-api", "topics", "events", "swagger", "healthz", "metrics", "_bench",
+    ]
+
     /// The methods the template serves on `path` (`GET, HEAD, POST`), or nil when it serves none.
     func allowedMethods(_ path: String) -> String? {
         guard let routes else { return nil }
+        // Paths under the runner's own first segments never reach a template route (APIGateway leaves those out).
+        let first = path.split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
+        guard !Self.runnerSegments.contains(first) else { return nil }
         let allowed = RouteTable.standardMethods.filter { routes.match(method: $0, path: path) != nil }
         return allowed.isEmpty ? nil : allowed.joined(separator: ", ")
     }

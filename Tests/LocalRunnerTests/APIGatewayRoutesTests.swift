@@ -130,14 +130,22 @@ struct APIGatewayRoutesTests {
         }
     }
 
-    @Test("a method the path has no route for is a 404 counted as unmatched, as before")
+    @Test("a method a template path does not serve is a 405 with Allow; a path nothing serves stays a 404")
     func methodWithoutRoute() async throws {
         let metrics = RunnerMetrics()
         try await Application(router: Self.router(metrics: metrics)).test(.router) { client in
             for (method, path) in [
                 (HTTPRequest.Method.post, "/api/sessions/s-1"), (.put, "/api/x/latest"), (.post, "/a/b"),
-                (.delete, "/nowhere"), (.post, "/healthz"),
+                (.delete, "/nowhere"),  // the template's GET /{proxy+} serves every path
             ] {
+                try await client.execute(uri: path, method: method) { response in
+                    #expect(response.status == .methodNotAllowed, "\(method) \(path)")
+                    #expect(response.headers[.allow]?.contains("GET") == true, "\(method) \(path)")
+                    let envelope = try JSONDecoder().decode(ErrorEnvelope.self, from: Data(buffer: response.body))
+                    #expect(envelope.error == "MethodNotAllowed")
+                }
+            }
+            for (method, path) in [(HTTPRequest.Method.post, "/healthz")] {
                 let (status, body) = try await Self.send(client, method, path)
                 #expect(status == 404, "\(method) \(path)")
                 let envelope = try JSONDecoder().decode(ErrorEnvelope.self, from: Data(body.utf8))
@@ -145,7 +153,7 @@ struct APIGatewayRoutesTests {
                 #expect(envelope.message == "No route for \(method) \(path)")
             }
         }
-        #expect(metrics.prometheusText().contains(#"evcsm_http_requests_total{route="unmatched",status="404"} 5"#))
+        #expect(metrics.prometheusText().contains(#"evcsm_http_requests_total{route="unmatched",status="404"} 1"#))
     }
 
     @Test("routes under the runner's own first segments are left out; the router's routes are compiled once")
