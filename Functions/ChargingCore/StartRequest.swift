@@ -44,14 +44,15 @@ public struct StartRequest: Sendable, Hashable {
     }
 
     /// Validates a start request object. Fields missing from `object` come from `defaults` when given
-    /// (bare `charging/updates` messages), otherwise they are required. Unknown fields are ignored.
-    /// Throws a ``ChargingError`` naming the first offending field.
+    /// (bare `charging/updates` messages, where a `null` member also counts as missing), otherwise they are
+    /// required and a `null` member is an error, as the OpenAPI document declares no field nullable.
+    /// Unknown fields are ignored. Throws a ``ChargingError`` naming the first offending field.
     public static func validate(
         _ object: Document, defaults: ChargingDefaults? = nil
     ) throws(ChargingError)
         -> StartRequest
     {
-        let fields = RequestFields(object)
+        let fields = RequestFields(object, nullMeansAbsent: defaults != nil)
         let request = StartRequest(
             userId: try fields.id("userId", default: defaults?.unknownId),
             vehicleId: try fields.id("vehicleId", default: defaults?.unknownId),
@@ -70,17 +71,26 @@ public struct StartRequest: Sendable, Hashable {
 /// Typed, field-naming access to the members of a JSON request object.
 struct RequestFields {
     let object: Document
+    /// When false (REST bodies), a member that is present and `null` is rejected rather than taken as absent.
+    let nullMeansAbsent: Bool
 
-    init(_ object: Document) { self.object = object }
+    init(_ object: Document, nullMeansAbsent: Bool) {
+        self.object = object
+        self.nullMeansAbsent = nullMeansAbsent
+    }
 
-    /// A present, non-null member.
-    func value(_ name: String) -> BSONValue? {
-        guard let value = object[name], !value.isNull else { return nil }
+    /// A present, non-null member; nil when absent (or `null`, where that means absent).
+    func value(_ name: String) throws(ChargingError) -> BSONValue? {
+        guard let value = object[name] else { return nil }
+        guard !value.isNull else {
+            if nullMeansAbsent { return nil }
+            throw .invalid(name, "must not be null")
+        }
         return value
     }
 
     func id(_ name: String, default defaultValue: String? = nil) throws(ChargingError) -> String {
-        guard let value = value(name) else {
+        guard let value = try value(name) else {
             if let defaultValue { return defaultValue }
             throw .invalid(name, "is required")
         }
@@ -95,7 +105,7 @@ struct RequestFields {
         _ name: String, in range: ClosedRange<Double>, default defaultValue: Double? = nil,
         excludingLower: Bool = false
     ) throws(ChargingError) -> Double {
-        guard value(name) != nil else {
+        guard try value(name) != nil else {
             if let defaultValue { return defaultValue }
             throw .invalid(name, "is required")
         }
@@ -107,7 +117,7 @@ struct RequestFields {
     )
         throws(ChargingError) -> Double?
     {
-        guard let value = value(name) else { return nil }
+        guard let value = try value(name) else { return nil }
         guard value.isNumber, let number = value.doubleValue, number.isFinite else {
             throw .invalid(name, "must be a number")
         }

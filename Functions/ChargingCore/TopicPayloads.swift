@@ -64,7 +64,7 @@ public enum ChargingCommand: Sendable, Hashable {
         case .charging:
             return .start(try StartRequest.validate(object, defaults: defaults))
         case .stopped:
-            let fields = RequestFields(object)
+            let fields = RequestFields(object, nullMeansAbsent: true)
             return .stop(
                 sessionId: update.sessionId == nil ? nil : try fields.id("sessionId"),
                 chargingPointId: try fields.id("chargingPointId", default: defaults.chargingPointId))

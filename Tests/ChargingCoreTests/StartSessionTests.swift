@@ -113,6 +113,17 @@ struct StartSessionTests {
             #"{"userId":"u","vehicleId":"v","chargingPointId":"cp-1","maxPower":11,"targetCharge":100,"currentCharge":100}"#,
             "currentCharge"
         ),
+        // The OpenAPI document declares no field nullable, so an explicit null is an error, not a default.
+        (
+            #"{"userId":"u","vehicleId":"v","chargingPointId":"cp-1","maxPower":11,"targetCharge":80,"currentCharge":null}"#,
+            "currentCharge"
+        ),
+        (
+            #"{"userId":"u","vehicleId":"v","chargingPointId":"cp-1","maxPower":11,"targetCharge":80,"batteryCapacity":null}"#,
+            "batteryCapacity"
+        ),
+        (#"{"userId":null,"vehicleId":"v","chargingPointId":"cp-1","maxPower":11,"targetCharge":80}"#, "userId"),
+        (#"{"userId":"u","vehicleId":"v","chargingPointId":"cp-1","maxPower":null,"targetCharge":80}"#, "maxPower"),
     ]
 
     @Test("a battery already at its target is accepted with nothing to add: 0 minutes, 0 kWh")

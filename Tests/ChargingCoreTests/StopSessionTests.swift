@@ -63,7 +63,9 @@ struct StopSessionTests {
 
     @Test(
         "a missing or malformed sessionId is a 400 naming sessionId",
-        arguments: [#"{}"#, #"{"sessionId":""}"#, #"{"sessionId":17}"#, #"{"sessionId":"a b"}"#])
+        arguments: [
+            #"{}"#, #"{"sessionId":""}"#, #"{"sessionId":17}"#, #"{"sessionId":"a b"}"#, #"{"sessionId":null}"#,
+        ])
     func invalidSessionID(body: String) async throws {
         let harness = Harness([Harness.session()])
         let response = try await harness.respond(
@@ -93,7 +95,8 @@ struct StopSessionTests {
         let started = try json(
             try await harness.respond(StartSessionHandler(harness.dependencies), Fixture.request("start")))
         let sessionId = try #require(started["sessionId"] as? String)
-        _ = await harness.store.applyMeterValue(sessionId: sessionId, chargingPointId: "cp-1", energyWh: 10_000, seq: 1)
+        _ = await harness.store.applyMeterValue(
+            sessionId: sessionId, chargingPointId: "cp-1", energyWh: 10_000, seq: 1, receivedAt: Harness.start)
         harness.clock.advance(minutes: 20)
         let stop = try await harness.respond(
             StopSessionHandler(harness.dependencies), Fixture.request("stop", body: #"{"sessionId":"\#(sessionId)"}"#))

@@ -17,8 +17,8 @@ BASE=$(grep -o 'http://[0-9.]*:[0-9]*' "$OUT" | head -1 || true)
 [ -n "$BASE" ] || { echo "schemathesis: evcsm-local did not start"; cat "$DATA/runner.log"; exit 1; }
 echo "schemathesis: $BASE/swagger/v1/swagger.json, --checks all, up to $EXAMPLES examples per operation"
 set +e
-"$ST" run "$BASE/swagger/v1/swagger.json" --url "$BASE" --checks all --max-examples "$EXAMPLES" --max-time 180 \
-    --workers 1 --request-timeout 30 --seed 20261201 --no-color \
+"$ST" run "$BASE/swagger/v1/swagger.json" --url "$BASE" --checks all --max-examples "$EXAMPLES" --max-time ${ST_MAXTIME:-180} \
+    --workers 1 --request-timeout 30 --seed ${ST_SEED:-20261201} --no-color \
     --report junit --report-dir "$ROOT/test-artifacts/schemathesis" 2>&1 | tee "$DATA/st.log"
 rc=${PIPESTATUS[0]}
 set -e

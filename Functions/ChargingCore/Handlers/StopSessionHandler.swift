@@ -8,7 +8,8 @@ public struct StopSessionHandler: HTTPFunction {
     public init(_ dependencies: FunctionDependencies) { self.dependencies = dependencies }
 
     public func handle(_ request: APIGatewayV2Request, context: FunctionContext) async throws -> APIGatewayV2Response {
-        let sessionId = try RequestFields(try RequestBody.object(request.bodyBytes)).id("sessionId")
+        let sessionId = try RequestFields(try RequestBody.object(request.bodyBytes), nullMeansAbsent: false).id(
+            "sessionId")
         let outcome = try await dependencies.service.stop(sessionId: sessionId, logger: context.logger)
         return try .json(StopResponse(outcome))
     }
