@@ -2,9 +2,10 @@
 // evcsm — EV charging session manager. Layout and dependency rules: ../shared/DESIGN.md §2.
 import PackageDescription
 
-/// The seven function executables. Each is a thin `@main` over a handler in ChargingCore.
+/// The eight function executables. Each is a thin `@main` over a handler in ChargingCore.
 let functionNames = [
     "GetStatus", "StartSession", "StopSession", "ListSessions", "GetSession", "ChargingUpdates", "MeterValues",
+    "ExpireSessions",
 ]
 
 let functionTargets: [Target] = functionNames.map { name in

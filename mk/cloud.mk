@@ -12,7 +12,7 @@ LAMBDA_BUILD = $(SWIFT) build -c release --static-swift-stdlib --scratch-path $(
 	-Xlinker -L$(CURDIR)/$(LAMBDA_CXX_DIR)
 LAMBDA_BIN = $(LAMBDA_SCRATCH)/$(shell uname -m)-unknown-linux-gnu/release
 # What the function binaries are built from; a binary newer than all of these is not rebuilt (an up-to-date
-# `swift build --product` still costs 10-20 s here, seven times per package and per sam build).
+# `swift build --product` still costs 10-20 s here, once per function per package and per sam build).
 LAMBDA_SOURCES := Package.swift $(wildcard Package.resolved) \
 	$(shell find Functions Runtime/FunctionRuntime Runtime/DataAPI Runtime/CCurl Runtime/CGlibcCompat -type f 2>/dev/null)
 CLOUD_DIST ?= dist
@@ -45,7 +45,7 @@ $(addprefix $(LAMBDA_BIN)/,$(FUNCTIONS)): $(LAMBDA_BIN)/%: $(LAMBDA_SOURCES) | $
 	@[ -x $@ ] || { echo "FAIL: release build of $* produced no $@"; exit 1; }
 	@touch $@
 
-lambda-release: $(addprefix $(LAMBDA_BIN)/,$(FUNCTIONS)) ## release build (static Swift stdlib + libstdc++) of the 7 functions
+lambda-release: $(addprefix $(LAMBDA_BIN)/,$(FUNCTIONS)) ## release build (static Swift stdlib + libstdc++) of the $(words $(FUNCTIONS)) functions
 
 # `sam build` contract (BuildMethod: makefile): make build-<LogicalId> with ARTIFACTS_DIR set. The binary is
 # stripped and installed as `bootstrap`; no shared library is shipped because every library it needs is in

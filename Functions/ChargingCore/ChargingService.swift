@@ -1,4 +1,5 @@
 import ChargingWire
+import FunctionRuntime
 import Logging
 
 #if canImport(FoundationEssentials)
@@ -37,6 +38,10 @@ public struct ChargingService: Sendable {
     public let tariff: Tariff
     public let clock: any WallClock
     public let defaults: ChargingDefaults
+    /// The bounds a meter value must satisfy to be applied.
+    public let plausibility: MeterPlausibility
+    /// Where the `RejectedReadings` metric goes.
+    public let metrics: any MetricsEmitter
     private let makeSessionID: @Sendable () -> String
 
     /// How many times a stop retries its compare-and-set when meter values keep arriving.
@@ -44,13 +49,17 @@ public struct ChargingService: Sendable {
 
     public init(
         store: any SessionStore, publisher: any Publisher, tariff: Tariff, clock: any WallClock,
-        defaults: ChargingDefaults, makeSessionID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }
+        defaults: ChargingDefaults, plausibility: MeterPlausibility = MeterPlausibility(),
+        metrics: any MetricsEmitter = DiscardingMetricsEmitter(),
+        makeSessionID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }
     ) {
         self.store = store
         self.publisher = publisher
         self.tariff = tariff
         self.clock = clock
         self.defaults = defaults
+        self.plausibility = plausibility
+        self.metrics = metrics
         self.makeSessionID = makeSessionID
     }
 
@@ -60,7 +69,8 @@ public struct ChargingService: Sendable {
         let session = ChargingSession(
             sessionId: makeSessionID(), chargingPointId: request.chargingPointId, userId: request.userId,
             vehicleId: request.vehicleId, startTime: clock.nowMilliseconds(), maxPower: request.maxPower,
-            targetCharge: request.targetCharge, targetEnergyWh: estimate.targetEnergyWh, currency: tariff.currency)
+            targetCharge: request.targetCharge, targetEnergyWh: estimate.targetEnergyWh, currency: tariff.currency,
+            tariff: tariff)
         try await store.insert(session)
         logger.info(
             "session started",
@@ -72,6 +82,15 @@ public struct ChargingService: Sendable {
     /// Stops a session. Idempotent: a stopped session comes back unchanged with `wasAlreadyStopped`.
     /// Throws ``ChargingError`` `.sessionNotFound` for an unknown id.
     public func stop(sessionId: String, reason: StopReason = .requested, logger: Logger) async throws -> StopOutcome {
+        // Without a condition the stop always happens, so there is always an outcome.
+        try await stop(sessionId: sessionId, reason: reason, logger: logger, if: { _ in true })!
+    }
+
+    /// Stops a session while it still satisfies `condition` (checked on every compare-and-set attempt against
+    /// the stored session); nil when a `Charging` session no longer does.
+    func stop(
+        sessionId: String, reason: StopReason, logger: Logger, if condition: (ChargingSession) -> Bool
+    ) async throws -> StopOutcome? {
         for _ in 0..<Self.stopAttempts {
             guard let current = try await store.session(id: sessionId) else {
                 throw ChargingError(.sessionNotFound, "session \(sessionId) not found")
@@ -79,6 +98,7 @@ public struct ChargingService: Sendable {
             guard current.status == .charging else {
                 return StopOutcome(session: current, wasAlreadyStopped: true)
             }
+            guard condition(current) else { return nil }
             let stopped = current.stopped(at: clock.nowMilliseconds(), reason: reason, tariff: tariff)
             if try await store.complete(stopped, expectedEnergyWh: current.energyWh) {
                 logger.info(
@@ -91,6 +111,18 @@ public struct ChargingService: Sendable {
             }
         }
         throw ChargingError(.storeContention, "session \(sessionId) kept changing; try again")
+    }
+
+    /// Stops a session named together with its charging point (an MQTT `Stopped`): nil, and nothing changes,
+    /// when `chargingPointId` is given and the `Charging` session is on another point.
+    public func stop(
+        sessionId: String, onChargingPoint chargingPointId: String?, logger: Logger
+    ) async throws
+        -> StopOutcome?
+    {
+        try await stop(
+            sessionId: sessionId, reason: .requested, logger: logger,
+            if: { chargingPointId == nil || $0.chargingPointId == chargingPointId })
     }
 
     /// Stops the `Charging` session of a charging point; nil when it has none.
@@ -113,75 +145,6 @@ public struct ChargingService: Sendable {
         return session
     }
 
-    /// Applies a batch of meter values (validated by ``MeterReading/parse(_:)``), for example one SQS batch.
-    ///
-    /// Items are grouped by session and charging point. Per group the readings are taken in `seq` order
-    /// (a repeated `seq` counts once) and only the ones that no later reading exceeds in energy are written
-    /// (``MeterBatchItem/readingsToWrite(_:)``): each write is guarded by the store (`lastMeterSeq < seq`,
-    /// energy `$max`), so the store ends exactly as if every reading had been applied in turn, with one write
-    /// per session for a meter that never goes backwards. A session that reaches its target stops
-    /// (`TargetReached`) with the batch's energy; every changed session is published once. A group whose store
-    /// call fails is reported in ``MeterBatchOutcome/failedItems`` (all its items, so they are retried;
-    /// the readings already written are then ignored as duplicates); the other groups are unaffected.
-    public func record(batch items: [MeterBatchItem], logger: Logger) async -> MeterBatchOutcome {
-        var groups: [MeterBatchItem.Key: [MeterBatchItem]] = [:]
-        var order: [MeterBatchItem.Key] = []
-        for item in items {
-            if groups[item.key] == nil { order.append(item.key) }
-            groups[item.key, default: []].append(item)
-        }
-        var outcome = MeterBatchOutcome()
-        for key in order {
-            let group = groups[key] ?? []
-            do {
-                let result = try await record(group: group, key: key, logger: logger)
-                // A reading naming another point's session is ignored: it must not hide what happened to the session.
-                if result != .ignored || outcome.outcomes[key.sessionId] == nil {
-                    outcome.outcomes[key.sessionId] = result
-                }
-            } catch {
-                logger.error(
-                    "meter values not recorded; reporting them for retry",
-                    metadata: [
-                        "sessionId": "\(key.sessionId)", "readings": "\(group.count)", "error": "\(error)",
-                    ])
-                outcome.failedItems += group.map(\.id)
-            }
-        }
-        return outcome
-    }
-
-    private func record(group: [MeterBatchItem], key: MeterBatchItem.Key, logger: Logger) async throws -> MeterOutcome {
-        var latest: ChargingSession?
-        for reading in MeterBatchItem.readingsToWrite(group.map(\.reading)) {
-            guard
-                let session = try await store.applyMeterValue(
-                    sessionId: key.sessionId, chargingPointId: key.chargingPointId, energyWh: reading.wholeEnergyWh,
-                    seq: reading.seq)
-            else { continue }
-            if session.targetEnergyWh > 0, session.energyWh >= session.targetEnergyWh {
-                let outcome = try await stop(sessionId: session.sessionId, reason: .targetReached, logger: logger)
-                return .targetReached(outcome.session)
-            }
-            latest = session
-        }
-        if let latest {
-            await publishUpdate(latest, logger: logger)
-            return .recorded(latest)
-        }
-        // Nothing new. If an earlier attempt recorded energy at the target but failed to stop, stop now (a retried
-        // batch is all duplicates, so this is the only place that stop can still happen).
-        if let stored = try await store.session(id: key.sessionId), stored.status == .charging,
-            stored.chargingPointId == key.chargingPointId, stored.targetEnergyWh > 0,
-            stored.energyWh >= stored.targetEnergyWh
-        {
-            let outcome = try await stop(sessionId: stored.sessionId, reason: .targetReached, logger: logger)
-            return .targetReached(outcome.session)
-        }
-        logger.debug("meter values ignored", metadata: ["sessionId": "\(key.sessionId)", "readings": "\(group.count)"])
-        return .ignored
-    }
-
     /// Publishes `session/updates` for `session`. A failed publish is logged, never fatal: the store
     /// already holds the truth and the next change publishes again.
     public func publishUpdate(_ session: ChargingSession, logger: Logger) async {
@@ -193,62 +156,5 @@ public struct ChargingService: Sendable {
                 "publishing session/updates failed",
                 metadata: ["sessionId": "\(session.sessionId)", "error": "\(error)"])
         }
-    }
-}
-
-/// One meter value of a batch: the reading, the charging point of its topic, and the id that names it in a
-/// partial batch response (an SQS `messageId`).
-public struct MeterBatchItem: Sendable, Hashable {
-    public var id: String
-    public var chargingPointId: String
-    public var reading: MeterReading
-
-    public init(id: String, chargingPointId: String, reading: MeterReading) {
-        self.id = id
-        self.chargingPointId = chargingPointId
-        self.reading = reading
-    }
-
-    /// The readings of one session on one charging point are applied together.
-    struct Key: Hashable {
-        var sessionId: String
-        var chargingPointId: String
-    }
-
-    var key: Key { Key(sessionId: reading.sessionId, chargingPointId: chargingPointId) }
-
-    /// Of one session's readings, those whose writes leave the store as applying all of them in `seq` order would:
-    /// sorted by `seq` (the first of a repeated `seq` wins, as it would have been applied first), keeping a reading
-    /// only when its energy is above that of every later one. The last reading is always kept (it sets
-    /// `lastMeterSeq`); for a meter that never goes backwards it is the only one.
-    ///
-    /// Why it is exact: whatever `lastMeterSeq` the store holds, the readings it accepts are a suffix of the sorted
-    /// list, and the highest energy in any suffix belongs to a kept reading of that suffix.
-    public static func readingsToWrite(_ readings: [MeterReading]) -> [MeterReading] {
-        var seen = Set<Int64>()
-        let sorted = readings.enumerated()
-            .sorted { $0.element.seq != $1.element.seq ? $0.element.seq < $1.element.seq : $0.offset < $1.offset }
-            .map(\.element)
-            .filter { seen.insert($0.seq).inserted }
-        var kept: [MeterReading] = []
-        var laterMax = Int64.min
-        for reading in sorted.reversed() where reading.wholeEnergyWh > laterMax {
-            kept.append(reading)
-            laterMax = reading.wholeEnergyWh
-        }
-        return kept.reversed()
-    }
-}
-
-/// What ``ChargingService/record(batch:logger:)`` did.
-public struct MeterBatchOutcome: Sendable, Hashable {
-    /// Ids of the items whose store write failed: retry these.
-    public var failedItems: [String] = []
-    /// What happened to each session of the batch, by session id.
-    public var outcomes: [String: MeterOutcome] = [:]
-
-    public init(failedItems: [String] = [], outcomes: [String: MeterOutcome] = [:]) {
-        self.failedItems = failedItems
-        self.outcomes = outcomes
     }
 }

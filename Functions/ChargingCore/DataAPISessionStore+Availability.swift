@@ -17,12 +17,23 @@ extension DataAPISessionStore {
     }
 
     public func applyMeterValue(
-        sessionId: String, chargingPointId: String, energyWh: Int64, seq: Int64
+        sessionId: String, chargingPointId: String, energyWh: Int64, seq: Int64, receivedAt: Int64
     ) async throws -> ChargingSession? {
         try await Self.available {
             try await applyMeterReading(
-                sessionId: sessionId, chargingPointId: chargingPointId, energyWh: energyWh, seq: seq)
+                sessionId: sessionId, chargingPointId: chargingPointId, energyWh: energyWh, seq: seq,
+                receivedAt: receivedAt)
         }
+    }
+
+    public func countRejectedReadings(sessionId: String, chargingPointId: String, count: Int64) async throws {
+        try await Self.available {
+            try await countRejected(sessionId: sessionId, chargingPointId: chargingPointId, count: count)
+        }
+    }
+
+    public func idleSessions(before cutoff: Int64, limit: Int) async throws -> [ChargingSession] {
+        try await Self.available { try await findIdle(before: cutoff, limit: limit) }
     }
 
     public func list(_ query: SessionQuery) async throws -> SessionPage {

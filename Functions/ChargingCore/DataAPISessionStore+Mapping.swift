@@ -37,7 +37,31 @@ extension DataAPISessionStore {
             "targetCharge": .double(s.targetCharge), "targetEnergyWh": .int64(s.targetEnergyWh),
             "lastMeterSeq": .int64(s.lastMeterSeq), "stopReason": s.stopReason.map { .string($0.rawValue) } ?? .null,
             "cost": s.costCents.map { .double(WireNumber.money(cents: $0)) } ?? .null, "currency": .string(s.currency),
+            "lastReadingAt": s.lastReadingAt.map { .datetime($0) } ?? .null, "lastActivity": .datetime(s.lastActivity),
+            "rejectedReadings": .int64(s.rejectedReadings), "tariff": s.tariff.map(tariffDocument) ?? .null,
         ]
+    }
+
+    /// A tariff as stored on a session: `{perKWh, sessionFee, perMinute, currency}`.
+    static func tariffDocument(_ t: Tariff) -> BSONValue {
+        [
+            "perKWh": .double(t.perKWh), "sessionFee": .double(t.sessionFee), "perMinute": .double(t.perMinute),
+            "currency": .string(t.currency),
+        ]
+    }
+
+    /// The stored tariff of a session; nil when absent (documents written before evcsm stored it) or not a
+    /// complete tariff of finite, non-negative rates, so the session is priced with the current tariff.
+    static func tariff(_ value: BSONValue?) -> Tariff? {
+        guard case .document(let d)? = value, let currency = d["currency"]?.stringValue else { return nil }
+        let rates = ["perKWh", "sessionFee", "perMinute"].compactMap { name -> Double? in
+            guard let value = d[name], value.isNumber, let rate = value.doubleValue, rate.isFinite, rate >= 0 else {
+                return nil
+            }
+            return rate
+        }
+        guard rates.count == 3 else { return nil }
+        return Tariff(perKWh: rates[0], sessionFee: rates[1], perMinute: rates[2], currency: currency)
     }
 
     /// A session from a stored document; nil when it is unreadable (see ``decodeSession(_:)``).
@@ -85,7 +109,8 @@ extension DataAPISessionStore {
                 endTime: date(d["endTime"]), energyWh: energyWh, maxPower: maxPower, targetCharge: targetCharge,
                 targetEnergyWh: d["targetEnergyWh"]?.int64Value ?? 0, lastMeterSeq: d["lastMeterSeq"]?.int64Value ?? -1,
                 stopReason: d["stopReason"]?.stringValue.flatMap(StopReason.init(rawValue:)), costCents: costCents,
-                currency: d["currency"]?.stringValue ?? "EUR"))
+                currency: d["currency"]?.stringValue ?? "EUR", lastReadingAt: date(d["lastReadingAt"]),
+                rejectedReadings: max(0, d["rejectedReadings"]?.int64Value ?? 0), tariff: tariff(d["tariff"])))
     }
 
     /// The most energy a stored session may hold: 10 GWh, far above any battery, far below Int64 overflow.

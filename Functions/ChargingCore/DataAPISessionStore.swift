@@ -142,7 +142,7 @@ public struct DataAPISessionStore: SessionStore {
     }
 
     func applyMeterReading(
-        sessionId: String, chargingPointId: String, energyWh: Int64, seq: Int64
+        sessionId: String, chargingPointId: String, energyWh: Int64, seq: Int64, receivedAt: Int64
     ) async throws
         -> ChargingSession?
     {
@@ -153,12 +153,38 @@ public struct DataAPISessionStore: SessionStore {
                 "status": .string(SessionStatus.charging.rawValue), "lastMeterSeq": ["$lt": .int64(seq)],
             ],
             update: [
-                "$max": ["energyWh": .int64(energyWh), "energyConsumed": .double(Double(energyWh) / 1000)],
+                "$max": [
+                    "energyWh": .int64(energyWh), "energyConsumed": .double(Double(energyWh) / 1000),
+                    "lastReadingAt": .datetime(receivedAt), "lastActivity": .datetime(receivedAt),
+                ],
                 "$set": ["lastMeterSeq": .int64(seq)],
             ])
         guard result.matchedCount > 0 else { return nil }
         return try await session(id: sessionId)
     }
+
+    func countRejected(sessionId: String, chargingPointId: String, count: Int64) async throws {
+        _ = try client.updateOne(
+            Self.sessionsCollection,
+            filter: ["_id": .string(sessionId), "chargingPointId": .string(chargingPointId)],
+            update: ["$inc": ["rejectedReadings": .int64(count)]])
+    }
+
+    /// One `find` `{status: Charging, lastActivity: {$lt: cutoff}}` sorted `{lastActivity: 1, _id: 1}`, served by
+    /// the `(status, lastActivity, _id)` index without a sort step.
+    func findIdle(before cutoff: Int64, limit: Int) async throws -> [ChargingSession] {
+        let found = try client.find(
+            Self.sessionsCollection, filter: Self.idleFilter(before: cutoff), sort: Self.idleSort, limit: limit)
+        return found.compactMap(readable)
+    }
+
+    /// The filter of ``findIdle(before:limit:)``.
+    static func idleFilter(before cutoff: Int64) -> Document {
+        ["status": .string(SessionStatus.charging.rawValue), "lastActivity": ["$lt": .datetime(cutoff)]]
+    }
+
+    /// The sort of ``findIdle(before:limit:)``: oldest activity first.
+    static let idleSort: Document = ["lastActivity": 1, "_id": 1]
 
     func listSessions(_ query: SessionQuery) async throws -> SessionPage {
         let found = try client.find(

@@ -10,21 +10,30 @@ public struct FunctionDependencies: Sendable {
     public var tariff: Tariff
     public var clock: any WallClock
     public var defaults: ChargingDefaults
+    /// The bounds a meter value must satisfy (`METER_*`).
+    public var plausibility: MeterPlausibility
+    /// Where metrics go (CloudWatch Embedded Metric Format lines on stdout in production).
+    public var metrics: any MetricsEmitter
 
     public init(
         store: any SessionStore, publisher: any Publisher, tariff: Tariff = Tariff(),
-        clock: any WallClock = SystemWallClock(), defaults: ChargingDefaults = ChargingDefaults()
+        clock: any WallClock = SystemWallClock(), defaults: ChargingDefaults = ChargingDefaults(),
+        plausibility: MeterPlausibility = MeterPlausibility(), metrics: any MetricsEmitter = DiscardingMetricsEmitter()
     ) {
         self.store = store
         self.publisher = publisher
         self.tariff = tariff
         self.clock = clock
         self.defaults = defaults
+        self.plausibility = plausibility
+        self.metrics = metrics
     }
 
     /// The domain operations over these collaborators.
     public var service: ChargingService {
-        ChargingService(store: store, publisher: publisher, tariff: tariff, clock: clock, defaults: defaults)
+        ChargingService(
+            store: store, publisher: publisher, tariff: tariff, clock: clock, defaults: defaults,
+            plausibility: plausibility, metrics: metrics)
     }
 
     /// The environment variables ``live(_:logger:publishes:)`` reads, for `--help`.
@@ -37,6 +46,7 @@ public struct FunctionDependencies: Sendable {
                 ]
                 : [])
             + ["TARIFF_PER_KWH", "TARIFF_SESSION_FEE", "TARIFF_PER_MINUTE", "TARIFF_CURRENCY"]
+            + ["METER_POWER_TOLERANCE", "METER_TOLERANCE_WH", "METER_TIME_SCALE"]
             + (publishes
                 ? [
                     "DEFAULT_CHARGING_POINT", "DEFAULT_MAX_POWER", "DEFAULT_TARGET_CHARGE", "DEFAULT_BATTERY_CAPACITY",
@@ -46,7 +56,8 @@ public struct FunctionDependencies: Sendable {
 
     /// The production composition from the environment (read once): a ``DataAPISessionStore`` over libcurl,
     /// an ``IoTDataPublisher`` (required when `publishes`, else only when `IOT_DATA_ENDPOINT` is set), the
-    /// tariff and defaults from `TARIFF_*` / `DEFAULT_*`, and the system clock. Errors name the variable.
+    /// tariff, defaults and meter bounds from `TARIFF_*` / `DEFAULT_*` / `METER_*`, EMF metrics on
+    /// stdout, and the system clock. Errors name the variable.
     public static func live(
         _ env: FunctionEnvironment, logger: Logger, publishes: Bool
     ) throws(FunctionRuntimeError)
@@ -64,6 +75,7 @@ public struct FunctionDependencies: Sendable {
         return FunctionDependencies(
             store: DataAPISessionStore(client: dataAPI, logger: logger), publisher: publisher,
             tariff: try Tariff.fromEnvironment(env), clock: SystemWallClock(),
-            defaults: try ChargingDefaults.fromEnvironment(env))
+            defaults: try ChargingDefaults.fromEnvironment(env), plausibility: try .fromEnvironment(env),
+            metrics: EmbeddedMetricsEmitter.fromEnvironment(env))
     }
 }

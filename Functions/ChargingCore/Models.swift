@@ -35,6 +35,8 @@ public enum StopReason: String, Sendable, Hashable {
     case requested = "Requested"
     /// A meter value reached the session's `targetEnergyWh`.
     case targetReached = "TargetReached"
+    /// No meter value arrived for too long (`ExpireSessions`, ``ChargingService/expireIdle(idleMilliseconds:limit:logger:)``).
+    case timeout = "Timeout"
 }
 
 /// One charging session, as stored (energy in integer Wh, times in milliseconds since the epoch,
@@ -63,13 +65,20 @@ public struct ChargingSession: Sendable, Hashable {
     /// Final cost in cents of `currency`; nil while charging.
     public var costCents: Int64?
     public var currency: String
+    /// Server time (ms) at which the last applied meter value arrived; nil before the first one.
+    public var lastReadingAt: Int64?
+    /// Meter values refused as physically impossible or out of bounds (``MeterPlausibility``).
+    public var rejectedReadings: Int64
+    /// The tariff in force when the session started, used for its cost; nil for sessions stored before
+    /// evcsm kept it (they are priced with the current tariff).
+    public var tariff: Tariff?
 
     public init(
         sessionId: String, chargingPointId: String, userId: String, vehicleId: String,
         status: SessionStatus = .charging,
         startTime: Int64, endTime: Int64? = nil, energyWh: Int64 = 0, maxPower: Double, targetCharge: Double,
         targetEnergyWh: Int64, lastMeterSeq: Int64 = -1, stopReason: StopReason? = nil, costCents: Int64? = nil,
-        currency: String
+        currency: String, lastReadingAt: Int64? = nil, rejectedReadings: Int64 = 0, tariff: Tariff? = nil
     ) {
         self.sessionId = sessionId
         self.chargingPointId = chargingPointId
@@ -86,7 +95,17 @@ public struct ChargingSession: Sendable, Hashable {
         self.stopReason = stopReason
         self.costCents = costCents
         self.currency = currency
+        self.lastReadingAt = lastReadingAt
+        self.rejectedReadings = rejectedReadings
+        self.tariff = tariff
     }
+
+    /// The last sign of life (ms): the last applied meter value, or the start before the first one. Stored as
+    /// `lastActivity` so that finding idle sessions is one indexed range.
+    public var lastActivity: Int64 { Swift.max(startTime, lastReadingAt ?? startTime) }
+
+    /// The tariff that prices this session: the one stored at its start, else `current`.
+    public func pricing(current: Tariff) -> Tariff { tariff ?? current }
 
     /// Energy in kWh, as on the wire (three decimals: the stored value is whole Wh).
     public var energyConsumed: Double { Double(energyWh) / 1000 }
@@ -96,15 +115,18 @@ public struct ChargingSession: Sendable, Hashable {
         max(0, ((endTime ?? now) - startTime) / 60_000)
     }
 
-    /// The stored cost when stopped, otherwise the running cost so far under `tariff`.
-    public func costCents(now: Int64, tariff: Tariff) -> Int64 {
-        costCents ?? tariff.costCents(energyWh: energyWh, minutes: durationMinutes(now: now))
+    /// The stored cost when stopped, otherwise the running cost so far under the session's own tariff
+    /// (`current` for sessions stored without one).
+    public func costCents(now: Int64, tariff current: Tariff) -> Int64 {
+        costCents ?? pricing(current: current).costCents(energyWh: energyWh, minutes: durationMinutes(now: now))
     }
 
-    /// The state-machine transition `Charging → Stopped`: fixes end time, reason and cost.
+    /// The state-machine transition `Charging → Stopped`: fixes end time, reason and cost, priced with the
+    /// tariff stored at the start (`current` only for sessions stored without one).
     /// Stopping a stopped session returns it unchanged (a stop is idempotent).
-    public func stopped(at endTime: Int64, reason: StopReason, tariff: Tariff) -> ChargingSession {
+    public func stopped(at endTime: Int64, reason: StopReason, tariff current: Tariff) -> ChargingSession {
         guard status == .charging else { return self }
+        let tariff = pricing(current: current)
         var session = self
         session.status = .stopped
         session.endTime = max(endTime, startTime)

@@ -19,14 +19,22 @@ public protocol SessionStore: Sendable {
     /// that arrives meanwhile is never lost from the bill). Returns false when the stored session changed.
     func complete(_ stopped: ChargingSession, expectedEnergyWh: Int64) async throws -> Bool
 
-    /// Applies a meter reading to a `Charging` session on `chargingPointId` if `seq` is newer than every
-    /// applied one: `energyWh` becomes `max(stored, energyWh)`, `lastMeterSeq` becomes `seq`.
-    /// Returns the updated session, or nil when nothing was applied (duplicate or out-of-order `seq`,
-    /// unknown or stopped session, other charging point).
+    /// Applies a meter reading that arrived at `receivedAt` (server ms) to a `Charging` session on
+    /// `chargingPointId` if `seq` is newer than every applied one: `energyWh` becomes `max(stored, energyWh)`,
+    /// `lastMeterSeq` becomes `seq`, `lastReadingAt` becomes `receivedAt` and `lastActivity` the later of itself
+    /// and `receivedAt`. Returns the updated session, or nil when nothing was applied (duplicate or out-of-order
+    /// `seq`, unknown or stopped session, other charging point).
     func applyMeterValue(
-        sessionId: String, chargingPointId: String, energyWh: Int64, seq: Int64
+        sessionId: String, chargingPointId: String, energyWh: Int64, seq: Int64, receivedAt: Int64
     ) async throws
         -> ChargingSession?
+
+    /// Adds `count` to `rejectedReadings` of the session when it is on `chargingPointId` (any status).
+    func countRejectedReadings(sessionId: String, chargingPointId: String, count: Int64) async throws
+
+    /// `Charging` sessions whose `lastActivity` is before `cutoff` (ms), oldest activity first, at most `limit`:
+    /// one indexed range on `(status, lastActivity, _id)`.
+    func idleSessions(before cutoff: Int64, limit: Int) async throws -> [ChargingSession]
 
     /// Sessions matching `query`, newest first (by start time, then session id), at most `query.limit`,
     /// with a cursor for the next page when there are more.

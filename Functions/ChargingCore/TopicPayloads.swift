@@ -14,8 +14,9 @@ extension MeterReading {
     /// The largest energy a reading may report, Wh.
     public static let energyWhRange: ClosedRange<Double> = 0...1e12
 
-    /// Decodes and validates a payload: `sessionId` a valid id, `energyWh` a number in ``energyWhRange``
-    /// (rounded to whole Wh), `seq` a non-negative integer. Throws a ``ChargingError`` naming the field.
+    /// Decodes a payload: `sessionId` a valid id, `energyWh` a number (rounded to whole Wh), `seq` an integer.
+    /// Throws a ``ChargingError`` naming the field. The values' bounds (energy physically possible, `seq` in
+    /// range) depend on the session: ``MeterPlausibility`` checks them, so a violation is counted on it.
     public static func parse(_ payload: [UInt8]) throws(ChargingError) -> MeterReading {
         guard payload.count <= RequestBody.maxBytes else {
             throw ChargingError(.malformedRequest, "payload is larger than \(RequestBody.maxBytes) bytes")
@@ -24,10 +25,6 @@ extension MeterReading {
         guard StartRequest.isValidID(reading.sessionId) else {
             throw .invalid("sessionId", "must be 1-\(StartRequest.maxIDLength) characters from A-Z a-z 0-9 . _ : -")
         }
-        guard reading.energyWh.isFinite, energyWhRange.contains(reading.energyWh) else {
-            throw .invalid("energyWh", "must be at least 0 and at most \(Int64(energyWhRange.upperBound))")
-        }
-        guard reading.seq >= 0 else { throw .invalid("seq", "must be a non-negative integer") }
         reading.energyWh = reading.energyWh.rounded()
         return reading
     }
@@ -44,8 +41,11 @@ extension MeterReading {
 public enum ChargingCommand: Sendable, Hashable {
     /// Start a session (missing fields took the configured defaults).
     case start(StartRequest)
-    /// Stop `sessionId`, or the active session of `chargingPointId` when no session id was given.
-    case stop(sessionId: String?, chargingPointId: String)
+    /// Stop `sessionId`, only when it is on `chargingPointId` if the message names one.
+    case stop(sessionId: String, chargingPointId: String?)
+    /// Stop the active session of `chargingPointId` (the message's, else the configured default): a `Stopped`
+    /// without a session id.
+    case stopActive(chargingPointId: String)
 
     /// Decodes and validates a payload with the rules of `/start` and `/stop`; throws a ``ChargingError``
     /// naming what is wrong.
@@ -65,9 +65,12 @@ public enum ChargingCommand: Sendable, Hashable {
             return .start(try StartRequest.validate(object, defaults: defaults))
         case .stopped:
             let fields = RequestFields(object, nullMeansAbsent: true)
+            guard update.sessionId != nil else {
+                return .stopActive(chargingPointId: try fields.id("chargingPointId", default: defaults.chargingPointId))
+            }
             return .stop(
-                sessionId: update.sessionId == nil ? nil : try fields.id("sessionId"),
-                chargingPointId: try fields.id("chargingPointId", default: defaults.chargingPointId))
+                sessionId: try fields.id("sessionId"),
+                chargingPointId: update.chargingPointId == nil ? nil : try fields.id("chargingPointId"))
         }
     }
 }

@@ -22,6 +22,8 @@ public struct SessionView: Encodable, Sendable, Hashable {
     public let cost: Double
     public let currency: String
     public let stopReason: String?
+    /// Meter values refused as implausible (``MeterPlausibility``).
+    public let rejectedReadings: Int64
 
     public init(_ session: ChargingSession, now: Int64, tariff: Tariff) {
         sessionId = session.sessionId
@@ -36,13 +38,14 @@ public struct SessionView: Encodable, Sendable, Hashable {
         maxPower = session.maxPower
         targetCharge = session.targetCharge
         cost = WireNumber.money(cents: session.costCents(now: now, tariff: tariff))
-        currency = session.status == .stopped ? session.currency : tariff.currency
+        currency = session.status == .stopped ? session.currency : session.pricing(current: tariff).currency
         stopReason = session.stopReason?.rawValue
+        rejectedReadings = session.rejectedReadings
     }
 
     enum CodingKeys: String, CodingKey {
         case sessionId, chargingPointId, userId, vehicleId, status, startTime, endTime, energyConsumed
-        case durationMinutes, maxPower, targetCharge, cost, currency, stopReason
+        case durationMinutes, maxPower, targetCharge, cost, currency, stopReason, rejectedReadings
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -61,6 +64,7 @@ public struct SessionView: Encodable, Sendable, Hashable {
         try c.encode(cost, forKey: .cost)
         try c.encode(currency, forKey: .currency)
         try c.encode(stopReason, forKey: .stopReason)
+        try c.encode(rejectedReadings, forKey: .rejectedReadings)
     }
 
     /// The CSV header of ``csvRow``.

@@ -46,7 +46,7 @@ public actor InMemorySessionStore: SessionStore {
     }
 
     public func applyMeterValue(
-        sessionId: String, chargingPointId: String, energyWh: Int64, seq: Int64
+        sessionId: String, chargingPointId: String, energyWh: Int64, seq: Int64, receivedAt: Int64
     )
         -> ChargingSession?
     {
@@ -55,9 +55,23 @@ public actor InMemorySessionStore: SessionStore {
         else { return nil }
         session.energyWh = max(session.energyWh, energyWh)
         session.lastMeterSeq = seq
+        session.lastReadingAt = max(receivedAt, session.lastReadingAt ?? receivedAt)
         sessions[sessionId] = session
         writeCount += 1
         return session
+    }
+
+    public func countRejectedReadings(sessionId: String, chargingPointId: String, count: Int64) {
+        guard var session = sessions[sessionId], session.chargingPointId == chargingPointId else { return }
+        session.rejectedReadings += count
+        sessions[sessionId] = session
+        writeCount += 1
+    }
+
+    public func idleSessions(before cutoff: Int64, limit: Int) -> [ChargingSession] {
+        let idle = sessions.values.filter { $0.status == .charging && $0.lastActivity < cutoff }
+        return Array(
+            idle.sorted { ($0.lastActivity, $0.sessionId) < ($1.lastActivity, $1.sessionId) }.prefix(max(0, limit)))
     }
 
     public func current(chargingPointId: String?) -> ChargingSession? {

@@ -16,12 +16,15 @@ public enum ExtendedJSON {
         case relaxed
     }
 
-    /// The maximum nesting depth accepted by the parser.
+    /// The maximum nesting depth accepted by the parser unless a call names another.
     public static let maximumDepth = 100
 
-    /// Parses a JSON/EJSON text.
-    public static func parse(_ bytes: some Collection<UInt8>) throws(DataAPIError) -> BSONValue {
-        var parser = Parser(bytes: Array(bytes))
+    /// Parses a JSON/EJSON text; values nested deeper than `maximumDepth` JSON levels (the outermost value
+    /// is level 0, Extended JSON wrappers count) are refused.
+    public static func parse(
+        _ bytes: some Collection<UInt8>, maximumDepth: Int = maximumDepth
+    ) throws(DataAPIError) -> BSONValue {
+        var parser = Parser(bytes: Array(bytes), maximumDepth: maximumDepth)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -29,9 +32,11 @@ public enum ExtendedJSON {
         return value
     }
 
-    /// Parses a JSON/EJSON text that must be an object.
-    public static func parseDocument(_ bytes: some Collection<UInt8>) throws(DataAPIError) -> Document {
-        guard case .document(let document) = try parse(bytes) else {
+    /// Parses a JSON/EJSON text that must be an object (nesting as in ``parse(_:maximumDepth:)``).
+    public static func parseDocument(
+        _ bytes: some Collection<UInt8>, maximumDepth: Int = maximumDepth
+    ) throws(DataAPIError) -> Document {
+        guard case .document(let document) = try parse(bytes, maximumDepth: maximumDepth) else {
             throw DataAPIError(.invalidParameter, "expected a JSON object")
         }
         return document

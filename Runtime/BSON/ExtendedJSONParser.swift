@@ -3,9 +3,13 @@
 extension ExtendedJSON {
     struct Parser {
         let bytes: [UInt8]
+        let maximumDepth: Int
         var index = 0
 
-        init(bytes: [UInt8]) { self.bytes = bytes }
+        init(bytes: [UInt8], maximumDepth: Int) {
+            self.bytes = bytes
+            self.maximumDepth = maximumDepth
+        }
 
         func error(_ message: String) -> DataAPIError {
             DataAPIError(.invalidParameter, "invalid JSON at byte \(index): \(message)")
@@ -20,8 +24,8 @@ extension ExtendedJSON {
         }
 
         mutating func parseValue(depth: Int) throws(DataAPIError) -> BSONValue {
-            guard depth <= ExtendedJSON.maximumDepth else {
-                throw error("nesting deeper than \(ExtendedJSON.maximumDepth)")
+            guard depth <= maximumDepth else {
+                throw error("nesting deeper than \(maximumDepth)")
             }
             guard index < bytes.count else { throw error("unexpected end of input") }
             switch bytes[index] {

@@ -30,8 +30,11 @@ struct ActionRequest: Sendable {
     init(_ action: DataAPIAction, _ body: Document) throws(DataAPIError) {
         let allowed = Self.commonFields.union(Self.actionFields[action] ?? [])
         if let unknown = body.keys.first(where: { !allowed.contains($0) }) {
-            throw DataAPIError(.invalidParameter, "unknown field \"\(unknown)\" for \(action.rawValue)")
+            throw DataAPIError(
+                .invalidParameter, "unknown field \(DataAPILimits.quoted(unknown)) for \(action.rawValue)")
         }
+        // One pass over the whole body: no object anywhere in it has more keys than the bound.
+        try DocumentShape(body).checkKeys()
         if let source = body["dataSource"], source.stringValue == nil {
             throw DataAPIError(.invalidParameter, "dataSource must be a string")
         }
@@ -85,6 +88,7 @@ struct ActionRequest: Sendable {
             case .replacement(let replacement):
                 try Self.checkFieldNames(.document(replacement))
                 if let id = replacement["_id"] { try DocumentValidation.checkId(id) }
+                try DocumentShape(replacement).checkStorable("the replacement document")
             case .operators(let operations):
                 for operation in operations { try Self.checkFieldNames(operation.operand) }
             }
@@ -95,9 +99,16 @@ struct ActionRequest: Sendable {
                 }
                 upsert = value
             }
+            let parsedFilter = try Filter(filter)
+            if upsert {
+                // An upsert that inserts starts from the filter's equality fields: bounded like `$set`.
+                for (path, value) in parsedFilter.equalityFields {
+                    try DocumentShape.checkWrite("upsert's filter", path: path, value: value)
+                }
+            }
             command = .update(
                 UpdateCommand(
-                    namespace: namespace, filter: try Filter(filter), update: update, upsert: upsert,
+                    namespace: namespace, filter: parsedFilter, update: update, upsert: upsert,
                     multi: action == .updateMany))
         case .deleteOne, .deleteMany:
             guard let filter = try Self.document(body, "filter") else {
@@ -176,7 +187,9 @@ struct ActionRequest: Sendable {
     private static func storable(_ document: Document) throws(DataAPIError) -> Document {
         try checkFieldNames(.document(document))
         if let id = document["_id"] { try DocumentValidation.checkId(id) }
-        return Update.withIdFirst(document)
+        let stored = Update.withIdFirst(document)
+        try DocumentShape(stored).checkStorable("the document")
+        return stored
     }
 
     /// Stored field names must not start with `$` or contain `.` (they could not be queried).

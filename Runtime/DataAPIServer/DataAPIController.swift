@@ -34,6 +34,9 @@ public struct DataAPIController<Context: RequestContext>: Sendable {
         group.post("app/:appId/endpoint/data/v1/action/:action") { request, context in
             await handle(request, context)
         }
+        // No action name: the same 404 ActionNotFound envelope as an unknown name (after the key check).
+        group.post("action") { request, context in await handle(request, context) }
+        group.post("app/:appId/endpoint/data/v1/action") { request, context in await handle(request, context) }
     }
 
     // MARK: - Request handling
@@ -59,7 +62,8 @@ public struct DataAPIController<Context: RequestContext>: Sendable {
         }
         let elapsed = (ContinuousClock.now - started).components
         let milliseconds = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
-        logger.info(
+        // Per request at debug (issue 11): info stays quiet under load. Headers are never logged (no key).
+        logger.debug(
             "Data API request",
             metadata: ["status": "\(response.status.code)", "ms": "\((milliseconds * 10).rounded() / 10)"])
         return response
@@ -91,7 +95,8 @@ public struct DataAPIController<Context: RequestContext>: Sendable {
             throw DataAPIError(.invalidParameter, "could not read the request body", underlying: error)
         }
         guard buffer.readableBytes > 0 else { throw DataAPIError(.invalidParameter, "request body is empty") }
-        let body = try ExtendedJSON.parseDocument(buffer.readableBytesView)
+        let body = try ExtendedJSON.parseDocument(
+            buffer.readableBytesView, maximumDepth: DataAPILimits.maxRequestJSONDepth)
         let parsed = try ActionRequest(action, body)
         logger[metadataKey: "namespace"] = "\(parsed.namespace)"
         let reply = try await parsed.run(on: backend)

@@ -43,6 +43,7 @@ public struct IndexSpec: Sendable, Hashable {
 /// | `startTime -1, _id -1` | ListSessions (sort `startTime -1, _id -1`, keyset cursor), also with `from`/`to` |
 /// | `chargingPointId, startTime -1, _id -1` | ListSessions by point |
 /// | `userId, startTime -1, _id -1` | ListSessions by user |
+/// | `status, lastActivity, _id` | ExpireSessions (`{status, lastActivity: {$lt}}` sorted `lastActivity, _id`) |
 ///
 /// Lookups by `_id` use the unique `_id` index every collection has.
 public enum EvcsmIndexes {
@@ -61,6 +62,10 @@ public enum EvcsmIndexes {
         ("documents_start", newestFirst),
         ("documents_point_start", [.init("chargingPointId", ascending: true)] + newestFirst),
         ("documents_user_start", [.init("userId", ascending: true)] + newestFirst),
+        (
+            "documents_status_activity",
+            [.init("status", ascending: true), .init("lastActivity", ascending: true), .init("_id", ascending: true)]
+        ),
     ]
 
     private static let newestFirst: [IndexSpec.Key] = [

@@ -219,7 +219,7 @@ enum BSONBridge {
         defer { bson_free(text) }
         let bytes = UnsafeRawBufferPointer(start: text, count: length)
         do {
-            return try ExtendedJSON.parseDocument(bytes)
+            return try ExtendedJSON.parseDocument(bytes, maximumDepth: DataAPILimits.storedJSONDepth)
         } catch {
             throw DataAPIError(.backendFailure, "MongoDB returned a document with unsupported types", underlying: error)
         }
@@ -263,10 +263,11 @@ struct MongoDriverError: Error, CustomStringConvertible {
 /// (duplicate key, invalid request); for unavailability and failures only what happened, while the
 /// driver's own message, naming hosts and internals, stays in `underlying` for the log.
 enum MongoErrorMapping {
-    /// Server codes that mean the request itself was invalid.
+    /// Server codes that mean the request itself was invalid (among them 22 InvalidBSON, which the mongoeco
+    /// stand-in answers for dates outside Python's range, and 10334/17419, a document past 16 MiB).
     private static let badRequestCodes: Set<UInt32> = [
-        2, 9, 14, 15, 16, 17, 20, 28, 40, 52, 54, 55, 56, 57, 66, 72, 168, 10065, 15973, 15974, 15976, 15992,
-        16410, 16840, 17276, 31249, 31250, 31253, 31254, 40157, 40323, 40324, 40353, 51075,
+        2, 9, 14, 15, 16, 17, 20, 22, 28, 40, 52, 54, 55, 56, 57, 66, 72, 168, 10065, 10334, 15973, 15974, 15976,
+        15992, 16410, 16840, 17276, 31249, 31250, 31253, 31254, 40157, 40323, 40324, 40353, 51075, 17419,
     ]
 
     static func map(_ error: bson_error_t, reply: OpaquePointer?) -> DataAPIError {

@@ -13,13 +13,14 @@ import GRDB
 /// whatever SQL cannot decide exactly. Writes run in one serialized write transaction each, which makes
 /// every filtered update an atomic compare-and-set.
 public struct SQLiteDocumentBackend: DocumentBackend {
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (creating when needed) the database file at `path`; its directory must exist. Migrations
     /// bring an existing file's table and indexes up to date.
     public init(path: String) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
+        configuration.maximumReaderCount = Self.readerCount(configuration.maximumReaderCount)
         pool = try DatabasePool(path: path, configuration: configuration)
         // Set on the writer after the pool has opened it: GRDB's WAL set-up would override a value set earlier.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
@@ -40,7 +41,7 @@ public struct SQLiteDocumentBackend: DocumentBackend {
         let query = SQLiteQuery(command.namespace, filter: command.filter, sort: command.sort)
         let (skip, limit) = (command.skip, command.limit > 0 ? command.limit : nil)
         var result = try await database {
-            try await pool.read { db in try query.run(db, skip: skip, limit: limit).map(\.document) }
+            try readHere { db in try query.run(db, skip: skip, limit: limit).map(\.document) }
         }
         if let projection = command.projection { result = result.map(projection.apply) }
         return result
@@ -49,7 +50,7 @@ public struct SQLiteDocumentBackend: DocumentBackend {
     public func insert(_ command: InsertCommand) async throws -> [BSONValue] {
         // Ordered insert: documents before a duplicate stay inserted, like MongoDB.
         let outcome: Result<[BSONValue], DataAPIError> = try await database {
-            try await pool.write { db in
+            try writeHere { db in
                 var ids = [BSONValue]()
                 for document in command.documents {
                     let id = document["_id"] ?? .null
@@ -68,12 +69,13 @@ public struct SQLiteDocumentBackend: DocumentBackend {
     public func update(_ command: UpdateCommand) async throws -> UpdateResult {
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
         return try await database {
-            try await pool.write { db in
+            try writeHere { db in
                 let query = SQLiteQuery(command.namespace, filter: command.filter, sort: nil)
                 let matched = try query.run(db, limit: command.multi ? nil : 1)
                 guard !matched.isEmpty else {
                     guard command.upsert else { return UpdateResult(matchedCount: 0, modifiedCount: 0) }
                     let document = try command.update.upsertDocument(filter: command.filter, now: now)
+                    try DocumentShape(document).checkStorable("the upserted document")
                     let id = document["_id"] ?? .null
                     try DocumentValidation.checkId(id)
                     if try SQLiteSchema.exists(db, command.namespace, id: id) {
@@ -85,7 +87,9 @@ public struct SQLiteDocumentBackend: DocumentBackend {
                 var modified = 0
                 for row in matched {
                     let updated = try command.update.apply(to: row.document, inserting: false, now: now)
-                    if updated != row.document {
+                    // A refusal rolls the whole transaction back: an updateMany writes all or nothing.
+                    try DocumentShape(updated).checkStorable("the updated document")
+                    if !BSONOrder.identical(updated, row.document) {
                         try SQLiteSchema.replace(db, seq: row.seq, updated)
                         modified += 1
                     }
@@ -97,7 +101,7 @@ public struct SQLiteDocumentBackend: DocumentBackend {
 
     public func delete(_ command: DeleteCommand) async throws -> Int {
         try await database {
-            try await pool.write { db in
+            try writeHere { db in
                 let query = SQLiteQuery(command.namespace, filter: command.filter, sort: nil)
                 let matched = try query.run(db, limit: command.multi ? nil : 1)
                 for row in matched { try SQLiteSchema.delete(db, seq: row.seq) }
@@ -109,7 +113,7 @@ public struct SQLiteDocumentBackend: DocumentBackend {
     public func aggregate(_ command: AggregateCommand) async throws -> [Document] {
         let query = SQLiteQuery(command.namespace, filter: command.pipeline.leadingFilter ?? .everything, sort: nil)
         let input = try await database {
-            try await pool.read { db in try query.run(db).map(\.document) }
+            try readHere { db in try query.run(db).map(\.document) }
         }
         return command.pipeline.run(input)
     }

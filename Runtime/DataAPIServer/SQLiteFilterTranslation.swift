@@ -31,18 +31,28 @@ struct SQLiteFilterTranslation {
     /// The text fields with an exact top-level equality (the equality prefix an index can seek on).
     private(set) var equalities = Set<String>()
 
+    /// What the exact conditions use of SQLite's per-statement bounds.
+    private var budget = SQLStatementBudget()
+
     /// - Parameter sortFields: fields whose values the query already requires to be of the indexed type
     ///   (a keyset `$or` on two of them becomes one row-value comparison).
     init(_ filter: Filter, sortFields: Set<SQLiteIndexedField>) {
         addConjunction(filter.root, sortFields)
         for (field, lower, upper) in bounds {
-            for bound in [lower, upper].compactMap({ $0 }) { exact.append(Self.exactCondition(field, bound)!) }
+            for bound in [lower, upper].compactMap({ $0 }) {
+                // `addBound` took only operands of the indexed type, which always translate.
+                if let condition = Self.exactCondition(field, bound) {
+                    exact.append(condition)
+                } else {
+                    complete = false
+                }
+            }
         }
         for (path, condition) in filter.conjuncts {
             guard let field = SQLiteIndexedField.named(path) else { continue }
             if field.kind == .id {
                 if idLookup == nil, let lookup = Self.idNarrowing(condition) { idLookup = lookup }
-            } else if let clause = Self.narrowing(field, condition) {
+            } else if let clause = Self.narrowing(field, condition), SQLStatementBudget.fits(clause, after: narrowing) {
                 narrowing.append(clause)
             }
         }
@@ -56,7 +66,7 @@ struct SQLiteFilterTranslation {
             for condition in conditions {
                 if let field = SQLiteIndexedField.named(path), addBound(field, condition) {
                     note(field)
-                } else if let (clause, field) = Self.exactField(path, [condition]) {
+                } else if let (clause, field) = Self.exactField(path, [condition]), admit(clause, groups: 1) {
                     exact.append(clause)
                     note(field)
                     if case .eq = condition, field.kind == .text { equalities.insert(field.name) }
@@ -69,7 +79,7 @@ struct SQLiteFilterTranslation {
                 _ = addBound(keyset.fields[0], keyset.bound)
                 exact.append(keyset.rowValue)
                 keyset.fields.forEach { note($0) }
-            } else if let (clause, used) = Self.exactNode(node, sortFields) {
+            } else if let (clause, used) = Self.exactNode(node, sortFields), admit(clause, groups: used.count) {
                 exact.append(clause)
                 used.forEach { note($0) }
             } else {
@@ -123,6 +133,8 @@ struct SQLiteFilterTranslation {
         return (c < 0) == upper ? a : b
     }
 
+    private mutating func admit(_ clause: SQLFragment, groups: Int) -> Bool { budget.admit(clause, groups: groups) }
+
     private mutating func note(_ field: SQLiteIndexedField) {
         if !fields.contains(field) { fields.append(field) }
     }
@@ -138,7 +150,7 @@ struct SQLiteFilterTranslation {
             let isAny: Bool
             if case .any = node { isAny = true } else { isAny = false }
             if isAny, let keyset = keyset(children, sortFields) {
-                let bound = exactCondition(keyset.fields[0], keyset.bound)!
+                guard let bound = exactCondition(keyset.fields[0], keyset.bound) else { return nil }
                 let sql = "(\(bound.sql) AND \(keyset.rowValue.sql))"
                 return (SQLFragment(sql: sql, arguments: bound.arguments + keyset.rowValue.arguments), keyset.fields)
             }

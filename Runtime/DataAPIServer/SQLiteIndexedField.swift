@@ -19,7 +19,7 @@ struct SQLiteIndexedField: Sendable, Hashable {
     let kind: Kind
 
     static let textFields = ["sessionId", "chargingPointId", "status", "userId"]
-    static let dateFields = ["startTime"]
+    static let dateFields = ["startTime", "lastActivity"]
 
     static let textArrayMarker = "x'00'"
     static let dateArrayMarker = "-9223372036854775808"
@@ -73,7 +73,7 @@ struct SQLiteIndexedField: Sendable, Hashable {
     var untypedTerms: [String] {
         switch kind {
         case .id: return ["id_key < 's:'", "id_key >= 's;'"]
-        case .text, .date: return ["\(expression) IS NULL", arrayTerm!]
+        case .text, .date: return ["\(expression) IS NULL"] + (arrayTerm.map { [$0] } ?? [])
         }
     }
 

@@ -47,7 +47,7 @@ struct SQLiteQuery {
             return
         }
         let keys: [(SQLiteIndexedField, Bool)] =
-            indexedSort ? zip(sortFields ?? [], sort?.keys ?? []).map { ($0!, $1.1) } : []
+            indexedSort ? zip(sortFields ?? [], sort?.keys ?? []).compactMap { f, k in f.map { ($0, k.1) } } : []
         order = indexedSort ? sort : nil
         swiftSort = indexedSort ? nil : sort
 
@@ -77,9 +77,10 @@ struct SQLiteQuery {
                 Self.select(
                     [SQLFragment(sql: "ns = ?", arguments: [ns]), SQLFragment(sql: term)] + translation.narrowing)
             }
-            others = SQLFragment.joined(selects, " UNION ")
-            others!.sql += " LIMIT ?"
-            others!.arguments.append((DataAPILimits.maxInMemorySortDocuments + 1).databaseValue)
+            var union = SQLFragment.joined(selects, " UNION ")
+            union.sql += " LIMIT ?"
+            union.arguments.append((DataAPILimits.maxInMemorySortDocuments + 1).databaseValue)
+            others = union
         }
         strategy = .indexed(main: main, others: others, exact: translation.complete)
     }

@@ -43,6 +43,7 @@ enum SQLiteSchema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in try db.execute(sql: version1) }
         migrator.registerMigration("v2-evcsm-indexes") { db in try db.execute(sql: version2) }
+        migrator.registerMigration("v3-evcsm-indexes") { db in try db.execute(sql: version2) }
         try migrator.migrate(writer)
     }
 
@@ -102,7 +103,7 @@ enum SQLiteSchema {
     static func document(_ row: Row, atIndex index: Int) throws -> Document {
         do {
             return try row.withUnsafeData(atIndex: index) { data in
-                try ExtendedJSON.parseDocument(data ?? Data())
+                try ExtendedJSON.parseDocument(data ?? Data(), maximumDepth: DataAPILimits.storedJSONDepth)
             }
         } catch {
             throw DataAPIError(.backendFailure, "a stored document cannot be read", underlying: error)

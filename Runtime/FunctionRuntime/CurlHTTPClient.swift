@@ -1,44 +1,75 @@
 import CCurl
 import Synchronization
 
-/// An ``HTTPTransport`` over libcurl with one reused easy handle.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An ``HTTPTransport`` over libcurl with one reused easy handle, and one kept-alive socket for plain HTTP.
 ///
 /// The handle keeps its connection cache between requests, so consecutive requests to the same host
-/// reuse the connection (HTTP keep-alive). Requests are serialized by a lock: one client serves one
+/// reuse the connection (HTTP keep-alive). Unsigned `http://` requests (the Runtime API, a local Data API) go
+/// over a ``PlainHTTPConnection`` instead, which sends the same request and answers the same response without
+/// libcurl's per-transfer work; libcurl (and with it OpenSSL) is initialised only on the first request that
+/// needs it: https, SigV4, or any request while a proxy is set in the environment (`http_proxy`, `all_proxy`),
+/// which only curl honours. Requests are serialized by a lock: one client serves one
 /// caller at a time, which is all a function needs. Calls block the calling thread until the answer
 /// is complete (see ``HTTPTransport``).
 public final class CurlHTTPClient: HTTPTransport, @unchecked Sendable {
-    private let handle: UnsafeMutableRawPointer
+    /// Created on the first request libcurl serves.
+    private var curlHandle: UnsafeMutableRawPointer?
+    private let plain = PlainHTTPConnection()
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private let lock = Mutex(())
 
     /// `curl_global_init` runs exactly once per process, before the first handle is created.
     private static let globalInit: CURLcode = evcsm_curl_global_init_default()
 
-    /// Creates a client with its own curl easy handle.
+    /// Whether plain requests may skip libcurl: no proxy in the environment (read once).
+    static let plainHTTPAllowed: Bool = ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"].allSatisfy {
+        (name: String) in getenv(name).map { $0.pointee == 0 } ?? true
+    }
+
+    /// Creates a client (its curl easy handle comes with the first request libcurl serves).
     public init() {
-        _ = Self.globalInit
-        guard let handle = curl_easy_init() else {
-            fatalError("curl_easy_init failed (out of memory)")
-        }
-        self.handle = handle
         let size = evcsm_curl_error_size()
         errorBuffer = .allocate(capacity: size)
         errorBuffer.initialize(repeating: 0, count: size)
     }
 
     deinit {
-        curl_easy_cleanup(handle)
+        if let curlHandle { curl_easy_cleanup(curlHandle) }
         errorBuffer.deallocate()
     }
 
     public func send(_ request: HTTPClientRequest) throws(FunctionRuntimeError) -> HTTPClientResponse {
         try lock.withLock { _ throws(FunctionRuntimeError) -> HTTPClientResponse in
-            try perform(request)
+            if Self.plainHTTPAllowed, request.awsSigV4 == nil,
+                request.body.isEmpty || !["GET", "HEAD"].contains(request.method.uppercased()),
+                let target = PlainHTTPTarget(request.url)
+            {
+                do throws(PlainHTTPFailure) {
+                    return try plain.send(request, to: target)
+                } catch {
+                    throw FunctionRuntimeError(
+                        .transport, "\(error.message) for \(request.method.uppercased()) \(request.url)")
+                }
+            }
+            return try perform(request)
         }
     }
 
+    /// The easy handle, made on first use.
+    private func easyHandle() -> UnsafeMutableRawPointer {
+        if let curlHandle { return curlHandle }
+        _ = Self.globalInit
+        guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed (out of memory)") }
+        curlHandle = handle
+        return handle
+    }
+
     private func perform(_ request: HTTPClientRequest) throws(FunctionRuntimeError) -> HTTPClientResponse {
+        let handle = easyHandle()
         // Reset clears the options of the previous request but keeps live connections and caches.
         curl_easy_reset(handle)
         errorBuffer[0] = 0
@@ -128,7 +159,7 @@ public final class CurlHTTPClient: HTTPTransport, @unchecked Sendable {
 }
 
 /// Collects one response's headers and body from curl's callbacks.
-private final class ResponseAccumulator {
+final class ResponseAccumulator {
     var headers: [String: String] = [:]
     var body: [UInt8] = []
 

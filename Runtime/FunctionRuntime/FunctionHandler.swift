@@ -8,6 +8,10 @@ import Foundation
 ///
 /// Shaped after swift-aws-lambda-runtime's `LambdaHandler`. JSON coding, error mapping and the
 /// Runtime API loop are layered on top by ``FunctionMain`` instead of being baked into the protocol.
+///
+/// Functions conform to one refinement, which picks their adapter (``makeInvocationAdapter(for:)``):
+/// ``HTTPFunction``, ``TopicFunction``, ``QueueFunction`` (SQS batches) or ``ScheduledFunction`` (EventBridge
+/// schedules).
 public protocol FunctionHandler: Sendable {
     associatedtype Event: Decodable & Sendable
     associatedtype Output: Encodable & Sendable

@@ -84,11 +84,18 @@ public struct HTTPFunctionAdapter<Handler: HTTPFunction>: InvocationAdapter {
     }
 }
 
-/// The adapter a handler runs with: ``HTTPFunctionAdapter`` for ``HTTPFunction``s, otherwise
-/// ``JSONFunctionAdapter``.
+/// The adapter a handler runs with, by the protocol it conforms to: ``HTTPFunctionAdapter`` for ``HTTPFunction``s,
+/// ``QueueFunctionAdapter`` for ``QueueFunction``s, ``ScheduledFunctionAdapter`` for ``ScheduledFunction``s,
+/// otherwise (topic functions) ``JSONFunctionAdapter``.
 public func makeInvocationAdapter<Handler: FunctionHandler>(for handler: Handler) -> any InvocationAdapter {
     if let http = handler as? any HTTPFunction {
         return makeHTTPAdapter(http)
+    }
+    if let queue = handler as? any QueueFunction {
+        return makeQueueAdapter(queue)
+    }
+    if let scheduled = handler as? any ScheduledFunction {
+        return makeScheduledAdapter(scheduled)
     }
     return JSONFunctionAdapter(handler)
 }

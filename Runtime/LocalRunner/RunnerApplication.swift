@@ -10,6 +10,7 @@ public struct RunnerApplication: Sendable {
     let infrastructure: InfrastructureService
     let ingress: IngressService
     public let lambda: LambdaService
+    let schedules: ScheduleService
     public let template: TemplateModel
     let logger: Logger
 
@@ -19,7 +20,7 @@ public struct RunnerApplication: Sendable {
     public func run() async throws {
         let group = ServiceGroup(
             configuration: .init(
-                services: [infrastructure, app, ingress], gracefulShutdownSignals: [.sigterm, .sigint],
+                services: [infrastructure, app, ingress, schedules], gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
     }
@@ -47,6 +48,7 @@ public func buildApplication(
 ) async throws -> RunnerApplication {
     let logger = Logger(label: "evcsm.local")
     let template = try TemplateLoader().load(path: configuration.templatePath)
+        .overridingEnvironment(configuration.functionEnvironment)
     let dataDirectory = DataDirectory(path: configuration.dataDirectory)
     let metrics = RunnerMetrics()
     metrics.registerKnownSeries(template: template)
@@ -54,6 +56,9 @@ public func buildApplication(
         template: template, functionsDirectory: configuration.functionsDirectory,
         concurrency: configuration.concurrency, metrics: metrics, logger: Logger(label: "evcsm.lambda"))
     let events = EventStream(keepAlive: configuration.keepAlive)
+    let schedules = ScheduleService(
+        template: template, invoker: lambda, interval: configuration.scheduleInterval,
+        logger: Logger(label: "evcsm.schedules"))
     let bridge = TopicBridge(
         template: template, invoker: lambda, deadLetters: DeadLetterFile(path: dataDirectory.deadLetterFile),
         metrics: metrics, logger: Logger(label: "evcsm.iot"), retryDelays: configuration.retryDelays)
@@ -70,7 +75,7 @@ public func buildApplication(
         services: RouterServices(
             template: template, invoker: lambda, metrics: metrics, events: events, publisher: publisher,
             dataAPI: dataAPI, dataAPIKey: dataAPIKey,
-            brokerConnected: { infrastructure.connection.current?.isConnected ?? false }))
+            brokerConnected: { infrastructure.connection.current?.isConnected ?? false }, schedules: schedules))
 
     let httpPort = AsyncValue<Int>()
     let ingress = IngressService(
@@ -86,5 +91,6 @@ public func buildApplication(
         _ = try await infrastructure.started.value.get()
     }
     return RunnerApplication(
-        app: app, infrastructure: infrastructure, ingress: ingress, lambda: lambda, template: template, logger: logger)
+        app: app, infrastructure: infrastructure, ingress: ingress, lambda: lambda, schedules: schedules,
+        template: template, logger: logger)
 }

@@ -40,6 +40,46 @@ public struct RunnerConfiguration: Sendable {
     public var prewarm = false
     /// Serve `GET /_bench/hello`, a bare route of the same process for `make bench` (off unless `--bench`).
     public var benchRoute = false
+    /// `--schedule-interval`: run every enabled `rate()` schedule at this interval instead of its own (development
+    /// and tests); nil keeps the template's rates.
+    public var scheduleInterval: Duration?
+    /// `--function-env NAME=VALUE`: set in every function's environment on top of the template's.
+    public var functionEnvironment: [String: String] = [:]
 
     public init() {}
+}
+
+extension RunnerConfiguration {
+    /// Parses `--schedule-interval`: a positive whole number with `ms`, `s`, `m` or `h` (`500ms`, `2s`, `1m`).
+    public static func parseInterval(_ text: String) throws(LocalRunnerError) -> Duration {
+        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+        for (suffix, milliseconds) in units where text.hasSuffix(suffix) {
+            if let value = Int64(text.dropLast(suffix.count)), value > 0, value <= 86_400_000 / milliseconds {
+                return .milliseconds(value * milliseconds)
+            }
+        }
+        throw LocalRunnerError(
+            .configuration, "--schedule-interval \(text): use a positive number with ms, s, m or h (e.g. 2s)")
+    }
+
+    /// Parses `--function-env NAME=VALUE` items. A variable evcsm-local sets itself (DATA_API_URL, ...) is refused:
+    /// the runner's value would win.
+    public static func parseFunctionEnvironment(_ items: [String]) throws(LocalRunnerError) -> [String: String] {
+        var environment: [String: String] = [:]
+        for item in items {
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(parts[0])
+            guard parts.count == 2, !name.isEmpty,
+                name.allSatisfy({ $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }),
+                !(name.first?.isNumber ?? true)
+            else {
+                throw LocalRunnerError(.configuration, "--function-env \(item): use NAME=VALUE")
+            }
+            guard !TemplateLoader.runnerProvidedVariables.contains(name) else {
+                throw LocalRunnerError(.configuration, "--function-env \(name): evcsm-local sets this variable itself")
+            }
+            environment[name] = String(parts[1])
+        }
+        return environment
+    }
 }

@@ -70,6 +70,21 @@ public final class RunnerMetrics: Sendable {
     /// A supervised child process (`data-api`, `mosquitto`) that exited unexpectedly is being started again.
     func recordChildRestart(child: String) { counter(.childRestarts, [("child", child)]).increment() }
 
+    /// A value a function reported as a CloudWatch Embedded Metric Format line (``EmbeddedMetrics``), added to
+    /// `evcsm_function_metric_total{function,namespace,name}` (whole values as integers).
+    func recordFunctionMetric(function: String, namespace: String, name: String, value: Double) {
+        let labels = [("function", function), ("namespace", namespace), ("name", name)]
+        guard value > 0 else { return }
+        if value == value.rounded(), value < 9e18 {
+            counter(.functionMetrics, labels).increment(by: Int64(value))
+        } else {
+            CoreMetrics.FloatingPointCounter(
+                label: RunnerMetric.functionMetrics.rawValue, dimensions: labels, factory: factory
+            )
+            .increment(by: value)
+        }
+    }
+
     /// Everything in the Prometheus text exposition format (version 0.0.4).
     public func prometheusText() -> String { registry.emitToString() }
 
@@ -101,6 +116,7 @@ enum RunnerMetric: String, CaseIterable, Sendable {
     case iotRetries = "evcsm_iot_retries_total"
     case iotDeadLetters = "evcsm_iot_dead_letters_total"
     case childRestarts = "evcsm_child_restarts_total"
+    case functionMetrics = "evcsm_function_metric_total"
 
     /// The `# HELP` text.
     var help: String {
@@ -118,6 +134,7 @@ enum RunnerMetric: String, CaseIterable, Sendable {
         case .iotRetries: "IoT rule invocation retries."
         case .iotDeadLetters: "IoT messages written to the dead-letter file."
         case .childRestarts: "Restarts of supervised child processes (Data API, broker) after they exited."
+        case .functionMetrics: "Values functions reported as CloudWatch Embedded Metric Format lines, summed."
         }
     }
 }

@@ -46,7 +46,7 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
 
     /// First path segments the runner serves itself.
     static let runnerSegments: Set<String> = [
-        "data-api", "topics", "events", "swagger", "healthz", "metrics", "_bench",
+        "data-api", "topics", "events", "swagger", "healthz", "metrics", "_bench", "_schedules",
     ]
 
     /// The methods the template serves on `path` (`GET, HEAD, POST`), or nil when it serves none.

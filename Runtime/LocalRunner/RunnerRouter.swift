@@ -20,6 +20,8 @@ struct RouterServices: Sendable {
     var brokerConnected: @Sendable () -> Bool
     /// When the runner was built (for the uptime in `/healthz`).
     var started: ContinuousClock.Instant = .now
+    /// The EventBridge schedules (`POST /_schedules/{function}`), when there are any.
+    var schedules: ScheduleService? = nil
 }
 
 /// Every HTTP route of the runner: the web page, the Data API, the IoT Data Plane, SSE, Swagger, `/healthz` and
@@ -46,6 +48,7 @@ func buildRouter(configuration: RunnerConfiguration, services: RouterServices) -
         // A bare route served by the same process, for `make bench` (not part of the API).
         router.get("/_bench/hello") { _, _ in "hello" }
     }
+    services.schedules?.addRoutes(to: router, host: configuration.host)
     // Last, so that the runner's own paths are known and never shadowed by a template route.
     APIGateway(
         routes: routes, invoker: services.invoker, metrics: services.metrics,

@@ -4,7 +4,7 @@ import Yams
 /// Reads a SAM template into a ``TemplateModel``.
 ///
 /// Honours `Parameters` defaults, `Globals.Function`, `AWS::Serverless::Function` resources with
-/// `HttpApi`, `IoTRule` and `SQS` events, `Environment.Variables`, `Timeout` and `MemorySize`, `AWS::SQS::Queue`
+/// `HttpApi`, `IoTRule`, `SQS` and `Schedule` events, `Environment.Variables`, `Timeout` and `MemorySize`, `AWS::SQS::Queue`
 /// resources and `AWS::IoT::TopicRule` resources with `Lambda` and `Sqs` actions, and resolves
 /// `!Ref`/`Ref`, `!Sub`/`Fn::Sub` and `!Join` against parameters and pseudo parameters. Anything else that
 /// would change behaviour is a ``LocalRunnerError`` naming the resource, never silently skipped.
@@ -156,6 +156,7 @@ public struct TemplateLoader: Sendable {
         var routes: [RouteDefinition] = []
         var rules: [TopicRule] = []
         var queueSources: [QueueEventSource] = []
+        var schedules: [ScheduleDefinition] = []
         if case .map(let events)? = props["Events"] {
             for (eventName, event) in events {
                 guard case .map(let e) = event, let type = e["Type"]?.scalarText else {
@@ -196,15 +197,18 @@ public struct TemplateLoader: Sendable {
                     }
                 case "SQS":
                     queueSources.append(try Self.queueEvent(eventProps, at: at, context: context))
+                case "Schedule":
+                    schedules.append(try Self.scheduleEvent(id + eventName, eventProps, at: at, context: context))
                 default:
                     throw LocalRunnerError(
-                        .template, "\(at): event type \(type) is not supported (HttpApi, IoTRule and SQS are)")
+                        .template,
+                        "\(at): event type \(type) is not supported (HttpApi, IoTRule, SQS and Schedule are)")
                 }
             }
         }
         return FunctionDefinition(
-            logicalId: id, routes: routes, topicRules: rules, queueSources: queueSources, environment: environment,
-            timeout: timeout, memorySize: memory)
+            logicalId: id, routes: routes, topicRules: rules, queueSources: queueSources, schedules: schedules,
+            environment: environment, timeout: timeout, memorySize: memory)
     }
 
     func integer(

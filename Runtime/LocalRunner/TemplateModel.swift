@@ -27,6 +27,13 @@ public struct TemplateModel: Sendable, Equatable, Codable {
         functions.first { $0.logicalId == logicalId }
     }
 
+    /// The same template with `overrides` set in every function's environment (`--function-env`).
+    public func overridingEnvironment(_ overrides: [String: String]) -> TemplateModel {
+        var model = self
+        for index in model.functions.indices { model.functions[index].environment.merge(overrides) { _, new in new } }
+        return model
+    }
+
     /// Every HttpApi route of every function.
     public var routes: [(function: String, route: RouteDefinition)] {
         functions.flatMap { f in f.routes.map { (f.logicalId, $0) } }
@@ -45,6 +52,8 @@ public struct FunctionDefinition: Sendable, Equatable, Codable {
     public var topicRules: [TopicRule]
     /// SQS event source mappings (`SQS` events): the queues this function reads in batches.
     public var queueSources: [QueueEventSource]
+    /// EventBridge schedules (`Schedule` events) that invoke this function.
+    public var schedules: [ScheduleDefinition]
     /// Environment variables after Globals merge and `!Ref` resolution.
     public var environment: [String: String]
     /// Timeout in seconds (SAM default 3).
@@ -54,14 +63,16 @@ public struct FunctionDefinition: Sendable, Equatable, Codable {
 
     public init(
         logicalId: String, routes: [RouteDefinition] = [], topicRules: [TopicRule] = [],
-        queueSources: [QueueEventSource] = [], environment: [String: String] = [:], timeout: Int = 3,
-        memorySize: Int = 128
+        queueSources: [QueueEventSource] = [], schedules: [ScheduleDefinition] = [],
+        environment: [String: String] = [:],
+        timeout: Int = 3, memorySize: Int = 128
     ) {
         self.logicalId = logicalId
         self.routes = routes
         self.topicRules = topicRules
         self.topics = topicRules.map(\.filter)
         self.queueSources = queueSources
+        self.schedules = schedules
         self.environment = environment
         self.timeout = timeout
         self.memorySize = memorySize
@@ -73,7 +84,9 @@ public struct FunctionDefinition: Sendable, Equatable, Codable {
         topics.append(rule.filter)
     }
 
-    enum CodingKeys: String, CodingKey { case logicalId, routes, topics, queues, environment, timeout, memorySize }
+    enum CodingKeys: String, CodingKey {
+        case logicalId, routes, topics, queues, schedules, environment, timeout, memorySize
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -82,6 +95,7 @@ public struct FunctionDefinition: Sendable, Equatable, Codable {
         topics = try c.decode([String].self, forKey: .topics)
         topicRules = topics.map { TopicRule(filter: $0, select: TopicRule.iotRuleEnvelope) }
         queueSources = try c.decodeIfPresent([QueueEventSource].self, forKey: .queues) ?? []
+        schedules = try c.decodeIfPresent([ScheduleDefinition].self, forKey: .schedules) ?? []
         environment = try c.decode([String: String].self, forKey: .environment)
         timeout = try c.decode(Int.self, forKey: .timeout)
         memorySize = try c.decode(Int.self, forKey: .memorySize)
@@ -93,6 +107,7 @@ public struct FunctionDefinition: Sendable, Equatable, Codable {
         try c.encode(routes, forKey: .routes)
         try c.encode(topics, forKey: .topics)
         try c.encode(queueSources, forKey: .queues)
+        try c.encode(schedules, forKey: .schedules)
         try c.encode(environment, forKey: .environment)
         try c.encode(timeout, forKey: .timeout)
         try c.encode(memorySize, forKey: .memorySize)
@@ -196,5 +211,25 @@ public struct QueueEventSource: Sendable, Equatable, Codable {
         self.maximumBatchingWindowInSeconds = maximumBatchingWindowInSeconds
         self.reportBatchItemFailures = reportBatchItemFailures
         self.maximumConcurrency = maximumConcurrency
+    }
+}
+
+/// A `Schedule` event of a function: an EventBridge rule that invokes it with a scheduled event
+/// (``ScheduleService`` emulates it).
+public struct ScheduleDefinition: Sendable, Equatable, Codable {
+    /// The rule's name: `Name`, else `<FunctionLogicalId><EventKey>` as SAM names it (`ExpireSessionsEvery`).
+    public var name: String
+    /// The expression as written: `rate(5 minutes)` or `cron(0/5 * * * ? *)`.
+    public var expression: String
+    /// The period of a `rate()` expression in seconds; nil for `cron()`, which evcsm-local does not run by itself.
+    public var rateSeconds: Int?
+    /// `Enabled` / `State`: a disabled rule never fires (it can still be triggered by hand).
+    public var enabled: Bool
+
+    public init(name: String, expression: String, rateSeconds: Int?, enabled: Bool = true) {
+        self.name = name
+        self.expression = expression
+        self.rateSeconds = rateSeconds
+        self.enabled = enabled
     }
 }

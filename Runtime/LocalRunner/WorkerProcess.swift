@@ -108,7 +108,8 @@ actor WorkerProcess: RuntimeAPIEndpoint {
             child = try ChildProcess.start(
                 binary, environment: env, inheritEnvironment: false,
                 workingDirectory: URL(fileURLWithPath: binary).deletingLastPathComponent().path,
-                output: .log(logger.stream("stdout"), prefix: function.logicalId),
+                output: EmbeddedMetrics.workerOutput(
+                    logger: logger.stream("stdout"), function: function.logicalId, metrics: metrics),
                 error: .log(logger.stream("stderr"), prefix: function.logicalId))
         } catch {
             server.stop()

@@ -61,6 +61,7 @@ struct DataAPICommand: AsyncParsableCommand {
     var logLevel = "info"
 
     func run() async throws {
+        EventLoopExecutor.install()
         let configuration = try DataAPIServerConfiguration(self, environment: ProcessInfo.processInfo.environment)
         let level = configuration.logLevel
         LoggingSystem.bootstrap { label in

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChargerSimulator
+import DataAPIServer
 import Foundation
 import FunctionRuntime
 import LocalRunner
@@ -26,15 +27,21 @@ struct EvcsmLocal: AsyncParsableCommand {
     @Option(help: "Log format: text or json.") var logFormat = "text"
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
     @Flag(help: "Simulate chargers: publish meter values for every charging session.") var simulateChargers = false
-    @Option(help: "Simulator time acceleration (energy grows at maxPower × speed).") var speed = 1.0
+    @Option(help: "Simulator time acceleration (energy grows at maxPower × speed; sets METER_TIME_SCALE).")
+    var speed = 1.0
     @Option(help: "Directory of the web page served at /.") var webDir = "Web"
     @Option(help: "Swagger UI assets directory.") var swaggerUiDir = ".venv/swagger-ui/dist"
     @Option(help: "OpenAPI document served at /swagger/v1/swagger.json.") var openapi = "openapi/evcsm.openapi.json"
     @Flag(help: "Start one worker per function before serving.") var prewarm = false
     @Flag(help: "Print the parsed view of the template as JSON and exit.") var dumpTemplate = false
     @Flag(help: "Serve GET /_bench/hello, a bare route for `make bench`.") var bench = false
+    @Option(help: "Run every rate() schedule at this interval instead (e.g. 2s, 500ms; development and tests).")
+    var scheduleInterval: String?
+    @Option(help: "Set NAME=VALUE in every function's environment, over the template's (repeatable).")
+    var functionEnv: [String] = []
 
     func run() async throws {
+        EventLoopExecutor.install()
         if dumpTemplate {
             let model = try TemplateLoader().load(path: template)
             print(try TemplateDump.json(model))
@@ -69,6 +76,13 @@ struct EvcsmLocal: AsyncParsableCommand {
         configuration.prewarm = prewarm
         configuration.benchRoute = bench
         do {
+            configuration.scheduleInterval = try scheduleInterval.map(RunnerConfiguration.parseInterval)
+            configuration.functionEnvironment = try RunnerConfiguration.parseFunctionEnvironment(functionEnv)
+            // The simulator meters at maxPower × speed; the functions' plausibility check (docs/METER.md) must allow
+            // that time scale, or every simulated reading past the tolerance would be rejected.
+            if simulateChargers, speed != 1, configuration.functionEnvironment["METER_TIME_SCALE"] == nil {
+                configuration.functionEnvironment["METER_TIME_SCALE"] = String(speed)
+            }
             let companions: [any RunnerCompanion] =
                 simulateChargers ? [ChargerSimulator(speed: speed, logger: Logger(label: "evcsm.sim"))] : []
             try await buildApplication(configuration: configuration, companions: companions).run()

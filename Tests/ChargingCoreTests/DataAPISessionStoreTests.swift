@@ -8,65 +8,6 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// One recorded Data API exchange: the action the store must call and the answer the server gave.
-struct RecordedExchange: Sendable {
-    let action: String
-    let collection: String
-    let status: Int
-    let response: String
-
-    init(_ action: String, _ collection: String, status: Int = 200, _ response: String) {
-        self.action = action
-        self.collection = collection
-        self.status = status
-        self.response = response
-    }
-}
-
-extension RecordedExchange {
-    /// The claim upsert of `cp-1` succeeded (the lock document was created).
-    static let pointClaimed = RecordedExchange(
-        "updateOne", "ChargingPoints", #"{"matchedCount":0,"modifiedCount":0,"upsertedId":"cp-1"}"#)
-}
-
-/// Replays recorded Data API answers (canonical EJSON, as the server sends for `Accept: application/ejson`)
-/// in order, and returns the request bodies the store sent.
-func replay(
-    _ exchanges: [RecordedExchange], _ body: @Sendable (DataAPISessionStore) async throws -> Void
-) async throws -> [Document] {
-    let queue = Mutex(exchanges[...])
-    let requests = try await StubHTTPServer.withServer({ request in
-        guard let next = queue.withLock({ $0.popFirst() }) else {
-            return .json(#"{"error":"unexpected request","error_code":"InternalServerError"}"#, status: 500)
-        }
-        guard request.path == "/data-api/action/\(next.action)" else {
-            return .json(#"{"error":"expected \#(next.action)","error_code":"InvalidParameter"}"#, status: 400)
-        }
-        return .json(next.response, status: next.status)
-    }) { server in
-        let client = DataAPIClient(
-            configuration: DataAPIConfiguration(
-                baseURL: server.baseURL + "/data-api", apiKey: "test-key", readRetries: 0),
-            transport: CurlHTTPClient(), logger: Logger(label: "test"))
-        try await body(DataAPISessionStore(client: client, logger: Logger(label: "test")))
-        return server.requests
-    }
-    #expect(requests.count == exchanges.count, "\(requests)")
-    var bodies: [Document] = []
-    for (request, exchange) in zip(requests, exchanges) {
-        #expect(request.method == "POST")
-        #expect(request.path == "/data-api/action/\(exchange.action)")
-        #expect(request.header("apiKey") == "test-key")
-        #expect(request.header("content-type") == "application/ejson")
-        let document = try ExtendedJSON.parseDocument(request.body)
-        #expect(document["collection"] == .string(exchange.collection))
-        #expect(document["database"] == "EVChargingDB")
-        #expect(document["dataSource"] == "mongodb-atlas")
-        bodies.append(document)
-    }
-    return bodies
-}
-
 @Suite("DataAPISessionStore")
 struct DataAPISessionStoreTests {
     static let sessionDocument = #"""
@@ -196,7 +137,8 @@ struct DataAPISessionStoreTests {
             RecordedExchange("findOne", "ChargingSessions", #"{"document":\#(Self.sessionDocument)}"#),
         ]) { store in
             let session = try await store.applyMeterValue(
-                sessionId: Harness.fixtureSessionID, chargingPointId: "cp-1", energyWh: 15_500, seq: 3)
+                sessionId: Harness.fixtureSessionID, chargingPointId: "cp-1", energyWh: 15_500, seq: 3,
+                receivedAt: Harness.start)
             #expect(session?.energyWh == 15_500)
             #expect(session?.lastMeterSeq == 3)
             #expect(session?.startTime == Harness.start - 30 * 60_000)
@@ -210,7 +152,10 @@ struct DataAPISessionStoreTests {
         #expect(
             bodies[0]["update"]
                 == [
-                    "$max": ["energyWh": .int64(15_500), "energyConsumed": .double(15.5)],
+                    "$max": [
+                        "energyWh": .int64(15_500), "energyConsumed": .double(15.5),
+                        "lastReadingAt": .datetime(Harness.start), "lastActivity": .datetime(Harness.start),
+                    ],
                     "$set": ["lastMeterSeq": .int64(3)],
                 ])
     }
@@ -223,7 +168,8 @@ struct DataAPISessionStoreTests {
                 #"{"matchedCount":{"$numberInt":"0"},"modifiedCount":{"$numberInt":"0"}}"#)
         ]) { store in
             let session = try await store.applyMeterValue(
-                sessionId: Harness.fixtureSessionID, chargingPointId: "cp-1", energyWh: 100, seq: 2)
+                sessionId: Harness.fixtureSessionID, chargingPointId: "cp-1", energyWh: 100, seq: 2,
+                receivedAt: Harness.start)
             #expect(session == nil)
         }
     }
@@ -333,61 +279,5 @@ struct DataAPISessionStoreTests {
             #expect(try json(response)["error"] as? String == error)
             #expect(!response.body.contains("backend unavailable"))
         }
-    }
-}
-
-@Suite("IoTDataPublisher")
-struct IoTDataPublisherTests {
-    @Test("posts to /topics/{percent-encoded topic}?qos=1, unsigned without credentials")
-    func plain() async throws {
-        let requests = try await StubHTTPServer.withServer({ _ in .json(#"{"message":"OK"}"#) }) { server in
-            let publisher = IoTDataPublisher(
-                configuration: try .fromEnvironment(FunctionEnvironment(["IOT_DATA_ENDPOINT": server.baseURL + "/"])),
-                transport: CurlHTTPClient())
-            try await publisher.publish(topic: "session/updates", payload: Array(#"{"a":1}"#.utf8))
-            return server.requests
-        }
-        let request = try #require(requests.first)
-        #expect(request.method == "POST")
-        #expect(request.path == "/topics/session%2Fupdates")
-        #expect(request.query == "qos=1")
-        #expect(request.bodyText == #"{"a":1}"#)
-        #expect(request.header("authorization") == nil)
-    }
-
-    @Test("signs with SigV4 for iotdata when AWS credentials are configured")
-    func signed() async throws {
-        let requests = try await StubHTTPServer.withServer({ _ in .json(#"{"message":"OK"}"#) }) { server in
-            let environment = FunctionEnvironment([
-                "IOT_DATA_ENDPOINT": server.baseURL, "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
-                "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "token-1",
-            ])
-            let publisher = IoTDataPublisher(
-                configuration: try .fromEnvironment(environment), transport: CurlHTTPClient())
-            try await publisher.publish(topic: "session/updates", payload: Array("{}".utf8))
-            return server.requests
-        }
-        let request = try #require(requests.first)
-        let authorization = try #require(request.header("authorization"))
-        #expect(authorization.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"))
-        #expect(authorization.contains("/eu-west-1/iotdata/aws4_request"))
-        #expect(request.header("x-amz-security-token") == "token-1")
-        #expect(request.header("x-amz-date") != nil)
-    }
-
-    @Test("a non-2xx answer is an error")
-    func rejected() async throws {
-        try await StubHTTPServer.withServer({ _ in .json(#"{"message":"Forbidden"}"#, status: 403) }) { server in
-            let publisher = IoTDataPublisher(
-                configuration: .init(endpoint: server.baseURL), transport: CurlHTTPClient())
-            await #expect(throws: FunctionRuntimeError.self) {
-                try await publisher.publish(topic: "session/updates", payload: [])
-            }
-        }
-    }
-
-    @Test func percentEncoding() {
-        #expect(IoTDataPublisher.percentEncode("chargers/cp-1/meter") == "chargers%2Fcp-1%2Fmeter")
-        #expect(IoTDataPublisher.percentEncode("a b+c~d") == "a%20b%2Bc~d")
     }
 }

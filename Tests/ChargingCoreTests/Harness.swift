@@ -48,6 +48,7 @@ struct Harness {
 
     let store: InMemorySessionStore
     let publisher = RecordingPublisher()
+    let metrics = RecordingMetricsEmitter()
     let clock = FixedClock(milliseconds: Harness.start)
     var tariff = Tariff()
     var defaults = ChargingDefaults()
@@ -55,7 +56,8 @@ struct Harness {
     init(_ sessions: [ChargingSession] = []) { store = InMemorySessionStore(sessions) }
 
     var dependencies: FunctionDependencies {
-        FunctionDependencies(store: store, publisher: publisher, tariff: tariff, clock: clock, defaults: defaults)
+        FunctionDependencies(
+            store: store, publisher: publisher, tariff: tariff, clock: clock, defaults: defaults, metrics: metrics)
     }
 
     /// Runs an HTTP handler through the runtime's adapter, which maps errors to envelopes.

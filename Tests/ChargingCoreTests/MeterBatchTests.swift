@@ -33,53 +33,13 @@ extension Harness {
 
     /// Dependencies over another store (with this harness's publisher, clock, tariff and defaults).
     func dependencies(store: any SessionStore) -> FunctionDependencies {
-        FunctionDependencies(store: store, publisher: publisher, tariff: tariff, clock: clock, defaults: defaults)
+        FunctionDependencies(
+            store: store, publisher: publisher, tariff: tariff, clock: clock, defaults: defaults, metrics: metrics)
     }
 }
 
 struct BatchFailure: Error {
     let response: SQSBatchResponse
-}
-
-/// An ``InMemorySessionStore`` whose meter writes throw for some sessions, and whose stops can be made to throw.
-final class FlakyStore: SessionStore {
-    let base: InMemorySessionStore
-    let failingSessions: Set<String>
-    let failingStops = Mutex(0)
-
-    init(_ base: InMemorySessionStore, failingSessions: Set<String> = [], failingStops: Int = 0) {
-        self.base = base
-        self.failingSessions = failingSessions
-        self.failingStops.withLock { $0 = failingStops }
-    }
-
-    struct Unavailable: Error {}
-
-    func insert(_ session: ChargingSession) async throws { try await base.insert(session) }
-    func session(id: String) async throws -> ChargingSession? { await base.session(id: id) }
-    func list(_ query: SessionQuery) async throws -> SessionPage { await base.list(query) }
-    func current(chargingPointId: String?) async throws -> ChargingSession? {
-        await base.current(chargingPointId: chargingPointId)
-    }
-
-    func complete(_ stopped: ChargingSession, expectedEnergyWh: Int64) async throws -> Bool {
-        let fail = failingStops.withLock { remaining in
-            defer { remaining = max(0, remaining - 1) }
-            return remaining > 0
-        }
-        if fail { throw Unavailable() }
-        return await base.complete(stopped, expectedEnergyWh: expectedEnergyWh)
-    }
-
-    func applyMeterValue(
-        sessionId: String, chargingPointId: String, energyWh: Int64, seq: Int64
-    ) async throws
-        -> ChargingSession?
-    {
-        if failingSessions.contains(sessionId) { throw Unavailable() }
-        return await base.applyMeterValue(
-            sessionId: sessionId, chargingPointId: chargingPointId, energyWh: energyWh, seq: seq)
-    }
 }
 
 @Suite("MeterValues batches")
@@ -163,9 +123,11 @@ struct MeterBatchTests {
         let batched = Harness([seeded])
         let single = Harness([seeded])
         _ = await batched.store.applyMeterValue(
-            sessionId: seeded.sessionId, chargingPointId: "cp-1", energyWh: 1000, seq: alreadyApplied)
+            sessionId: seeded.sessionId, chargingPointId: "cp-1", energyWh: 1000, seq: alreadyApplied,
+            receivedAt: Harness.start)
         _ = await single.store.applyMeterValue(
-            sessionId: seeded.sessionId, chargingPointId: "cp-1", energyWh: 1000, seq: alreadyApplied)
+            sessionId: seeded.sessionId, chargingPointId: "cp-1", energyWh: 1000, seq: alreadyApplied,
+            receivedAt: Harness.start)
 
         let records = try readings.enumerated().map { try record($1.energy, seq: $1.seq, id: "m\($0)") }
         let response = try await MeterValuesHandler(batched.dependencies)
@@ -175,7 +137,8 @@ struct MeterBatchTests {
             .sorted { $0.element.seq != $1.element.seq ? $0.element.seq < $1.element.seq : $0.offset < $1.offset }
         for (energy, seq) in inSeqOrder.map(\.element) {
             _ = await single.store.applyMeterValue(
-                sessionId: seeded.sessionId, chargingPointId: "cp-1", energyWh: energy, seq: seq)
+                sessionId: seeded.sessionId, chargingPointId: "cp-1", energyWh: energy, seq: seq,
+                receivedAt: Harness.start)
         }
         let expected = try #require(await single.store.session(id: seeded.sessionId))
         let actual = try #require(await batched.store.session(id: seeded.sessionId))
@@ -261,7 +224,6 @@ struct MeterBatchTests {
         let batch = SQSEvent(records: [
             SQSMessage(messageId: "text", body: "not json"), SQSMessage(messageId: "empty", body: ""),
             SQSMessage(messageId: "array", body: "[1,2]"), notBase64, offTopic,
-            try record(-5, seq: 1, id: "negative"),
             try Fixture.queueMessage(try Fixture.message("meter-garbage"), id: "garbage"),
         ])
         let response = try await MeterValuesHandler(harness.dependencies).handle(batch, context: .local())

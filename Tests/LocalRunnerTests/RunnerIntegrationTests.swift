@@ -139,19 +139,22 @@ struct RunnerIntegrationTests {
     func meterValues() async throws {
         let runner = try await RunnerProcess()
         let id = try await start(runner, point: "cp-meter")
-        let payload = #"{"sessionId":"\#(id)","energyWh":1500,"timestamp":"2026-11-26T11:09:55.123Z","seq":1}"#
+        // 50 Wh: what 11 kW may deliver right after the start (docs/METER.md).
+        let payload = #"{"sessionId":"\#(id)","energyWh":50,"timestamp":"2026-11-26T11:09:55.123Z","seq":1}"#
         _ = try await runTool(
             mosquittoPub, ["-p", "\(runner.mqttPort)", "-q", "1", "-t", "chargers/cp-meter/meter", "-m", payload])
-        try await eventually("energyConsumed reaches 1.5 kWh") {
+        try await eventually("energyConsumed reaches 0.05 kWh") {
             let session = try await runner.request("GET", "\(Self.api)/sessions/\(id)")
-            return (session.json["energyConsumed"] as? NSNumber)?.doubleValue == 1.5
+            return (session.json["energyConsumed"] as? NSNumber)?.doubleValue == 0.05
         }
         #expect(try await runner.terminate() == 0)
     }
 
     @Test("the charger simulator makes energy flow for a charging session")
     func simulator() async throws {
-        let runner = try await RunnerProcess(extraArguments: ["--simulate-chargers", "--speed", "60"])
+        // At 60× the simulator meters 60 × maxPower: the functions must judge plausibility on that time scale.
+        let runner = try await RunnerProcess(
+            extraArguments: ["--simulate-chargers", "--speed", "60", "--function-env", "METER_TIME_SCALE=60"])
         let id = try await start(runner, point: "cp-sim")
         try await eventually("simulated meter values raise energyConsumed") {
             let session = try await runner.request("GET", "\(Self.api)/sessions/\(id)")

@@ -74,6 +74,11 @@ def sqs_event(fixture: str) -> dict[str, Any]:
     return json.loads((ROOT / "Tests" / "Fixtures" / "sqs" / fixture).read_text())
 
 
+def scheduled_event() -> dict[str, Any]:
+    """An EventBridge scheduled event, as a Schedule rule sends it (Tests/Fixtures/events)."""
+    return json.loads((ROOT / "Tests" / "Fixtures" / "events" / "eventbridge-scheduled.json").read_text())
+
+
 def topic_event(topic: str, payload: bytes) -> dict[str, Any]:
     """What `SELECT encode(*, 'base64') AS data, topic() AS topic, timestamp() AS ts FROM ...` delivers."""
     return {"data": base64.b64encode(payload).decode(), "topic": topic, "ts": int(time.time() * 1000)}
@@ -92,6 +97,7 @@ CASES: dict[str, tuple[dict[str, Any], int | dict[str, Any] | None, str]] = {
     "ChargingUpdates": (topic_event("charging/updates", b"\x00not a status{"), None, "malformed: logged, dropped"),
     "MeterValues": (sqs_event("meter-batch.json"), {"batchItemFailures": []},
                     "SQS batch: unknown sessions ignored, malformed dropped"),
+    "ExpireSessions": (scheduled_event(), None, "schedule: no idle session in an empty store"),
 }
 
 
@@ -289,7 +295,7 @@ def invoke(name: str, package: Path, environment: dict[str, str], work: Path) ->
             problems.append(f"{name}: response is not JSON: {body[:300]!r}")
         if expected_status is None:
             if answer is not None:
-                problems.append(f"{name}: topic function should answer null, got {body[:300]!r}")
+                problems.append(f"{name}: topic/scheduled function should answer null, got {body[:300]!r}")
             summary = "null"
         elif isinstance(expected_status, dict):
             if answer != expected_status:

@@ -2,7 +2,7 @@
 """template.yaml agrees with Package.swift, with AWS SAM and with the local runner.
 
 - every function target (Package.swift, Functions/<Name>) is a template function and vice versa, with the
-  routes and topics of DESIGN.md, each route/topic exactly once, each function triggered by something; a topic
+  routes, topics and schedules of DESIGN.md, each route/topic exactly once, each function triggered by something; a topic
   reaches its function through an `AWS::IoT::TopicRule` (Lambda action, or Sqs action to a queue the function
   reads with an SQS event); meter readings are batched (SQS, BatchSize 100, 1 s window, ReportBatchItemFailures);
 - nothing that fails all retries is lost: every rule has an ErrorAction to an SQS dead-letter queue, the queue a
@@ -46,11 +46,13 @@ EXPECTED_ROUTES = {
 EXPECTED_TOPICS = {"ChargingUpdates": {"charging/updates"}, "MeterValues": {"chargers/+/meter"}}
 # function -> {(queue, BatchSize, MaximumBatchingWindowInSeconds, ReportBatchItemFailures)}: the SQS event sources.
 EXPECTED_QUEUES = {"MeterValues": {("MeterReadingsQueue", 100, 1, True)}}
+# function -> {(rule name, expression)}: the Schedule events (rule name `<Function><Event>` as SAM names it).
+EXPECTED_SCHEDULES = {"ExpireSessions": {("ExpireSessionsEvery", "rate(1 minute)")}}
 MAX_RECEIVE_COUNT = 3
 RUNNER_PROVIDED = {"DATA_API_URL", "DATA_API_KEY", "IOT_DATA_ENDPOINT"}
 RUNNER_PLACEHOLDER = "(set by evcsm-local)"  # LocalRunner/TemplateLoader.runnerProvidedPlaceholder
 RULE_SQL = "SELECT encode(*, 'base64') AS data, topic() AS topic, timestamp() AS ts FROM '{}'"
-PUBLISHERS = {"StartSession", "StopSession", "ChargingUpdates", "MeterValues"}
+PUBLISHERS = {"StartSession", "StopSession", "ChargingUpdates", "MeterValues", "ExpireSessions"}
 REQUIRED_ENVIRONMENT = {
     "DATA_API_URL", "DATA_API_KEY", "DATA_API_DATA_SOURCE", "DATA_API_DATABASE", "DATA_API_TIMEOUT_MS",
     "IOT_DATA_ENDPOINT", "TARIFF_PER_KWH", "TARIFF_SESSION_FEE", "TARIFF_PER_MINUTE", "TARIFF_CURRENCY",
@@ -154,7 +156,7 @@ def effective_functions(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
         properties = resource.get("Properties", {})
         environment = dict(globals_.get("Environment", {}).get("Variables", {}))
         environment.update(properties.get("Environment", {}).get("Variables", {}))
-        routes, topics = set(), set(by_rule.get(logical_id, set()))
+        routes, topics, schedules = set(), set(by_rule.get(logical_id, set())), set()
         for event_name, event in properties.get("Events", {}).items():
             where = f"{logical_id}.Events.{event_name}"
             if event["Type"] == "HttpApi":
@@ -165,12 +167,17 @@ def effective_functions(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 topics.add(topic_filter(resolve(event["Properties"]["Sql"], parameters, where), where))
             elif event["Type"] == "SQS":
                 pass  # queue_sources
+            elif event["Type"] == "Schedule":
+                props = event["Properties"]
+                name = resolve(props.get("Name", f"{logical_id}{event_name}"), parameters, where)
+                schedules.add((name, resolve(props["Schedule"], parameters, where)))
             else:
                 raise AssertionError(f"{where}: unexpected event type {event['Type']}")
         result[logical_id] = {
             "routes": routes,
             "topics": topics,
             "queues": queue_sources(properties),
+            "schedules": schedules,
             "environment": {
                 name: resolve(value, parameters, f"{logical_id}.{name}") for name, value in environment.items()
             },
@@ -183,7 +190,7 @@ def effective_functions(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def comparable(functions: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    keys = ("routes", "topics", "queues", "environment", "timeout", "memorySize")
+    keys = ("routes", "topics", "queues", "schedules", "environment", "timeout", "memorySize")
     return {name: {key: spec[key] for key in keys} for name, spec in functions.items()}
 
 
@@ -222,11 +229,13 @@ class TemplateContract(unittest.TestCase):
         self.assertEqual(routes, EXPECTED_ROUTES)
         self.assertEqual(topics, EXPECTED_TOPICS)
         for name, spec in self.functions.items():
-            self.assertTrue(spec["routes"] or spec["topics"], f"{name} has no trigger")
+            self.assertTrue(spec["routes"] or spec["topics"] or spec["schedules"], f"{name} has no trigger")
         all_routes = [route for spec in self.functions.values() for route in spec["routes"]]
         self.assertEqual(len(all_routes), len(set(all_routes)), "a route is served by two functions")
         queues = {name: spec["queues"] for name, spec in self.functions.items() if spec["queues"]}
         self.assertEqual(queues, EXPECTED_QUEUES)
+        schedules = {name: spec["schedules"] for name, spec in self.functions.items() if spec["schedules"]}
+        self.assertEqual(schedules, EXPECTED_SCHEDULES)
         rules = [r for r in self.document["Resources"].values() if r["Type"] == "AWS::IoT::TopicRule"]
         self.assertEqual(len(rules), len(EXPECTED_TOPICS), "one topic rule per topic function")
         for rule in rules:
@@ -382,13 +391,21 @@ class SamAgrees(unittest.TestCase):
                     else:
                         function = readers[reference(action["Sqs"]["QueueUrl"])]
                     topics.setdefault(function, set()).add(re.search(r"FROM '([^']+)'", payload["Sql"]).group(1))
+        scheduled: dict[str, set[str]] = {}
+        for resource in resources.values():
+            if resource["Type"] == "AWS::Events::Rule":
+                for target in resource["Properties"]["Targets"]:
+                    scheduled.setdefault(reference(target["Arn"], "Arn"), set()).add(resolve(
+                        resource["Properties"]["ScheduleExpression"], document.get("Parameters", {}), "rule"))
+        self.assertEqual(scheduled, {name: {expression for _, expression in rules}
+                                     for name, rules in EXPECTED_SCHEDULES.items()})
         invoke_configs = {reference(r["Properties"]["FunctionName"]) for r in resources.values()
                           if r["Type"] == "AWS::Lambda::EventInvokeConfig"}
         self.assertEqual(routes, EXPECTED_ROUTES)
         self.assertEqual(topics, EXPECTED_TOPICS)
         self.assertEqual(queues, EXPECTED_QUEUES)
         self.assertEqual(invoke_configs, set(EXPECTED_TOPICS) - set(EXPECTED_QUEUES))
-        for name in set(EXPECTED_ROUTES) | set(EXPECTED_TOPICS):
+        for name in set(EXPECTED_ROUTES) | set(EXPECTED_TOPICS) | set(EXPECTED_SCHEDULES):
             function = resources[name]["Properties"]
             self.assertEqual(function["Runtime"], "provided.al2023")
             self.assertEqual(function["Handler"], "bootstrap")
@@ -412,6 +429,7 @@ class RunnerAgrees(unittest.TestCase):
                 "topics": set(function["topics"]),
                 "queues": {(queue["queue"], int(queue["batchSize"]), int(queue["maximumBatchingWindowInSeconds"]),
                             bool(queue["reportBatchItemFailures"])) for queue in function.get("queues", [])},
+                "schedules": {(schedule["name"], schedule["expression"]) for schedule in function.get("schedules", [])},
                 "environment": {name: str(value) for name, value in function["environment"].items()},
                 "timeout": int(function["timeout"]),
                 "memorySize": int(function["memorySize"]),

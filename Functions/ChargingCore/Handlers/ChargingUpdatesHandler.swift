@@ -1,7 +1,8 @@
 import FunctionRuntime
 
 /// `charging/updates`: `"Charging"` / `"Stopped"` as plain text or JSON, same rules as `/start` and `/stop`,
-/// with missing fields taken from the configured defaults. Malformed payloads and requests the domain
+/// with missing fields taken from the configured defaults. A `Stopped` naming both a session and a charging
+/// point stops the session only when it is on that point (otherwise it is logged and dropped). Malformed payloads and requests the domain
 /// refuses (busy point, unknown session) are logged with the topic and dropped; store failures are thrown
 /// so the platform retries.
 public struct ChargingUpdatesHandler: TopicFunction {
@@ -23,9 +24,17 @@ public struct ChargingUpdatesHandler: TopicFunction {
             switch command {
             case .start(let request):
                 _ = try await service.start(request, logger: logger)
-            case .stop(let sessionId?, _):
-                _ = try await service.stop(sessionId: sessionId, logger: logger)
-            case .stop(nil, let chargingPointId):
+            case .stop(let sessionId, let chargingPointId):
+                if try await service.stop(sessionId: sessionId, onChargingPoint: chargingPointId, logger: logger) == nil
+                {
+                    logger.warning(
+                        "stop dropped: the session is on another charging point",
+                        metadata: [
+                            "topic": "\(message.topic)", "sessionId": "\(sessionId)",
+                            "chargingPointId": "\(chargingPointId ?? "")",
+                        ])
+                }
+            case .stopActive(let chargingPointId):
                 if try await service.stopActive(chargingPointId: chargingPointId, logger: logger) == nil {
                     logger.info(
                         "nothing to stop",

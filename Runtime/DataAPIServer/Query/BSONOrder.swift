@@ -71,16 +71,53 @@ enum BSONOrder {
         }
     }
 
+    /// Numbers by value, exactly across types (an int64 past 2^53 is not rounded to a double); NaN is
+    /// below every other number and equal to itself, -0.0 equals 0.
     private static func compareNumbers(_ lhs: BSONValue, _ rhs: BSONValue) -> Int {
-        switch (lhs, rhs) {
-        case (.int32, .int32), (.int32, .int64), (.int64, .int32), (.int64, .int64):
-            let (a, b) = (lhs.int64Value!, rhs.int64Value!)
-            return a == b ? 0 : (a < b ? -1 : 1)
-        default:
+        switch (integerValue(lhs), integerValue(rhs)) {
+        case (let a?, let b?): return a == b ? 0 : (a < b ? -1 : 1)
+        case (let a?, nil): return -compareExact(rhs.doubleValue ?? 0, a)
+        case (nil, let b?): return compareExact(lhs.doubleValue ?? 0, b)
+        case (nil, nil):
             let (a, b) = (lhs.doubleValue ?? 0, rhs.doubleValue ?? 0)
-            // MongoDB orders NaN below every other number and equal to itself.
             if a.isNaN || b.isNaN { return a.isNaN && b.isNaN ? 0 : (a.isNaN ? -1 : 1) }
             return a == b ? 0 : (a < b ? -1 : 1)
+        }
+    }
+
+    private static func integerValue(_ value: BSONValue) -> Int64? {
+        switch value {
+        case .int32(let v): return Int64(v)
+        case .int64(let v): return v
+        default: return nil
+        }
+    }
+
+    /// A double against an integer, exactly.
+    private static func compareExact(_ d: Double, _ i: Int64) -> Int {
+        if d.isNaN { return -1 }
+        // 2^63 is exact as a double; every double at or past it is larger than any Int64.
+        if d >= 9_223_372_036_854_775_808.0 { return 1 }
+        if d < -9_223_372_036_854_775_808.0 { return -1 }
+        let whole = d.rounded(.towardZero)
+        let w = Int64(whole)
+        if w != i { return w < i ? -1 : 1 }
+        let fraction = d - whole
+        return fraction == 0 ? 0 : (fraction < 0 ? -1 : 1)
+    }
+
+    /// The same BSON value, type for type and bit for bit (NaN is identical to NaN, -0.0 is not 0.0):
+    /// what decides whether an update modified a document, as MongoDB compares the stored bytes.
+    static func identical(_ lhs: Document, _ rhs: Document) -> Bool {
+        lhs.count == rhs.count && lhs.elementsEqual(rhs) { $0.key == $1.key && identical($0.value, $1.value) }
+    }
+
+    private static func identical(_ lhs: BSONValue, _ rhs: BSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.double(let a), .double(let b)): return a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN)
+        case (.document(let a), .document(let b)): return identical(a, b)
+        case (.array(let a), .array(let b)): return a.count == b.count && zip(a, b).allSatisfy(identical)
+        default: return lhs == rhs
         }
     }
 

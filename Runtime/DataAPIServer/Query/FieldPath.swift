@@ -4,13 +4,23 @@ import BSON
 struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     let components: [String]
 
+    /// A path of at most ``DataAPILimits/maxPathComponents`` non-empty components, none starting with `$`.
     init(_ dotted: String) throws(DataAPIError) {
+        // Counted before splitting: a path of a million components is refused without building them.
+        let count = dotted.utf8.reduce(1) { $1 == UInt8(ascii: ".") ? $0 + 1 : $0 }
+        if count > DataAPILimits.maxPathComponents {
+            throw DataAPILimits.exceeded(
+                "the number of components of the field path \(DataAPILimits.quoted(dotted))", count,
+                limit: DataAPILimits.maxPathComponents, "path components")
+        }
         let parts = dotted.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard !dotted.isEmpty, !parts.contains(where: \.isEmpty) else {
-            throw DataAPIError(.invalidParameter, "invalid field path \"\(dotted)\"")
+            throw DataAPIError(.invalidParameter, "invalid field path \(DataAPILimits.quoted(dotted))")
         }
         if let first = parts.first(where: { $0.hasPrefix("$") }) {
-            throw DataAPIError(.invalidParameter, "unsupported operator \(first) in field path \"\(dotted)\"")
+            throw DataAPIError(
+                .invalidParameter,
+                "unsupported operator \(DataAPILimits.quoted(first)) in field path \(DataAPILimits.quoted(dotted))")
         }
         components = parts
     }
@@ -56,7 +66,7 @@ struct FieldPath: Sendable, Hashable, CustomStringConvertible {
 
     /// The value at exactly this path (array elements by index only), nil when missing.
     func value(in document: Document) -> BSONValue? {
-        guard var current = document[components[0]] else { return nil }
+        guard let head = components.first, var current = document[head] else { return nil }
         for component in components.dropFirst() {
             switch current {
             case .document(let d):
@@ -85,7 +95,7 @@ struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     private static func set(
         _ newValue: BSONValue, in document: inout Document, _ rest: ArraySlice<String>, path: FieldPath
     ) throws(DataAPIError) {
-        let key = rest.first!
+        guard let key = rest.first else { return }
         let tail = rest.dropFirst()
         guard !tail.isEmpty else {
             document[key] = newValue
@@ -101,16 +111,19 @@ struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     private static func set(
         _ newValue: BSONValue, in target: inout BSONValue, _ rest: ArraySlice<String>, path: FieldPath
     ) throws(DataAPIError) {
-        let key = rest.first!
+        guard let key = rest.first else { return }
         if var d = target.takeDocument() {
             defer { target = .document(d) }
             try set(newValue, in: &d, rest, path: path)
-        } else if case .array = target {
-            guard let index = Int(key), index >= 0, index < 1_000_000 else {
-                throw DataAPIError(.invalidParameter, "cannot create field \"\(key)\" in an array at path \"\(path)\"")
-            }
-            var items = target.takeArray()!
+        } else if var items = target.takeArray() {
             defer { target = .array(items) }
+            // Update paths are checked against the bound when parsed; this keeps the bound here too.
+            guard let index = Int(key), index >= 0, index <= DataAPILimits.maxArrayIndex else {
+                throw DataAPIError(
+                    .invalidParameter,
+                    "cannot create field \(DataAPILimits.quoted(key)) in an array at path "
+                        + "\(DataAPILimits.quoted(path.description))")
+            }
             while items.count <= index { items.append(.null) }
             let tail = rest.dropFirst()
             guard !tail.isEmpty else {
@@ -131,7 +144,7 @@ struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     }
 
     private static func unset(in document: inout Document, _ rest: ArraySlice<String>) {
-        let key = rest.first!
+        guard let key = rest.first else { return }
         let tail = rest.dropFirst()
         guard !tail.isEmpty else {
             document[key] = nil
@@ -148,8 +161,9 @@ struct FieldPath: Sendable, Hashable, CustomStringConvertible {
         if var d = target.takeDocument() {
             unset(in: &d, rest)
             target = .document(d)
-        } else if let count = target.arrayValue?.count, let index = Int(rest.first!), index >= 0, index < count {
-            var items = target.takeArray()!
+        } else if let count = target.arrayValue?.count, let index = rest.first.flatMap({ Int($0) }), index >= 0,
+            index < count, var items = target.takeArray()
+        {
             let tail = rest.dropFirst()
             if tail.isEmpty {
                 items[index] = .null

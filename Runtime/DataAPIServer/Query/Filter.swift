@@ -20,7 +20,12 @@ struct Filter: Sendable {
     let root: Node
 
     /// Matches every document.
-    static let everything = try! Filter(Document())
+    static let everything = Filter()
+
+    private init() {
+        document = Document()
+        root = .all([])
+    }
 
     init(_ document: Document) throws(DataAPIError) {
         self.document = document
@@ -70,6 +75,11 @@ struct Filter: Sendable {
             case "$in", "$nin":
                 guard case .array(let values) = operand else {
                     throw DataAPIError(.invalidParameter, "\(op) on \"\(path)\" needs an array")
+                }
+                if values.count > DataAPILimits.maxInListValues {
+                    throw DataAPILimits.exceeded(
+                        "the number of \(op) values on \(DataAPILimits.quoted(path.description))", values.count,
+                        limit: DataAPILimits.maxInListValues, "values")
                 }
                 conditions.append(op == "$in" ? .isIn(values) : .notIn(values))
             case "$exists":
@@ -126,10 +136,14 @@ struct Filter: Sendable {
         return false
     }
 
-    /// Range comparison within one type bracket (MongoDB never matches `{$gt: 5}` against a string).
+    /// Range comparison within one type bracket (MongoDB never matches `{$gt: 5}` against a string). NaN is
+    /// neither greater nor less than any number, itself included; `$gte`/`$lte` match NaN with NaN (equal).
     private static func compares(_ value: BSONValue?, _ operand: BSONValue, _ accept: (Int) -> Bool) -> Bool {
+        func isNaN(_ v: BSONValue?) -> Bool { v?.doubleValue?.isNaN ?? false }
         func single(_ v: BSONValue?) -> Bool {
-            BSONOrder.typeRank(v) == BSONOrder.typeRank(operand) && accept(BSONOrder.compare(v, operand))
+            guard BSONOrder.typeRank(v) == BSONOrder.typeRank(operand) else { return false }
+            if isNaN(v) || isNaN(operand) { return isNaN(v) && isNaN(operand) && accept(0) }
+            return accept(BSONOrder.compare(v, operand))
         }
         if single(value) { return true }
         if case .array(let items)? = value { return items.contains { single($0) } }

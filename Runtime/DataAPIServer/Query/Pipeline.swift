@@ -22,6 +22,10 @@ struct Pipeline: Sendable {
     let stages: [Stage]
 
     init(_ documents: [Document]) throws(DataAPIError) {
+        if documents.count > DataAPILimits.maxPipelineStages {
+            throw DataAPILimits.exceeded(
+                "the number of pipeline stages", documents.count, limit: DataAPILimits.maxPipelineStages, "stages")
+        }
         self.documents = documents
         var stages = [Stage]()
         for stage in documents {
@@ -115,19 +119,19 @@ struct Pipeline: Sendable {
     }
 
     private static func run(_ group: Group, _ documents: [Document]) -> [Document] {
-        var order = [BSONValue]()
-        var members = [GroupKey: (id: BSONValue, documents: [Document])]()
+        var buckets = [(id: BSONValue, documents: [Document])]()
+        var bucketOfKey = [GroupKey: Int]()
         for document in documents {
             let id = group.id.evaluate(document) ?? .null
             let key = GroupKey(id)
-            if members[key] == nil {
-                order.append(id)
-                members[key] = (id, [])
+            if let bucket = bucketOfKey[key] {
+                buckets[bucket].documents.append(document)
+            } else {
+                bucketOfKey[key] = buckets.count
+                buckets.append((id, [document]))
             }
-            members[key]!.documents.append(document)
         }
-        return order.map { id in
-            let bucket = members[GroupKey(id)]!
+        return buckets.map { bucket in
             var result: Document = ["_id": bucket.id]
             for field in group.fields {
                 let values = bucket.documents.map { field.expression.evaluate($0) }
@@ -184,18 +188,37 @@ struct Pipeline: Sendable {
     }
 }
 
-/// A grouping key under MongoDB equality (1, 1.0 and NumberLong(1) are one group).
-private struct GroupKey: Hashable {
-    let value: BSONValue
+/// A grouping key under MongoDB equality: 1, 1.0 and NumberLong(1) are one group, so are -0.0 and 0, and
+/// NaN is one group (NaN equals NaN for grouping), unlike `Double`'s `==`.
+private indirect enum GroupKey: Hashable {
+    /// Strings and keys by their UTF-8 bytes (MongoDB's simple collation), not by canonical equivalence.
+    case null, bool(Bool), string([UInt8]), datetime(Int64), objectId(ObjectId)
+    /// A number with an integral value in Int64's range, exactly (an int64 past 2^53 keeps every digit).
+    case integer(Int64)
+    /// Any other double by its bits: NaN canonical, so every NaN is one key.
+    case double(UInt64)
+    case document([[UInt8]], [GroupKey])
+    case array([GroupKey])
 
-    init(_ value: BSONValue) { self.value = Self.normalize(value) }
-
-    private static func normalize(_ value: BSONValue) -> BSONValue {
+    init(_ value: BSONValue) {
         switch value {
-        case .int32, .int64, .double: return .double(value.doubleValue ?? 0)
-        case .array(let items): return .array(items.map(normalize))
-        case .document(let d): return .document(Document(d.map { ($0.key, normalize($0.value)) }))
-        default: return value
+        case .null: self = .null
+        case .bool(let b): self = .bool(b)
+        case .string(let s): self = .string(Array(s.utf8))
+        case .datetime(let ms): self = .datetime(ms)
+        case .objectId(let oid): self = .objectId(oid)
+        case .int32(let v): self = .integer(Int64(v))
+        case .int64(let v): self = .integer(v)
+        case .double(let d):
+            if d.isNaN {
+                self = .double(Double.nan.bitPattern)
+            } else if let exact = Int64(exactly: d) {
+                self = .integer(exact)
+            } else {
+                self = .double(d.bitPattern)
+            }
+        case .document(let d): self = .document(d.keys.map { Array($0.utf8) }, d.values.map(GroupKey.init))
+        case .array(let items): self = .array(items.map(GroupKey.init))
         }
     }
 }

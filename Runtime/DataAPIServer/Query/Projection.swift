@@ -128,7 +128,7 @@ struct Projection: Sendable {
     )
         throws(DataAPIError)
     {
-        let head = path.first!
+        guard let head = path.first else { return }
         if path.count == 1 {
             guard tree[head] == nil else {
                 throw DataAPIError(.invalidParameter, "projection path collision at \"\(key)\"")

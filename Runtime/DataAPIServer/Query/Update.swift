@@ -71,6 +71,7 @@ struct Update: Sendable {
     }
 
     private static func validate(_ op: Operator, _ operand: BSONValue, _ path: FieldPath) throws(DataAPIError) {
+        if op != .unset { try DocumentShape.checkWrite(op.rawValue, path: path, value: operand) }
         switch op {
         case .inc:
             guard operand.isNumber else {
@@ -156,7 +157,8 @@ struct Update: Sendable {
             let (sum, overflow) = x.addingReportingOverflow(y)
             return overflow ? .int64(Int64(x) + Int64(y)) : .int32(sum)
         case (.int32, .int64), (.int64, .int32), (.int64, .int64):
-            let (sum, overflow) = a.int64Value!.addingReportingOverflow(b.int64Value!)
+            let (x, y) = (a.int64Value ?? 0, b.int64Value ?? 0)
+            let (sum, overflow) = x.addingReportingOverflow(y)
             guard !overflow else { throw DataAPIError(.invalidParameter, "$inc overflows the field \"\(path)\"") }
             return .int64(sum)
         default:

@@ -1,0 +1,185 @@
+import ChargingWire
+import FunctionRuntime
+import Logging
+
+extension ChargingService {
+    /// Applies a batch of meter values (decoded by ``MeterReading/parse(_:)``), for example one SQS batch.
+    ///
+    /// Items are grouped by session and charging point. Per group the session is read once; readings for an
+    /// unknown or stopped session or another point's session are ignored, readings not newer than its
+    /// `lastMeterSeq` are duplicates, and the newer ones must be plausible (``MeterPlausibility``, on the
+    /// injected clock): the others are rejected (logged at warning, added to the session's `rejectedReadings`,
+    /// and reported as the `RejectedReadings` metric, once per batch). Of the plausible readings, taken in `seq`
+    /// order (a repeated `seq` counts once), only the ones that no later reading exceeds in energy are written
+    /// (``MeterBatchItem/readingsToWrite(_:)``): each write is guarded by the store (`lastMeterSeq < seq`,
+    /// energy `$max`), so the store ends exactly as if every reading had been applied in turn, with one write
+    /// per session for a meter that never goes backwards. A session at its target stops (`TargetReached`),
+    /// also when an earlier attempt wrote the energy but failed to stop (a retry, or any later batch, completes
+    /// the stop; a stop is idempotent, so it is published and priced once); every changed session is published
+    /// once. A group whose store call fails is reported in ``MeterBatchOutcome/failedItems`` (all its items, so
+    /// they are retried; the readings already written are then ignored as duplicates); the other groups are
+    /// unaffected.
+    public func record(batch items: [MeterBatchItem], logger: Logger) async -> MeterBatchOutcome {
+        var groups: [MeterBatchItem.Key: [MeterBatchItem]] = [:]
+        var order: [MeterBatchItem.Key] = []
+        for item in items {
+            if groups[item.key] == nil { order.append(item.key) }
+            groups[item.key, default: []].append(item)
+        }
+        var outcome = MeterBatchOutcome()
+        for key in order {
+            let group = groups[key] ?? []
+            do {
+                let (result, rejected) = try await record(group: group, key: key, logger: logger)
+                outcome.rejectedReadings += rejected
+                // A reading naming another point's session is ignored: it must not hide what happened to the session.
+                if result != .ignored || outcome.outcomes[key.sessionId] == nil {
+                    outcome.outcomes[key.sessionId] = result
+                }
+            } catch {
+                logger.error(
+                    "meter values not recorded; reporting them for retry",
+                    metadata: [
+                        "sessionId": "\(key.sessionId)", "readings": "\(group.count)", "error": "\(error)",
+                    ])
+                outcome.failedItems += group.map(\.id)
+            }
+        }
+        if outcome.rejectedReadings > 0 {
+            metrics.emit([MetricValue(Self.rejectedReadingsMetric, Double(outcome.rejectedReadings))])
+        }
+        return outcome
+    }
+
+    /// The name of the metric counting rejected meter values.
+    public static let rejectedReadingsMetric = "RejectedReadings"
+
+    private func record(
+        group: [MeterBatchItem], key: MeterBatchItem.Key, logger: Logger
+    ) async throws -> (MeterOutcome, rejected: Int) {
+        guard let stored = try await store.session(id: key.sessionId), stored.status == .charging,
+            stored.chargingPointId == key.chargingPointId
+        else {
+            logger.debug(
+                "meter values ignored", metadata: ["sessionId": "\(key.sessionId)", "readings": "\(group.count)"])
+            return (.ignored, 0)
+        }
+        let now = clock.nowMilliseconds()
+        var plausible: [MeterReading] = []
+        var rejected = 0
+        // Readings not newer than the stored `lastMeterSeq` are duplicates (the store would ignore them), except
+        // a negative `seq`, which is out of bounds.
+        for reading in group.map(\.reading) where reading.seq > stored.lastMeterSeq || reading.seq < 0 {
+            if let reason = plausibility.rejection(of: reading, session: stored, now: now) {
+                rejected += 1
+                logger.warning(
+                    "meter value rejected",
+                    metadata: [
+                        "sessionId": "\(key.sessionId)", "chargingPointId": "\(key.chargingPointId)",
+                        "seq": "\(reading.seq)", "reason": "\(reason)",
+                    ])
+            } else {
+                plausible.append(reading)
+            }
+        }
+        let outcome = try await apply(plausible, to: stored, receivedAt: now, logger: logger)
+        // Counted last: when this fails the group is retried, and nothing was counted yet.
+        if rejected > 0 {
+            try await store.countRejectedReadings(
+                sessionId: key.sessionId, chargingPointId: key.chargingPointId, count: Int64(rejected))
+        }
+        return (outcome, rejected)
+    }
+
+    /// Writes the plausible readings of one session, stopping it at its target.
+    private func apply(
+        _ readings: [MeterReading], to stored: ChargingSession, receivedAt: Int64, logger: Logger
+    ) async throws -> MeterOutcome {
+        var latest: ChargingSession?
+        for reading in MeterBatchItem.readingsToWrite(readings) {
+            guard
+                let session = try await store.applyMeterValue(
+                    sessionId: stored.sessionId, chargingPointId: stored.chargingPointId,
+                    energyWh: reading.wholeEnergyWh, seq: reading.seq, receivedAt: receivedAt)
+            else { continue }
+            latest = session
+            if session.reachedTarget { break }
+        }
+        // Also when nothing new was written: an earlier attempt may have recorded the energy at the target and
+        // failed to stop (a retried batch is all duplicates, so this is where that stop still happens).
+        if (latest ?? stored).reachedTarget {
+            let outcome = try await stop(sessionId: stored.sessionId, reason: .targetReached, logger: logger)
+            return .targetReached(outcome.session)
+        }
+        if let latest {
+            await publishUpdate(latest, logger: logger)
+            return .recorded(latest)
+        }
+        logger.debug("meter values ignored", metadata: ["sessionId": "\(stored.sessionId)"])
+        return .ignored
+    }
+}
+
+extension ChargingSession {
+    /// A `Charging` session whose energy reached its (positive) target.
+    var reachedTarget: Bool { status == .charging && targetEnergyWh > 0 && energyWh >= targetEnergyWh }
+}
+
+/// One meter value of a batch: the reading, the charging point of its topic, and the id that names it in a
+/// partial batch response (an SQS `messageId`).
+public struct MeterBatchItem: Sendable, Hashable {
+    public var id: String
+    public var chargingPointId: String
+    public var reading: MeterReading
+
+    public init(id: String, chargingPointId: String, reading: MeterReading) {
+        self.id = id
+        self.chargingPointId = chargingPointId
+        self.reading = reading
+    }
+
+    /// The readings of one session on one charging point are applied together.
+    struct Key: Hashable {
+        var sessionId: String
+        var chargingPointId: String
+    }
+
+    var key: Key { Key(sessionId: reading.sessionId, chargingPointId: chargingPointId) }
+
+    /// Of one session's readings, those whose writes leave the store as applying all of them in `seq` order would:
+    /// sorted by `seq` (the first of a repeated `seq` wins, as it would have been applied first), keeping a reading
+    /// only when its energy is above that of every later one. The last reading is always kept (it sets
+    /// `lastMeterSeq`); for a meter that never goes backwards it is the only one.
+    ///
+    /// Why it is exact: whatever `lastMeterSeq` the store holds, the readings it accepts are a suffix of the sorted
+    /// list, and the highest energy in any suffix belongs to a kept reading of that suffix.
+    public static func readingsToWrite(_ readings: [MeterReading]) -> [MeterReading] {
+        var seen = Set<Int64>()
+        let sorted = readings.enumerated()
+            .sorted { $0.element.seq != $1.element.seq ? $0.element.seq < $1.element.seq : $0.offset < $1.offset }
+            .map(\.element)
+            .filter { seen.insert($0.seq).inserted }
+        var kept: [MeterReading] = []
+        var laterMax = Int64.min
+        for reading in sorted.reversed() where reading.wholeEnergyWh > laterMax {
+            kept.append(reading)
+            laterMax = reading.wholeEnergyWh
+        }
+        return kept.reversed()
+    }
+}
+
+/// What ``ChargingService/record(batch:logger:)`` did.
+public struct MeterBatchOutcome: Sendable, Hashable {
+    /// Ids of the items whose store write failed: retry these.
+    public var failedItems: [String] = []
+    /// What happened to each session of the batch, by session id.
+    public var outcomes: [String: MeterOutcome] = [:]
+    /// Readings refused as implausible (``MeterPlausibility``).
+    public var rejectedReadings = 0
+
+    public init(failedItems: [String] = [], outcomes: [String: MeterOutcome] = [:]) {
+        self.failedItems = failedItems
+        self.outcomes = outcomes
+    }
+}
