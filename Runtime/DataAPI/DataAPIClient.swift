@@ -28,7 +28,9 @@ public struct DataAPIConfiguration: Sendable, Equatable {
     public var timeout: Duration
     /// Time to establish the connection.
     public var connectTimeout: Duration
-    /// How often a read is retried after a connection failure or a 5xx answer. Writes are never retried.
+    /// How often a read is retried after a fast connection failure or 5xx answer. An attempt that took half of
+    /// `timeout` or more is not retried, so a stalled store costs one `timeout` (and the function answers 503
+    /// inside its own timeout) rather than `timeout × (readRetries + 1)`. Writes are never retried.
     public var readRetries: Int
 
     /// A configuration; a trailing `/` of `baseURL` is dropped.
@@ -226,7 +228,9 @@ public struct DataAPIClient: Sendable {
             connectTimeout: configuration.connectTimeout)
         let attempts = action.isRead ? configuration.readRetries + 1 : 1
         var lastError = DataAPIError(.transport, "no attempt made")
+        let clock = ContinuousClock()
         for attempt in 1...attempts {
+            let started = clock.now
             do {
                 return try exchange(action, request)
             } catch {
@@ -234,7 +238,8 @@ public struct DataAPIClient: Sendable {
                 let retryable =
                     error.code == .transport || error.code == .backendFailure
                     || error.code == .backendUnavailable
-                guard retryable, attempt < attempts else { break }
+                let fast = clock.now - started < configuration.timeout / 2
+                guard retryable, fast, attempt < attempts else { break }
                 logger.warning(
                     "Data API \(action.rawValue) failed, retrying",
                     metadata: ["attempt": "\(attempt)", "error": "\(error.debugDescription)"])

@@ -6,6 +6,10 @@ import Synchronization
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite("Data API client against a replaying server")
 struct DataAPIClientTests {
     static let logger = Logger(label: "test.dataapi")
@@ -140,6 +144,22 @@ struct DataAPIClientTests {
             server.clearRequests()
             let error = #expect(throws: DataAPIError.self) { try c.insertOne("C", document: [:]) }
             #expect(error?.code == .backendUnavailable)
+            #expect(server.requests.count == 1)
+        }
+    }
+
+    @Test("a read attempt that used half its timeout or more is not retried: a stalled store costs one timeout")
+    func slowAttemptNotRetried() async throws {
+        try await StubHTTPServer.withServer({ _ in
+            usleep(700_000)  // longer than half the 1 s timeout below, shorter than the timeout
+            return .json(#"{"error":"busy","error_code":"ServiceUnavailable"}"#, status: 503)
+        }) { server in
+            let c = DataAPIClient(
+                configuration: DataAPIConfiguration(
+                    baseURL: server.baseURL + "/data-api/", apiKey: "k", timeout: .seconds(1), readRetries: 2),
+                transport: CurlHTTPClient(), logger: Self.logger)
+            let error = #expect(throws: DataAPIError.self) { try c.find("C", filter: [:]) }
+            #expect(error?.code == .backendUnavailable || error?.code == .transport)
             #expect(server.requests.count == 1)
         }
     }
