@@ -1,3 +1,5 @@
+import Essentials
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -115,7 +117,7 @@ public indirect enum BSONValue: Sendable, Hashable {
 
     /// A BSON date from a `Date` (millisecond precision).
     public static func date(_ date: Date) -> BSONValue {
-        .datetime(Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
+        .datetime(Timestamp.milliseconds(date))
     }
 }
 

@@ -7,9 +7,17 @@ import Foundation
 /// ISO-8601 UTC timestamps as evcsm puts them on the wire: `2026-11-26T11:09:55.123Z`
 /// (milliseconds, always `Z`). Parsing also accepts no fraction, other fraction lengths and `+00:00`.
 public enum Timestamp {
+    /// Milliseconds since the epoch of `date`, rounded down (the precision of every evcsm timestamp).
+    public static func milliseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+    }
+
+    /// Milliseconds since the epoch now, on the system clock.
+    public static func nowMilliseconds() -> Int64 { milliseconds(Date()) }
+
     /// Formats a date as `yyyy-MM-ddTHH:mm:ss.SSSZ` in UTC.
     public static func format(_ date: Date) -> String {
-        format(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
+        format(milliseconds: milliseconds(date))
     }
 
     /// Formats milliseconds since the epoch as `yyyy-MM-ddTHH:mm:ss.SSSZ` in UTC.

@@ -1,3 +1,4 @@
+import Essentials
 import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -58,7 +59,7 @@ public struct EmbeddedMetricsEmitter: MetricsEmitter {
     public init(namespace: String = "evcsm", functionName: String) {
         self.init(
             namespace: namespace, functionName: functionName,
-            now: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+            now: { Timestamp.nowMilliseconds() }
         ) { line in
             EmbeddedMetricsEmitter.standardOutput.withLock { SystemIO.write(line, to: $0) }
         }

@@ -81,34 +81,3 @@ public struct ScheduledEvent: Codable, Sendable, Equatable {
         try c.encode([String: String](), forKey: .detail)
     }
 }
-
-extension ScheduledEvent {
-    /// Reads an event the way its `Decodable` conformance does, directly (see ``JSONReader``). Nil when the reader
-    /// is not sure about the input: decode it with ``JSONCoding/decoder`` then, for the value or the error.
-    public init?(jsonBytes: [UInt8]) {
-        guard let event = JSONReader.read(jsonBytes, { reader throws(JSONReader.Unsure) in try Self.read(&reader) })
-        else { return nil }
-        self = event
-    }
-
-    static func read(_ reader: inout JSONReader) throws(JSONReader.Unsure) -> ScheduledEvent {
-        var fields: [String: String] = [:]
-        var resources: [String]?
-        try reader.object { reader, key throws(JSONReader.Unsure) in
-            switch key {
-            case "version", "id", "detail-type", "source", "account", "time", "region":
-                if let value = try reader.optional({ reader throws(JSONReader.Unsure) in try reader.string() }) {
-                    fields[key] = value
-                }
-            case "resources":
-                resources = try reader.optional { reader throws(JSONReader.Unsure) in try reader.strings() }
-            default: try reader.skipValue()
-            }
-        }
-        guard let id = fields["id"], let time = fields["time"] else { throw JSONReader.Unsure() }
-        return ScheduledEvent(
-            version: fields["version"] ?? "0", id: id, detailType: fields["detail-type"] ?? Self.scheduledDetailType,
-            source: fields["source"] ?? Self.scheduledSource, account: fields["account"] ?? "", time: time,
-            region: fields["region"] ?? "", resources: resources ?? [])
-    }
-}

@@ -8,7 +8,7 @@ import Logging
 /// picks up what is left.
 public protocol ScheduledFunction: FunctionHandler where Event == ScheduledEvent, Output == NoOutput {}
 
-/// The adapter for ``ScheduledFunction``s: reads the ``ScheduledEvent`` without `JSONDecoder` when it can, gives
+/// The adapter for ``ScheduledFunction``s: decodes the ``ScheduledEvent`` (one a minute: `JSONDecoder` is fine), gives
 /// the handler a logger with the rule and the scheduled time as metadata, and encodes `null`.
 public struct ScheduledFunctionAdapter<Handler: ScheduledFunction>: InvocationAdapter {
     public let handler: Handler
@@ -16,7 +16,7 @@ public struct ScheduledFunctionAdapter<Handler: ScheduledFunction>: InvocationAd
     public init(_ handler: Handler) { self.handler = handler }
 
     public func invoke(_ event: [UInt8], context: FunctionContext) async throws -> InvocationOutput {
-        let scheduled = try ScheduledEvent(jsonBytes: event) ?? decodeEvent(ScheduledEvent.self, from: event)
+        let scheduled = try decodeEvent(ScheduledEvent.self, from: event)
         var logger = context.logger
         logger[metadataKey: "rule"] = "\(scheduled.ruleARN ?? "-")"
         logger[metadataKey: "scheduledTime"] = "\(scheduled.time)"

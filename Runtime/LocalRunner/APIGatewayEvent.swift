@@ -57,7 +57,7 @@ extension APIGateway {
                 base64 = true
             }
         }
-        let epoch = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+        let epoch = Timestamp.milliseconds(now)
         let context = APIGatewayV2Request.Context(
             accountId: "000000000000", apiId: "evcsm-local", domainName: joined["host"],
             http: .init(
@@ -89,7 +89,7 @@ extension APIGateway {
 
     /// `requestContext.time` as API Gateway writes it: `01/Dec/2026:09:52:14 +0000` (UTC, whole seconds).
     static func accessLogTime(_ date: Date) -> String {
-        accessLogTime(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
+        accessLogTime(milliseconds: Timestamp.milliseconds(date))
     }
 
     static func accessLogTime(milliseconds: Int64) -> String {

@@ -1,4 +1,5 @@
 import CMosquitto
+import Essentials
 import Foundation
 import Logging
 import Synchronization
@@ -212,7 +213,7 @@ public final class MQTTConnection: Sendable {
         let payload: [UInt8] =
             m.payloadlen > 0 && m.payload != nil
             ? Array(UnsafeRawBufferPointer(start: m.payload, count: Int(m.payloadlen))) : []
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = Timestamp.nowMilliseconds()
         onMessage(MQTTMessage(topic: topic, payload: payload, qos: Int(m.qos), retain: m.retain, receivedAt: now))
     }
 

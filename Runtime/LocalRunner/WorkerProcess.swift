@@ -1,4 +1,5 @@
 import ChildProcesses
+import Essentials
 import Foundation
 import Logging
 
@@ -137,7 +138,7 @@ actor WorkerProcess: RuntimeAPIEndpoint {
             return Result(outcome: .crashed("worker is gone"), lostBeforeDelivery: true, usable: false)
         }
         lostBeforeDelivery = false
-        let deadline = Int64(Date().timeIntervalSince1970 * 1000) + Int64(function.timeout) * 1000
+        let deadline = Timestamp.nowMilliseconds() + Int64(function.timeout) * 1000
         let invocation = PendingInvocation(
             requestID: requestID, payload: payload, deadlineMilliseconds: deadline, functionARN: functionARN)
         let outcome = await withCheckedContinuation { continuation in

@@ -26,7 +26,7 @@ final class FakeScheduleInvoker: FunctionInvoker {
     }
 
     func invoke(function: String, payload: [UInt8], requestID: String) async -> InvocationOutcome {
-        guard let event = ScheduledEvent(jsonBytes: payload) else {
+        guard let event = try? JSONCoding.decoder.decode(ScheduledEvent.self, from: Data(payload)) else {
             return .functionError(Array(#"{"errorMessage":"not a scheduled event"}"#.utf8))
         }
         state.withLock {
