@@ -2,10 +2,10 @@
 // evcsm — EV charging session manager. Layout and dependency rules: ../shared/DESIGN.md §2.
 import PackageDescription
 
-/// The eight function executables. Each is a thin `@main` over a handler in ChargingCore.
+/// The ten function executables. Each is a thin `@main` over a handler in ChargingCore.
 let functionNames = [
     "GetStatus", "StartSession", "StopSession", "ListSessions", "GetSession", "ChargingUpdates", "MeterValues",
-    "ExpireSessions",
+    "ExpireSessions", "RegisterCharger", "MqttAuthorizer",
 ]
 
 let functionTargets: [Target] = functionNames.map { name in
@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/vapor/jwt-kit", exact: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
     ],
     targets: functionTargets + [
         // MARK: System-library shims
@@ -73,6 +75,7 @@ let package = Package(
             dependencies: [
                 "FunctionRuntime", "DataAPI", "BSON", "ChargingWire", "Essentials",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Functions/ChargingCore"
         ),
@@ -91,6 +94,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Runtime/DataAPIServer"
         ),
@@ -100,6 +105,7 @@ let package = Package(
                 "DataAPIServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Runtime/evcsm-data-api"
         ),
@@ -123,6 +129,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Runtime/LocalRunner"
         ),
@@ -202,6 +210,7 @@ let package = Package(
                 "LocalRunner", "ChargerSimulator", "ChargingWire", "ChildProcesses", "FunctionRuntime", "Essentials",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             path: "Tests/LocalRunnerTests"
         ),

@@ -11,6 +11,10 @@ public enum ChargingErrorCode: String, ErrorCode {
     case validation = "ValidationError"
     /// The body is not JSON, not an object or too large (400).
     case malformedRequest = "BadRequest"
+    /// The request carries no signed-in caller under `AUTH_MODE=jwt` (401; ``Caller``).
+    case unauthorized = "Unauthorized"
+    /// The caller may not do this: a driver on an operator-only route or acting as another user (403).
+    case forbidden = "Forbidden"
     /// No session with that id (404).
     case sessionNotFound = "NotFound"
     /// The charging point already has a `Charging` session (409).
@@ -23,6 +27,8 @@ public enum ChargingErrorCode: String, ErrorCode {
     public var httpStatus: Int {
         switch self {
         case .validation, .malformedRequest: return 400
+        case .unauthorized: return 401
+        case .forbidden: return 403
         case .sessionNotFound: return 404
         case .chargingPointBusy: return 409
         case .storeContention: return 503

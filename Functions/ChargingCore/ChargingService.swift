@@ -79,21 +79,25 @@ public struct ChargingService: Sendable {
         return (session, estimate)
     }
 
-    /// Stops a session. Idempotent: a stopped session comes back unchanged with `wasAlreadyStopped`.
-    /// Throws ``ChargingError`` `.sessionNotFound` for an unknown id.
-    public func stop(sessionId: String, reason: StopReason = .requested, logger: Logger) async throws -> StopOutcome {
+    /// Stops a session on behalf of `caller`. Idempotent: a stopped session comes back unchanged with
+    /// `wasAlreadyStopped`. Throws ``ChargingError`` `.sessionNotFound` for an unknown id, and the same for a session
+    /// the caller does not own (a driver's stop of another's session changes nothing and tells nothing).
+    public func stop(
+        sessionId: String, reason: StopReason = .requested, by caller: Caller = .anonymousOperator, logger: Logger
+    ) async throws -> StopOutcome {
         // Without a condition the stop always happens, so there is always an outcome.
-        try await stop(sessionId: sessionId, reason: reason, logger: logger, if: { _ in true })!
+        try await stop(sessionId: sessionId, reason: reason, by: caller, logger: logger, if: { _ in true })!
     }
 
     /// Stops a session while it still satisfies `condition` (checked on every compare-and-set attempt against
     /// the stored session); nil when a `Charging` session no longer does.
     func stop(
-        sessionId: String, reason: StopReason, logger: Logger, if condition: (ChargingSession) -> Bool
+        sessionId: String, reason: StopReason, by caller: Caller = .anonymousOperator, logger: Logger,
+        if condition: (ChargingSession) -> Bool
     ) async throws -> StopOutcome? {
         for _ in 0..<Self.stopAttempts {
-            guard let current = try await store.session(id: sessionId) else {
-                throw ChargingError(.sessionNotFound, "session \(sessionId) not found")
+            guard let current = try await store.session(id: sessionId), caller.owns(current) else {
+                throw Self.notFound(sessionId)
             }
             guard current.status == .charging else {
                 return StopOutcome(session: current, wasAlreadyStopped: true)
@@ -132,17 +136,22 @@ public struct ChargingService: Sendable {
         return try await stop(sessionId: session.sessionId, logger: logger)
     }
 
-    /// The active session (of a charging point, or of any), else the latest one; nil when there is none.
-    public func current(chargingPointId: String?) async throws -> ChargingSession? {
-        try await store.current(chargingPointId: chargingPointId)
+    /// The active session (of a charging point and/or a user, or of any), else the latest one; nil when there is
+    /// none.
+    public func current(chargingPointId: String?, userId: String? = nil) async throws -> ChargingSession? {
+        try await store.current(chargingPointId: chargingPointId, userId: userId)
     }
 
-    /// The session with this id; throws ``ChargingError`` `.sessionNotFound`.
-    public func session(id: String) async throws -> ChargingSession {
-        guard let session = try await store.session(id: id) else {
-            throw ChargingError(.sessionNotFound, "session \(id) not found")
-        }
+    /// The session with this id as `caller` may see it; throws ``ChargingError`` `.sessionNotFound` for an unknown id
+    /// and, with the same message, for another user's session when the caller is a driver.
+    public func session(id: String, visibleTo caller: Caller = .anonymousOperator) async throws -> ChargingSession {
+        guard let session = try await store.session(id: id), caller.owns(session) else { throw Self.notFound(id) }
         return session
+    }
+
+    /// The 404 of an unknown session, and of one the caller may not see: the same answer, so ids don't leak.
+    static func notFound(_ sessionId: String) -> ChargingError {
+        ChargingError(.sessionNotFound, "session \(sessionId) not found")
     }
 
     /// Publishes `session/updates` for `session`. A failed publish is logged, never fatal: the store

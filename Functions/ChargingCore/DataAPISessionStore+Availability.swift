@@ -40,8 +40,8 @@ extension DataAPISessionStore {
         try await Self.available { try await listSessions(query) }
     }
 
-    public func current(chargingPointId: String?) async throws -> ChargingSession? {
-        try await Self.available { try await findCurrent(chargingPointId: chargingPointId) }
+    public func current(chargingPointId: String?, userId: String?) async throws -> ChargingSession? {
+        try await Self.available { try await findCurrent(chargingPointId: chargingPointId, userId: userId) }
     }
 
     /// Runs `operation`, mapping an unreachable or unavailable Data API to a 503 ``ChargingError``.

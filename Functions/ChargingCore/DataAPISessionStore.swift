@@ -201,10 +201,12 @@ public struct DataAPISessionStore: SessionStore {
 
     /// One `find`: `Charging` sorts before `Stopped` (the store writes only those two spellings), then newest first,
     /// so an active session wins even when a session that started later was stopped (late, queued messages).
-    /// Served by the `(chargingPointId, status, startTime, _id)` and `(status, startTime, _id)` indexes.
-    func findCurrent(chargingPointId: String?) async throws -> ChargingSession? {
+    /// Served by the `(chargingPointId, status, startTime, _id)`, `(userId, status, startTime, _id)` and
+    /// `(status, startTime, _id)` indexes.
+    func findCurrent(chargingPointId: String?, userId: String?) async throws -> ChargingSession? {
         var filter = Document()
         if let chargingPointId { filter["chargingPointId"] = .string(chargingPointId) }
+        if let userId { filter["userId"] = .string(userId) }
         let found = try client.find(
             Self.sessionsCollection, filter: filter, sort: Self.currentSort, limit: 1)
         return found.first.flatMap(readable)
@@ -225,7 +227,7 @@ public struct DataAPISessionStore: SessionStore {
         }
     }
 
-    /// The sort of ``current(chargingPointId:)``.
+    /// The sort of ``current(chargingPointId:userId:)``.
     static let currentSort: Document = ["status": 1, "startTime": -1, "_id": -1]
 }
 

@@ -14,11 +14,14 @@ public struct FunctionDependencies: Sendable {
     public var plausibility: MeterPlausibility
     /// Where metrics go (CloudWatch Embedded Metric Format lines on stdout in production).
     public var metrics: any MetricsEmitter
+    /// Who the HTTP functions take the caller to be (`AUTH_MODE`; ``Caller``).
+    public var authMode: AuthMode
 
     public init(
         store: any SessionStore, publisher: any Publisher, tariff: Tariff = Tariff(),
         clock: any WallClock = SystemWallClock(), defaults: ChargingDefaults = ChargingDefaults(),
-        plausibility: MeterPlausibility = MeterPlausibility(), metrics: any MetricsEmitter = DiscardingMetricsEmitter()
+        plausibility: MeterPlausibility = MeterPlausibility(), metrics: any MetricsEmitter = DiscardingMetricsEmitter(),
+        authMode: AuthMode = .jwt
     ) {
         self.store = store
         self.publisher = publisher
@@ -27,6 +30,7 @@ public struct FunctionDependencies: Sendable {
         self.defaults = defaults
         self.plausibility = plausibility
         self.metrics = metrics
+        self.authMode = authMode
     }
 
     /// The domain operations over these collaborators.
@@ -38,7 +42,10 @@ public struct FunctionDependencies: Sendable {
 
     /// The environment variables ``live(_:logger:publishes:)`` reads, for `--help`.
     public static func environmentVariables(publishes: Bool) -> [String] {
-        ["DATA_API_URL", "DATA_API_KEY", "DATA_API_DATA_SOURCE", "DATA_API_DATABASE", "DATA_API_TIMEOUT_MS"]
+        [
+            "AUTH_MODE", "DATA_API_URL", "DATA_API_KEY", "DATA_API_DATA_SOURCE", "DATA_API_DATABASE",
+            "DATA_API_TIMEOUT_MS",
+        ]
             + (publishes
                 ? [
                     "IOT_DATA_ENDPOINT", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
@@ -54,7 +61,8 @@ public struct FunctionDependencies: Sendable {
                 ] : ["DEFAULT_BATTERY_CAPACITY", "DEFAULT_CURRENT_CHARGE"])
     }
 
-    /// The production composition from the environment (read once): a ``DataAPISessionStore`` over libcurl,
+    /// The production composition from the environment (read once): the ``AuthMode`` (`AUTH_MODE`), a
+    /// ``DataAPISessionStore`` over libcurl,
     /// an ``IoTDataPublisher`` (required when `publishes`, else only when `IOT_DATA_ENDPOINT` is set), the
     /// tariff, defaults and meter bounds from `TARIFF_*` / `DEFAULT_*` / `METER_*`, EMF metrics on
     /// stdout, and the system clock. Errors name the variable.
@@ -76,6 +84,6 @@ public struct FunctionDependencies: Sendable {
             store: DataAPISessionStore(client: dataAPI, logger: logger), publisher: publisher,
             tariff: try Tariff.fromEnvironment(env), clock: SystemWallClock(),
             defaults: try ChargingDefaults.fromEnvironment(env), plausibility: try .fromEnvironment(env),
-            metrics: EmbeddedMetricsEmitter.fromEnvironment(env))
+            metrics: EmbeddedMetricsEmitter.fromEnvironment(env), authMode: try AuthMode.fromEnvironment(env))
     }
 }

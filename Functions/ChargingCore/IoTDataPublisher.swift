@@ -1,3 +1,4 @@
+import Essentials
 import FunctionRuntime
 import Logging
 
@@ -26,11 +27,15 @@ public struct IoTDataPublisher: Publisher {
             self.timeout = timeout
         }
 
-        /// Reads `IOT_DATA_ENDPOINT` (required), `AWS_REGION` and the AWS credential variables.
-        public static func fromEnvironment(_ env: FunctionEnvironment) throws(FunctionRuntimeError) -> Configuration {
-            let endpoint = try env.required("IOT_DATA_ENDPOINT")
+        /// Reads `endpointVariable` (`IOT_DATA_ENDPOINT` unless told; required), `AWS_REGION` and the AWS credential
+        /// variables.
+        public static func fromEnvironment(
+            _ env: FunctionEnvironment, endpointVariable: String = "IOT_DATA_ENDPOINT"
+        ) throws(FunctionRuntimeError) -> Configuration {
+            let endpoint = try env.required(endpointVariable)
             guard endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {
-                throw FunctionRuntimeError(.invalidEnvironment, "IOT_DATA_ENDPOINT must be an http(s) URL: \(endpoint)")
+                throw FunctionRuntimeError(
+                    .invalidEnvironment, "\(endpointVariable) must be an http(s) URL: \(endpoint)")
             }
             var credentials: (accessKeyID: String, secretAccessKey: String, sessionToken: String?)?
             if let key = env["AWS_ACCESS_KEY_ID"], let secret = env["AWS_SECRET_ACCESS_KEY"] {
@@ -42,6 +47,13 @@ public struct IoTDataPublisher: Publisher {
                     .invalidEnvironment, "AWS_REGION is required to sign IoT Data Plane requests")
             }
             return Configuration(endpoint: endpoint, region: region, credentials: credentials)
+        }
+
+        /// Signs `request` with SigV4 (service `iotdata`) when credentials are configured; leaves it unsigned otherwise.
+        public func sign(_ request: inout HTTPClientRequest) {
+            guard let credentials, let region else { return }
+            request.awsSigV4 = "aws:amz:\(region):iotdata"
+            request.awsCredentials = credentials
         }
     }
 
@@ -64,31 +76,22 @@ public struct IoTDataPublisher: Publisher {
     /// The HTTP request that publishes `payload` on `topic`.
     public func request(topic: String, payload: [UInt8]) -> HTTPClientRequest {
         var request = HTTPClientRequest(
-            method: "POST", url: "\(configuration.endpoint)/topics/\(Self.percentEncode(topic))?qos=1",
+            method: "POST", url: "\(configuration.endpoint)/topics/\(Self.topicPath(topic))?qos=1",
             headers: [("Content-Type", "application/json")], body: payload, timeout: configuration.timeout)
-        if let credentials = configuration.credentials, let region = configuration.region {
-            request.awsSigV4 = "aws:amz:\(region):iotdata"
-            request.awsCredentials = credentials
-        }
+        configuration.sign(&request)
         return request
     }
 
-    /// RFC 3986 percent-encoding of everything but unreserved characters (`/` becomes `%2F`).
-    public static func percentEncode(_ text: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        for c in text.utf8 {
-            let unreserved =
-                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D
-                || c == 0x2E || c == 0x5F || c == 0x7E
-            if unreserved {
-                out.append(c)
-            } else {
-                out += [0x25, hex[Int(c >> 4)], hex[Int(c & 0xF)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+    /// The topic's levels percent-encoded, joined by a literal `/`: libcurl before 8.10 signs the path as sent
+    /// while AWS encodes it once more for the signature, so only a path of unreserved characters and `/` signs
+    /// the same with every libcurl (AWS IoT takes the topic's `/` unencoded).
+    public static func topicPath(_ topic: String) -> String {
+        topic.split(separator: "/", omittingEmptySubsequences: false).map { percentEncode(String($0)) }
+            .joined(separator: "/")
     }
+
+    /// RFC 3986 percent-encoding of everything but unreserved characters (`/` becomes `%2F`).
+    public static func percentEncode(_ text: String) -> String { PercentEncoding.encode(text.utf8) }
 }
 
 /// The publisher of functions that never publish (GetStatus, ListSessions, GetSession) when

@@ -40,9 +40,9 @@ public protocol SessionStore: Sendable {
     /// with a cursor for the next page when there are more.
     func list(_ query: SessionQuery) async throws -> SessionPage
 
-    /// The `Charging` session of `chargingPointId` (of any point when nil) if there is one, otherwise the newest
-    /// session, whatever order the sessions were written in: one look-up.
-    func current(chargingPointId: String?) async throws -> ChargingSession?
+    /// The `Charging` session of `chargingPointId` (of any point when nil) and of `userId` (of any user when nil) if
+    /// there is one, otherwise the newest such session, whatever order the sessions were written in: one look-up.
+    func current(chargingPointId: String?, userId: String?) async throws -> ChargingSession?
 }
 
 /// Filters and paging for ``SessionStore/list(_:)``.
@@ -117,7 +117,7 @@ public struct SessionCursor: Sendable, Hashable {
         session.startTime < startTime || (session.startTime == startTime && session.sessionId < sessionId)
     }
 
-    /// The order of ``SessionStore/current(chargingPointId:)``: `Charging` before `Stopped`, then newest first.
+    /// The order of ``SessionStore/current(chargingPointId:userId:)``: `Charging` before `Stopped`, then newest first.
     public static func activeFirst(_ a: ChargingSession, _ b: ChargingSession) -> Bool {
         if (a.status == .charging) != (b.status == .charging) { return a.status == .charging }
         return newestFirst(a, b)

@@ -46,15 +46,16 @@ public struct StartRequest: Sendable, Hashable {
     /// Validates a start request object. Fields missing from `object` come from `defaults` when given
     /// (bare `charging/updates` messages, where a `null` member also counts as missing), otherwise they are
     /// required and a `null` member is an error, as the OpenAPI document declares no field nullable.
-    /// Unknown fields are ignored. Throws a ``ChargingError`` naming the first offending field.
+    /// Unknown fields are ignored. An absent `userId` is `userId` when given (the caller's `sub` on `POST /start`).
+    /// Throws a ``ChargingError`` naming the first offending field.
     public static func validate(
-        _ object: Document, defaults: ChargingDefaults? = nil
+        _ object: Document, defaults: ChargingDefaults? = nil, userId defaultUserId: String? = nil
     ) throws(ChargingError)
         -> StartRequest
     {
         let fields = RequestFields(object, nullMeansAbsent: defaults != nil)
         let request = StartRequest(
-            userId: try fields.id("userId", default: defaults?.unknownId),
+            userId: try fields.id("userId", default: defaultUserId ?? defaults?.unknownId),
             vehicleId: try fields.id("vehicleId", default: defaults?.unknownId),
             chargingPointId: try fields.id("chargingPointId", default: defaults?.chargingPointId),
             maxPower: try fields.number(

@@ -6,8 +6,10 @@ import FunctionRuntime
 public struct SessionView: Encodable, Sendable, Hashable {
     public let sessionId: String
     public let chargingPointId: String
-    public let userId: String
-    public let vehicleId: String
+    /// Nil (left out of the JSON) when the caller may see the point's state but not whose session it is.
+    public let userId: String?
+    /// Nil (left out of the JSON) together with `userId`.
+    public let vehicleId: String?
     /// `ACTIVE` or `STOPPED`.
     public let status: String
     public let startTime: String
@@ -25,11 +27,12 @@ public struct SessionView: Encodable, Sendable, Hashable {
     /// Meter values refused as implausible (``MeterPlausibility``).
     public let rejectedReadings: Int64
 
-    public init(_ session: ChargingSession, now: Int64, tariff: Tariff) {
+    /// The view of `session`; without `showingOwner` the owner fields (`userId`, `vehicleId`) are left out.
+    public init(_ session: ChargingSession, now: Int64, tariff: Tariff, showingOwner: Bool = true) {
         sessionId = session.sessionId
         chargingPointId = session.chargingPointId
-        userId = session.userId
-        vehicleId = session.vehicleId
+        userId = showingOwner ? session.userId : nil
+        vehicleId = showingOwner ? session.vehicleId : nil
         status = session.status.wireValue
         startTime = Timestamp.format(milliseconds: session.startTime)
         endTime = session.endTime.map { Timestamp.format(milliseconds: $0) }
@@ -52,8 +55,8 @@ public struct SessionView: Encodable, Sendable, Hashable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(sessionId, forKey: .sessionId)
         try c.encode(chargingPointId, forKey: .chargingPointId)
-        try c.encode(userId, forKey: .userId)
-        try c.encode(vehicleId, forKey: .vehicleId)
+        try c.encodeIfPresent(userId, forKey: .userId)
+        try c.encodeIfPresent(vehicleId, forKey: .vehicleId)
         try c.encode(status, forKey: .status)
         try c.encode(startTime, forKey: .startTime)
         try c.encode(endTime, forKey: .endTime)
@@ -75,7 +78,7 @@ public struct SessionView: Encodable, Sendable, Hashable {
     /// One CSV line (RFC 4180 quoting), energy with three and cost with two decimals.
     public func csvRow(energyWh: Int64, costCents: Int64) -> String {
         [
-            sessionId, chargingPointId, userId, vehicleId, status, startTime, endTime ?? "",
+            sessionId, chargingPointId, userId ?? "", vehicleId ?? "", status, startTime, endTime ?? "",
             WireNumber.kWhText(energyWh: energyWh), String(durationMinutes), Self.plain(maxPower),
             Self.plain(targetCharge), WireNumber.moneyText(cents: costCents), currency, stopReason ?? "",
         ].map(Self.csvField).joined(separator: ",")

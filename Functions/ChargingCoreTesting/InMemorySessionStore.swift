@@ -74,9 +74,11 @@ public actor InMemorySessionStore: SessionStore {
             idle.sorted { ($0.lastActivity, $0.sessionId) < ($1.lastActivity, $1.sessionId) }.prefix(max(0, limit)))
     }
 
-    public func current(chargingPointId: String?) -> ChargingSession? {
-        sessions.values.filter { chargingPointId == nil || $0.chargingPointId == chargingPointId }
-            .min(by: SessionCursor.activeFirst)
+    public func current(chargingPointId: String?, userId: String?) -> ChargingSession? {
+        sessions.values.filter {
+            (chargingPointId == nil || $0.chargingPointId == chargingPointId) && (userId == nil || $0.userId == userId)
+        }
+        .min(by: SessionCursor.activeFirst)
     }
 
     public func list(_ query: SessionQuery) -> SessionPage {

@@ -8,13 +8,13 @@ public struct ChargerSimulation: Sendable {
     let connection: MQTTConnection
     let simulator: ChargerSimulator
 
-    /// Connects to the broker and starts simulating.
+    /// Connects to the broker (signed in with `credentials`, when given) and starts simulating.
     public static func start(
-        endpoint: MQTTEndpoint, speed: Double, apiURL: String?, logger: Logger
+        endpoint: MQTTEndpoint, credentials: MQTTCredentials? = nil, speed: Double, apiURL: String?, logger: Logger
     ) async throws(LocalRunnerError) -> ChargerSimulation {
         let sink = AsyncValue<ChargerSimulator>()
         let connection = try MQTTConnection(
-            endpoint: endpoint, clientID: "evcsm-charger-sim-\(getpid())", logger: logger
+            endpoint: endpoint, clientID: "evcsm-charger-sim-\(getpid())", credentials: credentials, logger: logger
         ) { message in
             if let simulator = sink.current { Task { await simulator.accept(message) } }
         }

@@ -13,7 +13,8 @@ import FoundationNetworking
 /// energy growing at the session's maxPower × `speed`, and it stops when the session stops.
 ///
 /// maxPower comes from `GET {apiURL}/api/ChargingSessionAPI/sessions/{id}` when an API URL is known (the
-/// `session/updates` message does not carry it), else 11 kW.
+/// `session/updates` message does not carry it; signed in with a development operator token when the API asks
+/// for one), else 11 kW.
 public actor ChargerSimulator {
     /// One charging session being simulated.
     struct Session {
@@ -38,6 +39,8 @@ public actor ChargerSimulator {
     /// may arrive out of order) must not start metering again. Bounded: forgotten wholesale past 10,000.
     var finished: Set<String> = []
     var ticker: Task<Void, Never>?
+    /// The bearer token for the API lookups, once one was needed (see ``developmentToken(_:)``).
+    var token: String?
 
     /// - Parameters:
     ///   - speed: time acceleration; energy grows at maxPower × speed.
@@ -136,12 +139,37 @@ public actor ChargerSimulator {
         guard let apiURL,
             let url = URL(string: "\(apiURL)/api/ChargingSessionAPI/sessions/\(sessionId)")
         else { return nil }
+        for attempt in 0..<2 {
+            var request = URLRequest(url: url)
+            request.timeoutInterval = 5
+            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            guard let (data, response) = try? await URLSession.shared.data(for: request) else { return nil }
+            let status = (response as? HTTPURLResponse)?.statusCode
+            if status == 200 { return (try? WireCoding.decode(SessionPower.self, from: data))?.maxPower }
+            guard status == 401, attempt == 0, let fresh = await developmentToken(apiURL) else { return nil }
+            token = fresh
+        }
+        return nil
+    }
+
+    /// An operator token from the runner's development issuer (`POST /dev/token`, loopback only); nil when the
+    /// runner has none (an external issuer), and the simulator falls back to 11 kW.
+    func developmentToken(_ apiURL: String) async -> String? {
+        guard let url = URL(string: "\(apiURL)/dev/token") else { return nil }
         var request = URLRequest(url: url)
+        request.httpMethod = "POST"
         request.timeoutInterval = 5
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(#"{"sub":"evcsm-charger-sim","role":"operator"}"#.utf8)
         guard let (data, response) = try? await URLSession.shared.data(for: request),
             (response as? HTTPURLResponse)?.statusCode == 200
         else { return nil }
-        return (try? WireCoding.decode(SessionPower.self, from: data))?.maxPower
+        return (try? WireCoding.decode(IssuedToken.self, from: data))?.token
+    }
+
+    /// The one member of a `POST /dev/token` answer the simulator needs.
+    struct IssuedToken: Decodable {
+        var token: String
     }
 
     /// The one member of a `GET /sessions/{id}` body the simulator needs.
@@ -155,6 +183,8 @@ public actor ChargerSimulator {
 extension ChargerSimulator: RunnerCompanion {
     public nonisolated var bannerLine: String { "Simulator:  on (speed \(speed))" }
     public nonisolated var topicFilters: [String] { [Topics.sessionUpdates] }
+    /// The template's development user for simulated chargers (may publish every `chargers/+/meter`).
+    public nonisolated var mqttUsername: String { "simulator" }
 
     public func start(apiURL: String, publish: @escaping @Sendable (String, [UInt8]) -> Bool) {
         if self.apiURL == nil { self.apiURL = apiURL }

@@ -13,7 +13,7 @@ import Logging
 /// libmongoc failure) goes to the log, never into the response.
 public struct DataAPIController<Context: RequestContext>: Sendable {
     private let backend: any DocumentBackend
-    private let apiKeys: [[UInt8]]
+    private let apiKeys: APIKeyring
     private let logger: Logger
     private let maxBodyBytes: Int
 
@@ -22,8 +22,14 @@ public struct DataAPIController<Context: RequestContext>: Sendable {
     ///     set turns authentication off, which callers must only allow on loopback.
     ///   - maxBodyBytes: larger request bodies are refused with 413.
     public init(backend: any DocumentBackend, apiKeys: Set<String>, logger: Logger, maxBodyBytes: Int = 16 << 20) {
+        self.init(backend: backend, keyring: APIKeyring(apiKeys), logger: logger, maxBodyBytes: maxBodyBytes)
+    }
+
+    /// A controller whose accepted keys can change while it serves (``APIKeyFileWatcher``); an empty
+    /// keyring turns authentication off, which callers must only allow on loopback.
+    public init(backend: any DocumentBackend, keyring: APIKeyring, logger: Logger, maxBodyBytes: Int = 16 << 20) {
         self.backend = backend
-        self.apiKeys = apiKeys.map { Array($0.utf8) }
+        self.apiKeys = keyring
         self.logger = logger
         self.maxBodyBytes = maxBodyBytes
     }
@@ -118,15 +124,8 @@ public struct DataAPIController<Context: RequestContext>: Sendable {
         guard let presented, !presented.isEmpty else {
             throw DataAPIError(.unauthorized, "missing API key (header apiKey or Authorization: Bearer)")
         }
-        let bytes = Array(presented.utf8)
-        // Compare against every key in constant time per key, without an early exit.
-        var accepted = false
-        for key in apiKeys {
-            var difference = UInt8(key.count == bytes.count ? 0 : 1)
-            for i in 0..<key.count { difference |= key[i] ^ (i < bytes.count ? bytes[i] : 0) }
-            accepted = accepted || difference == 0
-        }
-        guard accepted else { throw DataAPIError(.unauthorized, "invalid API key") }
+        // Digests compared in constant time, every key, no early exit (APIKeyring).
+        guard apiKeys.accepts(presented) else { throw DataAPIError(.unauthorized, "invalid API key") }
     }
 
     private static func isJSONContentType(_ value: String) -> Bool {

@@ -42,7 +42,8 @@ public struct IndexSpec: Sendable, Hashable {
 /// | `status, startTime -1, _id -1` | GetStatus without a point; ListSessions by status |
 /// | `startTime -1, _id -1` | ListSessions (sort `startTime -1, _id -1`, keyset cursor), also with `from`/`to` |
 /// | `chargingPointId, startTime -1, _id -1` | ListSessions by point |
-/// | `userId, startTime -1, _id -1` | ListSessions by user |
+/// | `userId, startTime -1, _id -1` | ListSessions by user (a driver's list is always by user) |
+/// | `userId, status, startTime -1, _id -1` | GetStatus of a driver (`{userId}` sorted `status, startTime -1, _id -1`); ListSessions by user and status |
 /// | `status, lastActivity, _id` | ExpireSessions (`{status, lastActivity: {$lt}}` sorted `lastActivity, _id`) |
 ///
 /// Lookups by `_id` use the unique `_id` index every collection has.
@@ -62,6 +63,7 @@ public enum EvcsmIndexes {
         ("documents_start", newestFirst),
         ("documents_point_start", [.init("chargingPointId", ascending: true)] + newestFirst),
         ("documents_user_start", [.init("userId", ascending: true)] + newestFirst),
+        ("documents_user_status", [.init("userId", ascending: true), .init("status", ascending: true)] + newestFirst),
         (
             "documents_status_activity",
             [.init("status", ascending: true), .init("lastActivity", ascending: true), .init("_id", ascending: true)]

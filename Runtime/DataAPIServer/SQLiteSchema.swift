@@ -26,7 +26,7 @@ enum SQLiteSchema {
 
     /// Version 2: ``EvcsmIndexes`` with the NUL-aware text expression, each (but `sessionId`) ending in
     /// `(startTime DESC, id_key DESC)` so a sort on `{startTime: -1, _id: -1}` is the index order; the
-    /// indexes of version 1 are replaced.
+    /// indexes of version 1 are replaced. Every later migration that adds an index re-runs it (drop and create).
     private static var version2: String {
         EvcsmIndexes.definitions.map { name, keys in
             let columns = keys.map { key in
@@ -44,6 +44,8 @@ enum SQLiteSchema {
         migrator.registerMigration("v1") { db in try db.execute(sql: version1) }
         migrator.registerMigration("v2-evcsm-indexes") { db in try db.execute(sql: version2) }
         migrator.registerMigration("v3-evcsm-indexes") { db in try db.execute(sql: version2) }
+        // v4: `documents_user_status` (a driver's GetStatus, issue 13).
+        migrator.registerMigration("v4-evcsm-indexes") { db in try db.execute(sql: version2) }
         try migrator.migrate(writer)
     }
 

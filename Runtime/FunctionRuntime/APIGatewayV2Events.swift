@@ -26,8 +26,28 @@ public struct APIGatewayV2Request: Codable, Sendable, Equatable {
                 self.userAgent = userAgent
             }
         }
+        /// `requestContext.authorizer` as the HTTP API's JWT authorizer fills it (nil on unprotected routes).
+        public struct Authorizer: Codable, Sendable, Equatable {
+            /// The verified token's claims and scopes.
+            public struct JWT: Codable, Sendable, Equatable {
+                /// Every claim as API Gateway hands it on: strings as they are, numbers as their text
+                /// (`"exp": "1764590000"`), arrays as `"[a b]"`.
+                public var claims: [String: String]
+                /// The token's `scope` (or `scp`) claim split on spaces; nil when it has none.
+                public var scopes: [String]?
+
+                public init(claims: [String: String], scopes: [String]? = nil) {
+                    self.claims = claims
+                    self.scopes = scopes
+                }
+            }
+            public var jwt: JWT?
+
+            public init(jwt: JWT? = nil) { self.jwt = jwt }
+        }
         public var accountId: String?
         public var apiId: String?
+        public var authorizer: Authorizer?
         public var domainName: String?
         public var http: HTTP
         public var requestId: String
@@ -37,12 +57,13 @@ public struct APIGatewayV2Request: Codable, Sendable, Equatable {
         public var timeEpoch: Int64?
 
         public init(
-            accountId: String? = nil, apiId: String? = nil, domainName: String? = nil, http: HTTP,
-            requestId: String, routeKey: String? = nil, stage: String? = "$default", time: String? = nil,
+            accountId: String? = nil, apiId: String? = nil, authorizer: Authorizer? = nil, domainName: String? = nil,
+            http: HTTP, requestId: String, routeKey: String? = nil, stage: String? = "$default", time: String? = nil,
             timeEpoch: Int64? = nil
         ) {
             self.accountId = accountId
             self.apiId = apiId
+            self.authorizer = authorizer
             self.domainName = domainName
             self.http = http
             self.requestId = requestId

@@ -47,6 +47,22 @@ extension APIGatewayV2Request.Context {
         out.beginObject()
         out.member("accountId", accountId)
         out.member("apiId", apiId)
+        if let authorizer {
+            out.key("authorizer")
+            out.beginObject()
+            if let jwt = authorizer.jwt {
+                out.key("jwt")
+                out.beginObject()
+                out.key("claims")
+                out.object(jwt.claims)
+                if let scopes = jwt.scopes {
+                    out.key("scopes")
+                    out.array(scopes)
+                }
+                out.endObject()
+            }
+            out.endObject()
+        }
         out.member("domainName", domainName)
         out.key("http")
         out.beginObject()

@@ -63,12 +63,15 @@ extension APIGatewayV2Request.Context {
         var http: HTTP?
         var requestId: String?
         var timeEpoch: Int64?
+        var authorizer: Authorizer?
         try reader.object { reader, key throws(JSONReader.Unsure) in
             switch key {
             case "accountId", "apiId", "domainName", "routeKey", "stage", "time":
                 if let value = try reader.optional({ reader throws(JSONReader.Unsure) in try reader.string() }) {
                     fields[key] = value
                 }
+            case "authorizer":
+                authorizer = try reader.optional { reader throws(JSONReader.Unsure) in try Authorizer.read(&reader) }
             case "http": http = try HTTP.read(&reader)
             case "requestId": requestId = try reader.string()
             case "timeEpoch":
@@ -78,9 +81,38 @@ extension APIGatewayV2Request.Context {
         }
         guard let http, let requestId else { throw JSONReader.Unsure() }
         return Self(
-            accountId: fields["accountId"], apiId: fields["apiId"], domainName: fields["domainName"], http: http,
-            requestId: requestId, routeKey: fields["routeKey"], stage: fields["stage"], time: fields["time"],
-            timeEpoch: timeEpoch)
+            accountId: fields["accountId"], apiId: fields["apiId"], authorizer: authorizer,
+            domainName: fields["domainName"], http: http, requestId: requestId, routeKey: fields["routeKey"],
+            stage: fields["stage"], time: fields["time"], timeEpoch: timeEpoch)
+    }
+}
+
+extension APIGatewayV2Request.Context.Authorizer {
+    static func read(_ reader: inout JSONReader) throws(JSONReader.Unsure) -> Self {
+        var jwt: JWT?
+        try reader.object { reader, key throws(JSONReader.Unsure) in
+            switch key {
+            case "jwt": jwt = try reader.optional { reader throws(JSONReader.Unsure) in try JWT.read(&reader) }
+            default: try reader.skipValue()
+            }
+        }
+        return Self(jwt: jwt)
+    }
+}
+
+extension APIGatewayV2Request.Context.Authorizer.JWT {
+    static func read(_ reader: inout JSONReader) throws(JSONReader.Unsure) -> Self {
+        var claims: [String: String]?
+        var scopes: [String]?
+        try reader.object { reader, key throws(JSONReader.Unsure) in
+            switch key {
+            case "claims": claims = try reader.stringMap()
+            case "scopes": scopes = try reader.optional { reader throws(JSONReader.Unsure) in try reader.strings() }
+            default: try reader.skipValue()
+            }
+        }
+        guard let claims else { throw JSONReader.Unsure() }
+        return Self(claims: claims, scopes: scopes)
     }
 }
 

@@ -123,12 +123,16 @@ public final class CurlHTTPClient: HTTPTransport, @unchecked Sendable {
         }
         // No implicit `application/x-www-form-urlencoded` and no `Expect: 100-continue` round trip.
         if !hasContentType && (method == "POST" || !request.body.isEmpty) { fields.append("Content-Type:") }
-        fields.append("Expect:")
         if let provider = request.awsSigV4, let credentials = request.awsCredentials {
+            // No `Expect:` removal header here: libcurl's SigV4 (7.88) lists it in SignedHeaders but never sends it,
+            // so AWS (and evcsm-local's verifier) refuses the signature. A zero wait sends the body at once instead.
+            set(evcsm_curl_easy_setopt_long(handle, CURLOPT_EXPECT_100_TIMEOUT_MS, 0))
             set(evcsm_curl_easy_setopt_string(handle, CURLOPT_AWS_SIGV4, provider))
             set(evcsm_curl_easy_setopt_string(handle, CURLOPT_USERNAME, credentials.accessKeyID))
             set(evcsm_curl_easy_setopt_string(handle, CURLOPT_PASSWORD, credentials.secretAccessKey))
             if let token = credentials.sessionToken { fields.append("x-amz-security-token: \(token)") }
+        } else {
+            fields.append("Expect:")
         }
         for field in fields {
             headerList = curl_slist_append(headerList, field)

@@ -15,13 +15,22 @@ public struct APIGateway: Sendable {
     let invoker: any FunctionInvoker
     let metrics: RunnerMetrics
     let logger: Logger
+    /// The JWT authorizer of the routes the template protects; nil (or disabled, `--auth none`) checks nothing.
+    let authorizer: JWTAuthorizer?
 
-    public init(routes: RouteTable, invoker: any FunctionInvoker, metrics: RunnerMetrics, logger: Logger) {
+    public init(
+        routes: RouteTable, invoker: any FunctionInvoker, metrics: RunnerMetrics, logger: Logger,
+        authorizer: JWTAuthorizer? = nil
+    ) {
         self.routes = routes
         self.invoker = invoker
         self.metrics = metrics
         self.logger = logger
+        self.authorizer = authorizer?.isEnabled == true ? authorizer : nil
     }
+
+    /// Whether requests on `route` need a token.
+    func isProtected(_ route: RouteDefinition) -> Bool { authorizer != nil && routes.isProtected(route) }
 
     /// Registers the template's routes on `router`, after the runner's own routes: routes under a first path
     /// segment the router already serves are left out (and logged), so a template route never shadows the
@@ -35,6 +44,12 @@ public struct APIGateway: Sendable {
         for (route, reason) in refused {
             logger.warning("template route \(route.routeKey) is not served: \(reason)")
         }
+        if authorizer != nil {
+            for entry in routes.entries where !routes.isProtected(entry.route) {
+                let route = entry.route
+                logger.notice("template route \(route.routeKey) has no JWT authorizer (no security in DefinitionBody)")
+            }
+        }
         var series: [String: RouteSeries] = [:]
         for route in routerRoutes {
             switch route.target {
@@ -43,7 +58,7 @@ public struct APIGateway: Sendable {
                 let handler = BoundRoute(
                     gateway: self, binding: binding,
                     series: series[key] ?? RouteSeries(metrics: metrics, routeKey: key),
-                    webPaths: route.yieldsToWebFiles ? webPaths : nil)
+                    webPaths: route.yieldsToWebFiles ? webPaths : nil, isProtected: isProtected(binding.route))
                 series[key] = handler.series
                 router.on(RouterPath(route.path), method: route.method) { request, _ in
                     try await handler.respond(to: request)
@@ -67,25 +82,40 @@ public struct APIGateway: Sendable {
         }
         return await respond(
             to: request, path: path, match: match,
-            series: RouteSeries(metrics: metrics, routeKey: match.route.routeKey))
+            series: RouteSeries(metrics: metrics, routeKey: match.route.routeKey), isProtected: isProtected(match.route)
+        )
     }
 
     static let requestIDHeader = HTTPHeaderField.Name("apigw-requestid")!
 
-    /// Invokes the function for a request whose path matched `match`.
-    func respond(to request: Request, path: String, match: RouteTable.Match, series: RouteSeries) async -> Response {
+    /// Invokes the function for a request whose path matched `match`; on a protected route only with a token
+    /// the authorizer accepts, whose claims go into the event.
+    func respond(
+        to request: Request, path: String, match: RouteTable.Match, series: RouteSeries, isProtected: Bool
+    ) async -> Response {
         let requestID = RequestID.next()
         let started = ContinuousClock.now
         let answer: APIGatewayV2Response
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > Self.maximumBodySize {
+        var claims: APIGatewayV2Request.Context.Authorizer?
+        var denial: AuthorizerDenial?
+        if isProtected, let authorizer {
+            switch await authorizer.authorize(request.headers[.authorization], requestID: requestID) {
+            case .success(let token): claims = token.authorizer
+            case .failure(let reason): denial = reason
+            }
+        }
+        if let denial {
+            answer = Self.unauthorized(denial)
+        } else if let length = request.headers[.contentLength].flatMap(Int.init), length > Self.maximumBodySize {
             answer = Self.payloadTooLarge()
         } else if let body = try? await request.body.collect(upTo: Self.maximumBodySize + 1),
             body.readableBytes <= Self.maximumBodySize
         {
-            let event = Self.makeEvent(
+            var event = Self.makeEvent(
                 method: request.method.rawValue, rawPath: path, rawQuery: request.uri.query ?? "",
                 headers: request.headers.lazy.map { ($0.name.canonicalName, $0.value) },
                 body: body.readableBytesView, match: match, requestID: requestID)
+            event.requestContext.authorizer = claims
             let outcome = await invoker.invoke(
                 function: match.function, payload: event.jsonBytes(), requestID: requestID)
             answer = Self.response(for: outcome, function: match.function, requestID: requestID)
@@ -104,6 +134,16 @@ public struct APIGateway: Sendable {
         var response = Self.httpResponse(answer)
         response.headers.append(HTTPHeaderField(name: Self.requestIDHeader, value: requestID))
         return response
+    }
+
+    /// API Gateway's own answer when its JWT authorizer refuses a request.
+    static func unauthorized(_ denial: AuthorizerDenial) -> APIGatewayV2Response {
+        APIGatewayV2Response(
+            statusCode: 401,
+            headers: [
+                "content-type": "application/json",
+                "www-authenticate": denial == .missingToken ? "Bearer" : #"Bearer error="invalid_token""#,
+            ], body: #"{"message":"Unauthorized"}"#)
     }
 
     static func payloadTooLarge() -> APIGatewayV2Response {
@@ -185,6 +225,7 @@ struct BoundRoute: Sendable {
     let binding: RouteBinding
     let series: RouteSeries
     let webPaths: Set<String>?
+    let isProtected: Bool
 
     func respond(to request: Request) async throws -> Response {
         let path = request.uri.path
@@ -192,7 +233,8 @@ struct BoundRoute: Sendable {
         if let webPaths, webPaths.contains(RouteBinding.decoded(path[...])) { throw HTTPError(.notFound) }
         let match = RouteTable.Match(
             function: binding.function, route: binding.route, pathParameters: binding.pathParameters(path))
-        return await gateway.respond(to: request, path: path, match: match, series: series)
+        return await gateway.respond(
+            to: request, path: path, match: match, series: series, isProtected: isProtected)
     }
 }
 

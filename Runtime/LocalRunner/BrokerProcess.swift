@@ -5,7 +5,9 @@ import Logging
 /// A `mosquitto` broker started by the runner, with a generated config in the data dir: MQTT and
 /// MQTT-over-WebSockets on loopback, `max_queued_messages 0` so QoS 1 messages are never dropped, and persistence
 /// in the data dir (`mosquitto.db`, saved every 2 s and at exit) so the bridge's session and what is queued for it
-/// survive a restart. It runs as a ``ChildProcess`` (default signal mask, SIGTERM stops it, it dies with the
+/// survive a restart. No anonymous client: the dynamic security plugin holds users and roles in
+/// `<data-dir>/mosquitto/dynamic-security.json` (kept across restarts); its admin user (``admin``) is made here,
+/// before the start, and the runner makes every other user through it (``DynamicSecurityClient``). It runs as a ``ChildProcess`` (default signal mask, SIGTERM stops it, it dies with the
 /// runner) under a ``SupervisedChild``: when it exits unexpectedly it is started again on the same ports.
 public final class BrokerProcess: Sendable {
     /// The ports the broker listens on.
@@ -16,6 +18,8 @@ public final class BrokerProcess: Sendable {
 
     public let host: String
     public let ports: Ports
+    /// The dynamic security plugin's admin user (password generated once, in `<data-dir>/mosquitto/admin.json`).
+    public let admin: MQTTCredentials
     let configPath: String
     let pidPath: String
     let supervisor: SupervisedChild
@@ -36,6 +40,7 @@ public final class BrokerProcess: Sendable {
                 .broker, "mosquitto is not installed (apt-get install mosquitto), or pass --mqtt-url")
         }
         let configPath = URL(fileURLWithPath: dataDirectory).appendingPathComponent("mosquitto.conf").path
+        let security = try Security.prepare(dataDirectory: dataDirectory)
         let pidPath = URL(fileURLWithPath: dataDirectory).appendingPathComponent("mosquitto.pid").path
         stopStale(pidPath: pidPath, configPath: configPath, logger: logger)
         let advice = "pass --mqtt-url to use a broker that is already running, or stop that process"
@@ -47,7 +52,8 @@ public final class BrokerProcess: Sendable {
         var ws = websocketsPort == 0 ? try freePort(host: host) : websocketsPort
         while ws == mqtt { ws = try freePort(host: host) }
         let config = Self.config(
-            host: host, mqttPort: mqtt, websocketsPort: ws, persistenceDirectory: dataDirectory)
+            host: host, mqttPort: mqtt, websocketsPort: ws, persistenceDirectory: dataDirectory,
+            security: security)
         do {
             try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         } catch {
@@ -61,12 +67,18 @@ public final class BrokerProcess: Sendable {
         let first = try await launch()
         let supervisor = SupervisedChild(
             name: "mosquitto", running: first, metrics: metrics, logger: logger, launch: launch)
-        return BrokerProcess(host: host, ports: ports, configPath: configPath, pidPath: pidPath, supervisor: supervisor)
+        return BrokerProcess(
+            host: host, ports: ports, admin: security.admin, configPath: configPath, pidPath: pidPath,
+            supervisor: supervisor)
     }
 
-    init(host: String, ports: Ports, configPath: String, pidPath: String, supervisor: SupervisedChild) {
+    init(
+        host: String, ports: Ports, admin: MQTTCredentials, configPath: String, pidPath: String,
+        supervisor: SupervisedChild
+    ) {
         self.host = host
         self.ports = ports
+        self.admin = admin
         self.configPath = configPath
         self.pidPath = pidPath
         self.supervisor = supervisor
@@ -107,15 +119,25 @@ public final class BrokerProcess: Sendable {
     }
 
     /// The generated mosquitto.conf; with a `persistenceDirectory`, sessions, subscriptions and queued messages
-    /// are saved there (`mosquitto.db`) every 2 s and at exit, and loaded at start.
+    /// are saved there (`mosquitto.db`) every 2 s and at exit, and loaded at start. With `security`, anonymous
+    /// clients are refused and the dynamic security plugin decides (on both listeners); without, anyone may
+    /// connect (kept for tests of the broker alone).
     ///
     /// `stayRoot` (a runner running as root) adds `user root`: a mosquitto started as root otherwise switches to
     /// the `mosquitto` user, and the kernel clears a process's parent-death signal when its credentials change,
     /// so that broker would outlive a crashed runner. mosquitto then logs that it should not run as root.
     public static func config(
         host: String, mqttPort: Int, websocketsPort: Int, persistenceDirectory: String? = nil,
-        stayRoot: Bool = geteuid() == 0
+        security: Security? = nil, stayRoot: Bool = geteuid() == 0
     ) -> String {
+        let access =
+            security.map {
+                """
+                allow_anonymous false
+                plugin \($0.plugin)
+                plugin_opt_config_file \($0.statePath)
+                """
+            } ?? "allow_anonymous true"
         let user =
             stayRoot
             ? "# Keep the runner's user: switching users would clear the parent-death signal.\nuser root\n" : ""
@@ -133,7 +155,7 @@ public final class BrokerProcess: Sendable {
         return """
             # Generated by evcsm-local; rewritten on every start.
             \(user)per_listener_settings false
-            allow_anonymous true
+            \(access)
             \(persistence)
             # Never drop QoS 1 messages: unlimited per-client queue (the default of 1000 lost messages in bursts).
             max_queued_messages 0

@@ -10,6 +10,8 @@ struct DataDirectory: Sendable {
     var sqliteFile: String { file("evcsm.sqlite") }
     /// The per-run Data API key, for people and tools outside the runner (mode 0600).
     var dataAPIKeyFile: String { file("data-api-key") }
+    /// The workers' AWS credential pair (``WorkerCredentials``, mode 0600), kept across restarts.
+    var awsCredentialsFile: String { file("aws-credentials.json") }
     /// One JSON line per IoT message that failed every attempt.
     var deadLetterFile: String { file("dead-letters.jsonl") }
 

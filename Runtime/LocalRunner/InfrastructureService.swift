@@ -28,13 +28,14 @@ final class InfrastructureService: Service {
     let metrics: RunnerMetrics
     let logger: Logger
     let connection = AsyncValue<MQTTConnection>()
+    /// The runner's broker users and roles, once made (``MQTTAccess``).
+    let access = AsyncValue<MQTTAccess>()
     let broker = AsyncValue<BrokerProcess?>()
     /// The Data API process, once it listens.
     let dataAPIProcess = AsyncValue<DataAPIProcess>()
     let started = AsyncValue<Result<MQTTEndpoint, LocalRunnerError>>()
-    /// Companions and their topic filters; they get messages once started (set by ``IngressService``).
+    /// Companions; ``IngressService`` connects and starts them (each on its own MQTT connection).
     let companions: [any RunnerCompanion]
-    let startedCompanions = AsyncValue<[any RunnerCompanion]>()
 
     init(
         configuration: RunnerConfiguration, dataDirectory: DataDirectory, dataAPI: DataAPIUpstream,
@@ -68,7 +69,8 @@ final class InfrastructureService: Service {
         await dataAPIProcess.current?.stop()
         logger.debug("Data API stopped")
         connection.current?.close()
-        logger.debug("MQTT client closed")
+        access.current?.close()
+        logger.debug("MQTT clients closed")
         if let broker = broker.current ?? nil { await broker.stop() }
         logger.info("evcsm-local stopped")
     }
@@ -121,22 +123,31 @@ final class InfrastructureService: Service {
         }
         let bridge = self.bridge
         let events = self.events
-        let companions = self.startedCompanions
+        let filters = bridge.filters + EventStream.topics
+        let clientID = Self.bridgeClientID(dataDirectory: configuration.dataDirectory)
+        let roles = try MQTTRoles.load(templatePath: configuration.templatePath)
+        let access: MQTTAccess
+        if let started = broker.current ?? nil {
+            access = try await MQTTAccess.provision(
+                broker: started, endpoint: endpoint, roles: roles, bridgeFilters: filters,
+                dataDirectory: configuration.dataDirectory, clientID: clientID + "-admin",
+                logger: Logger(label: "evcsm.mqtt"))
+        } else {
+            access = MQTTAccess(
+                roles: roles, bridge: configuration.mqttCredentials, developmentUsers: [], admin: nil)
+        }
+        self.access.set(access)
         // A persistent session under a client id that is stable for this data directory: QoS 1 messages that
         // arrive while the bridge is reconnecting, or while the runner is down (with --mqtt-url), are kept by
         // the broker and delivered afterwards, as an IoT rule would still have run them.
         let client = try MQTTConnection(
-            endpoint: endpoint, clientID: Self.bridgeClientID(dataDirectory: configuration.dataDirectory),
-            cleanSession: false, logger: Logger(label: "evcsm.mqtt")
+            endpoint: endpoint, clientID: clientID, cleanSession: false, credentials: access.bridge,
+            logger: Logger(label: "evcsm.mqtt")
         ) { message in
             bridge.accept(message)
             events.accept(message)
-            for companion in companions.current ?? []
-            where companion.topicFilters.contains(where: { TopicFilter.matches($0, topic: message.topic) }) {
-                Task { await companion.accept(topic: message.topic, payload: message.payload) }
-            }
         }
-        client.subscribe(bridge.filters + EventStream.topics + self.companions.flatMap(\.topicFilters))
+        client.subscribe(filters)
         try client.start()
         connection.set(client)
         publisher.set(client)

@@ -11,6 +11,9 @@ final class IngressService: Service {
     let events: EventStream
     let httpPort: AsyncValue<Int>
     let dataAPIKey: String
+    /// Given to every worker with ``awsRegion`` (and stored in the data dir as the runner starts).
+    let workerCredentials: WorkerCredentials
+    let awsRegion: String
     let metrics: RunnerMetrics
     let logger: Logger
     let ready = AsyncValue<RunnerAddresses>()
@@ -18,7 +21,7 @@ final class IngressService: Service {
     init(
         configuration: RunnerConfiguration, infrastructure: InfrastructureService, lambda: LambdaService,
         bridge: TopicBridge, events: EventStream, httpPort: AsyncValue<Int>, dataAPIKey: String,
-        metrics: RunnerMetrics, logger: Logger
+        workerCredentials: WorkerCredentials, awsRegion: String, metrics: RunnerMetrics, logger: Logger
     ) {
         self.configuration = configuration
         self.infrastructure = infrastructure
@@ -27,6 +30,8 @@ final class IngressService: Service {
         self.events = events
         self.httpPort = httpPort
         self.dataAPIKey = dataAPIKey
+        self.workerCredentials = workerCredentials
+        self.awsRegion = awsRegion
         self.metrics = metrics
         self.logger = logger
     }
@@ -44,26 +49,29 @@ final class IngressService: Service {
         ]
         let inherited = ProcessInfo.processInfo.environment
         for name in ["PATH", "LD_LIBRARY_PATH", "HOME"] { environment[name] = inherited[name] }
+        try workerCredentials.store(at: DataDirectory(path: configuration.dataDirectory).awsCredentialsFile)
+        environment.merge(workerCredentials.environment(region: awsRegion)) { _, signing in signing }
+        let access = await infrastructure.access.value
+        // The runner plays the IoT side that makes broker users (PUT /_iot/mqtt-clients), when it runs the broker.
+        if access.admin != nil { environment["IOT_CLIENTS_ENDPOINT"] = base }
         lambda.setRunnerEnvironment(environment)
 
-        let client = await infrastructure.connection.value
-        let metrics = self.metrics
-        let publish: @Sendable (String, [UInt8]) -> Bool = { topic, payload in
+        let clientID = InfrastructureService.bridgeClientID(dataDirectory: configuration.dataDirectory)
+        for (index, companion) in infrastructure.companions.enumerated() {
             do {
-                try client.publish(topic: topic, payload: payload, qos: 1)
-                metrics.recordMQTTOut(topic: topic)
-                return true
+                let publish = try await access.connect(
+                    companion, endpoint: mqtt, clientID: "\(clientID)-companion-\(index)", metrics: metrics,
+                    logger: Logger(label: "evcsm.mqtt"))
+                await companion.start(apiURL: base, publish: publish)
             } catch {
-                return false
+                logger.error("MQTT: cannot connect \(companion.mqttUsername): \(error.message)")
             }
         }
-        for companion in infrastructure.companions { await companion.start(apiURL: base, publish: publish) }
-        infrastructure.startedCompanions.set(infrastructure.companions)
         if configuration.prewarm { await lambda.prewarm() }
         let broker = await infrastructure.broker.value
         let websockets = broker.map { "ws://\(configuration.host):\($0.ports.websockets)" }
         let addresses = RunnerAddresses(http: base, mqtt: mqtt, websockets: websockets)
-        printBanner(addresses, dataAPI: dataAPI.baseURL)
+        printBanner(addresses, dataAPI: dataAPI.baseURL, mqttUsers: access.developmentUsers)
         ready.set(addresses)
 
         try? await gracefulShutdown()
@@ -73,7 +81,7 @@ final class IngressService: Service {
         await bridge.drain()
     }
 
-    func printBanner(_ a: RunnerAddresses, dataAPI: String) {
+    func printBanner(_ a: RunnerAddresses, dataAPI: String, mqttUsers: [MQTTCredentials]) {
         let functions = lambda.queues.keys.sorted().joined(separator: ", ")
         var lines = [
             "",
@@ -89,6 +97,10 @@ final class IngressService: Service {
             "  MQTT:       \(a.mqtt)",
         ]
         if let ws = a.websockets { lines.append("  MQTT/WS:    \(ws)") }
+        lines += mqttUsers.map {
+            "  MQTT user:  \($0.username) / \($0.password)  (\(configuration.dataDirectory)/mqtt-\($0.username).json)"
+        }
+        lines.append(configuration.auth.bannerLine(baseURL: a.http))
         lines.append("  Functions:  \(functions)")
         lines += infrastructure.companions.map { "  \($0.bannerLine)" }
         lines += ["", "  Press Ctrl-C to stop.", ""]

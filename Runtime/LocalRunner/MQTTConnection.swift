@@ -76,10 +76,11 @@ public final class MQTTConnection: Sendable {
     let onMessage: @Sendable (MQTTMessage) -> Void
     let state = Mutex(State())
 
-    /// Creates a client; call ``start()`` to connect.
+    /// Creates a client; call ``start()`` to connect. With `credentials`, it signs in with that user name and
+    /// password (the started broker allows no anonymous client).
     public init(
-        endpoint: MQTTEndpoint, clientID: String, cleanSession: Bool = true, logger: Logger,
-        onMessage: @escaping @Sendable (MQTTMessage) -> Void
+        endpoint: MQTTEndpoint, clientID: String, cleanSession: Bool = true, credentials: MQTTCredentials? = nil,
+        logger: Logger, onMessage: @escaping @Sendable (MQTTMessage) -> Void
     ) throws(LocalRunnerError) {
         _ = Self.libraryInitialised
         guard let handle = mosquitto_new(clientID, cleanSession, nil) else {
@@ -91,6 +92,9 @@ public final class MQTTConnection: Sendable {
         self.onMessage = onMessage
         mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
         mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311)
+        if let credentials, mosquitto_username_pw_set(handle, credentials.username, credentials.password) != 0 {
+            throw LocalRunnerError(.broker, "mosquitto_username_pw_set failed for \(credentials.username)")
+        }
         mosquitto_connect_callback_set(handle, mqttConnectCallback)
         mosquitto_disconnect_callback_set(handle, mqttDisconnectCallback)
         mosquitto_message_callback_set(handle, mqttMessageCallback)

@@ -36,8 +36,11 @@ public struct RouteTable: Sendable {
 
     /// Every route, highest priority first.
     let entries: [Entry]
+    /// Route keys the JWT authorizer guards (``TemplateModel/protectedRoutes``).
+    let protectedRoutes: Set<String>
 
     public init(template: TemplateModel) {
+        protectedRoutes = template.protectedRoutes
         entries = template.routes.map { function, route in
             let segments = Self.segments(of: route.path)
             let rank = segments.map { s -> Int in
@@ -61,6 +64,9 @@ public struct RouteTable: Sendable {
             return .literal(String(part))
         }
     }
+
+    /// Whether the template puts `route` behind the JWT authorizer.
+    public func isProtected(_ route: RouteDefinition) -> Bool { protectedRoutes.contains(route.routeKey) }
 
     /// Whether a route with `routeMethod` (`GET`, `ANY`, …) answers requests with `method` (upper-case).
     static func serves(_ routeMethod: String, _ method: String) -> Bool {

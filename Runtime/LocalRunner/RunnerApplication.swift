@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// The assembled runner: the HTTP application plus the services around it (broker, IoT bridge, workers).
 public struct RunnerApplication: Sendable {
     /// The HTTP application (API Gateway, Data API proxy, IoT Data Plane, SSE, Swagger, health, web page).
-    public let app: Application<RouterResponder<BasicRequestContext>>
+    public let app: Application<PeerAddressResponder<RouterResponder<BasicRequestContext>>>
     let infrastructure: InfrastructureService
     let ingress: IngressService
     public let lambda: LambdaService
@@ -47,15 +47,17 @@ public func buildApplication(
     configuration: RunnerConfiguration, companions: [any RunnerCompanion] = []
 ) async throws -> RunnerApplication {
     let logger = Logger(label: "evcsm.local")
+    try configuration.auth.validate(host: configuration.host)
     let template = try TemplateLoader().load(path: configuration.templatePath)
-        .overridingEnvironment(configuration.functionEnvironment)
+        .overridingEnvironment(configuration.auth.functionEnvironment.merging(configuration.functionEnvironment) { $1 })
     let dataDirectory = DataDirectory(path: configuration.dataDirectory)
     let metrics = RunnerMetrics()
     metrics.registerKnownSeries(template: template)
     let lambda = LambdaService(
         template: template, functionsDirectory: configuration.functionsDirectory,
         concurrency: configuration.concurrency, metrics: metrics, logger: Logger(label: "evcsm.lambda"))
-    let events = EventStream(keepAlive: configuration.keepAlive)
+    let authorizer = JWTAuthorizer(settings: configuration.auth, metrics: metrics)
+    let events = EventStream(keepAlive: configuration.keepAlive, authorizer: authorizer)
     let schedules = ScheduleService(
         template: template, invoker: lambda, interval: configuration.scheduleInterval,
         logger: Logger(label: "evcsm.schedules"))
@@ -65,6 +67,8 @@ public func buildApplication(
     let publisher = AsyncValue<any MessagePublisher>()
     let dataAPI = DataAPIUpstream()
     let dataAPIKey = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
+    let workerCredentials = WorkerCredentials.storedOrNew(at: dataDirectory.awsCredentialsFile)
+    let awsRegion = WorkerCredentials.region(template: template, environment: ProcessInfo.processInfo.environment)
 
     let infrastructure = InfrastructureService(
         configuration: configuration, dataDirectory: dataDirectory, dataAPI: dataAPI, dataAPIKey: dataAPIKey,
@@ -75,20 +79,28 @@ public func buildApplication(
         services: RouterServices(
             template: template, invoker: lambda, metrics: metrics, events: events, publisher: publisher,
             dataAPI: dataAPI, dataAPIKey: dataAPIKey,
-            brokerConnected: { infrastructure.connection.current?.isConnected ?? false }, schedules: schedules))
+            brokerConnected: { infrastructure.connection.current?.isConnected ?? false }, schedules: schedules,
+            mqttAccess: infrastructure.access, iotDataVerifier: workerCredentials.iotDataVerifier(region: awsRegion),
+            authorizer: authorizer))
 
     let httpPort = AsyncValue<Int>()
     let ingress = IngressService(
         configuration: configuration, infrastructure: infrastructure, lambda: lambda, bridge: bridge, events: events,
-        httpPort: httpPort, dataAPIKey: dataAPIKey, metrics: metrics, logger: logger)
+        httpPort: httpPort, dataAPIKey: dataAPIKey, workerCredentials: workerCredentials, awsRegion: awsRegion,
+        metrics: metrics, logger: logger)
     var app = Application(
-        router: router,
+        responder: PeerAddressResponder(router.buildResponder()),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        onServerRunning: { channel in httpPort.set(channel.localAddress?.port ?? configuration.port) },
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            authorizer.serving(at: "http://\(configuration.host):\(port)")
+            httpPort.set(port)
+        },
         logger: Logger(label: "evcsm.http"))
     app.beforeServerStarts {
         _ = try await infrastructure.started.value.get()
+        try await authorizer.prepare(dataDirectory: configuration.dataDirectory)
     }
     return RunnerApplication(
         app: app, infrastructure: infrastructure, ingress: ingress, lambda: lambda, schedules: schedules,

@@ -19,6 +19,9 @@ public struct RunnerConfiguration: Sendable {
     public var dataAPIBinary: String?
     /// Use this broker instead of starting mosquitto.
     public var mqttURL: String?
+    /// `--mqtt-username`/`--mqtt-password`: how the runner signs in to the `--mqtt-url` broker (the broker it
+    /// starts gets generated users instead, see ``MQTTAccess``).
+    public var mqttCredentials: MQTTCredentials?
     /// Port of the started broker's MQTT listener; 0 picks a free one.
     public var mqttPort = 1883
     /// Port of the started broker's WebSockets listener; 0 picks a free one.
@@ -45,6 +48,8 @@ public struct RunnerConfiguration: Sendable {
     public var scheduleInterval: Duration?
     /// `--function-env NAME=VALUE`: set in every function's environment on top of the template's.
     public var functionEnvironment: [String: String] = [:]
+    /// `--auth`, `--jwt-*`, `--jwks-*`: the HTTP API JWT authorizer (see ``AuthSettings``).
+    public var auth = AuthSettings()
 
     public init() {}
 }

@@ -117,6 +117,7 @@ enum RunnerMetric: String, CaseIterable, Sendable {
     case iotDeadLetters = "evcsm_iot_dead_letters_total"
     case childRestarts = "evcsm_child_restarts_total"
     case functionMetrics = "evcsm_function_metric_total"
+    case authorizerDenied = "evcsm_authorizer_denied_total"
 
     /// The `# HELP` text.
     var help: String {
@@ -135,6 +136,7 @@ enum RunnerMetric: String, CaseIterable, Sendable {
         case .iotDeadLetters: "IoT messages written to the dead-letter file."
         case .childRestarts: "Restarts of supervised child processes (Data API, broker) after they exited."
         case .functionMetrics: "Values functions reported as CloudWatch Embedded Metric Format lines, summed."
+        case .authorizerDenied: "Requests the JWT authorizer refused (401), by reason."
         }
     }
 }

@@ -22,6 +22,12 @@ struct RouterServices: Sendable {
     var started: ContinuousClock.Instant = .now
     /// The EventBridge schedules (`POST /_schedules/{function}`), when there are any.
     var schedules: ScheduleService? = nil
+    /// The broker's users, for `PUT /_iot/mqtt-clients/{username}` (not served when nil).
+    var mqttAccess: AsyncValue<MQTTAccess>? = nil
+    /// SigV4 for the IoT routes (`/topics`, `/_iot/*`): the workers' credentials; the default accepts nobody.
+    var iotDataVerifier = SigV4Verifier(credentials: [:], region: "us-east-1", service: "iotdata")
+    /// The HTTP API JWT authorizer (and `/auth/config`, `/dev/token`, `/.well-known/*`); nil checks nothing.
+    var authorizer: JWTAuthorizer? = nil
 }
 
 /// Every HTTP route of the runner: the web page, the Data API, the IoT Data Plane, SSE, Swagger, `/healthz` and
@@ -36,8 +42,14 @@ func buildRouter(configuration: RunnerConfiguration, services: RouterServices) -
         FileMiddleware(configuration.webDirectory, searchForIndexHtml: true, logger: Logger(label: "evcsm.web")))
     DataAPIMount.addRoutes(
         to: router, backend: services.dataAPI, apiKey: services.dataAPIKey, logger: Logger(label: "evcsm.data-api"))
-    IoTDataPlane(publisher: services.publisher, metrics: services.metrics).addRoutes(to: router)
+    IoTDataPlane(publisher: services.publisher, metrics: services.metrics, verifier: services.iotDataVerifier)
+        .addRoutes(to: router)
+    if let access = services.mqttAccess {
+        MQTTClientsRoute(access: access, verifier: services.iotDataVerifier, logger: Logger(label: "evcsm.iot"))
+            .addRoutes(to: router)
+    }
     services.events.addRoutes(to: router)
+    if let authorizer = services.authorizer { AuthRoutes(authorizer: authorizer).addRoutes(to: router) }
     Swagger(openAPIPath: configuration.openAPIPath, assetsDirectory: configuration.swaggerUIDirectory)
         .addRoutes(to: router)
     Health(
@@ -52,7 +64,7 @@ func buildRouter(configuration: RunnerConfiguration, services: RouterServices) -
     // Last, so that the runner's own paths are known and never shadowed by a template route.
     APIGateway(
         routes: routes, invoker: services.invoker, metrics: services.metrics,
-        logger: Logger(label: "evcsm.apigateway")
+        logger: Logger(label: "evcsm.apigateway"), authorizer: services.authorizer
     ).addRoutes(to: router, webPaths: webPaths(configuration.webDirectory))
     return router
 }

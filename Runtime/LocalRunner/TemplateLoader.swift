@@ -20,7 +20,7 @@ public struct TemplateLoader: Sendable {
     static let passiveResourceTypes: Set<String> = [
         "AWS::Serverless::HttpApi", "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::Logs::LogGroup",
         "AWS::Lambda::Permission", "AWS::Serverless::Application", "AWS::CloudWatch::Alarm", "AWS::SNS::Topic",
-        "AWS::SecretsManager::Secret", "AWS::SSM::Parameter",
+        "AWS::SecretsManager::Secret", "AWS::SSM::Parameter", "AWS::IoT::Authorizer",
     ]
     /// Function properties with no effect on local behaviour.
     static let passiveFunctionProperties: Set<String> = [
@@ -106,7 +106,10 @@ public struct TemplateLoader: Sendable {
                 }
             }
         }
-        return try Self.link(functions: functions, queues: queues, rules: rules)
+        var model = try Self.link(functions: functions, queues: queues, rules: rules)
+        let conditions = try Self.conditions(top["Conditions"], context: context)
+        model.protectedRoutes = try Self.protectedRoutes(resources, conditions: conditions, context: context)
+        return model
     }
 
     func function(

@@ -3,10 +3,14 @@ public struct TemplateModel: Sendable, Equatable, Codable {
     public var functions: [FunctionDefinition]
     /// The `AWS::SQS::Queue` resources.
     public var queues: [QueueDefinition]
+    /// Route keys (`GET /api/ChargingSessionAPI/status`) the HTTP API's JWT authorizer guards: the routes whose
+    /// `DefinitionBody` operation has a `security` requirement once the template's conditions are resolved.
+    public var protectedRoutes: Set<String>
 
-    public init(functions: [FunctionDefinition], queues: [QueueDefinition] = []) {
+    public init(functions: [FunctionDefinition], queues: [QueueDefinition] = [], protectedRoutes: Set<String> = []) {
         self.functions = functions
         self.queues = queues
+        self.protectedRoutes = protectedRoutes
     }
 
     /// The queue with this logical id.
@@ -14,13 +18,24 @@ public struct TemplateModel: Sendable, Equatable, Codable {
         queues.first { $0.logicalId == logicalId }
     }
 
-    enum CodingKeys: String, CodingKey { case functions, queues }
+    enum CodingKeys: String, CodingKey { case functions, queues, protectedRoutes }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         functions = try c.decode([FunctionDefinition].self, forKey: .functions)
         queues = try c.decodeIfPresent([QueueDefinition].self, forKey: .queues) ?? []
+        protectedRoutes = Set(try c.decodeIfPresent([String].self, forKey: .protectedRoutes) ?? [])
     }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(functions, forKey: .functions)
+        try c.encode(queues, forKey: .queues)
+        try c.encode(protectedRoutes.sorted(), forKey: .protectedRoutes)
+    }
+
+    /// Whether the JWT authorizer guards `route`.
+    public func isProtected(_ route: RouteDefinition) -> Bool { protectedRoutes.contains(route.routeKey) }
 
     /// The function with this logical id.
     public func function(named logicalId: String) -> FunctionDefinition? {

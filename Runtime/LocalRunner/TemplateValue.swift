@@ -1,7 +1,7 @@
 import Yams
 
 /// A YAML value with CloudFormation intrinsics made explicit.
-indirect enum TemplateValue: Equatable {
+indirect enum TemplateValue: Equatable, Sendable {
     case scalar(String)
     case list([TemplateValue])
     case map([(String, TemplateValue)])

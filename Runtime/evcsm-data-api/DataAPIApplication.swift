@@ -3,6 +3,7 @@ import DataAPIServer
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// The server's configuration, read once from flags and environment.
 struct DataAPIServerConfiguration: Sendable {
@@ -14,7 +15,12 @@ struct DataAPIServerConfiguration: Sendable {
     let host: String
     let port: Int
     let backend: Backend
+    /// Every key accepted at start: the fixed ones plus the key file's.
     let apiKeys: Set<String>
+    /// The keys from `--api-key` and `DATA_API_KEYS`, which a key-file reload keeps.
+    let fixedKeys: Set<String>
+    /// `--api-key-file`, re-read when it changes (``APIKeyFileWatcher``).
+    let apiKeyFile: APIKeyFile?
     let maxBodyBytes: Int
     let logLevel: Logger.Level
     /// The database whose `ChargingSessions` gets evcsm's indexes at start (MongoDB backend), nil for none.
@@ -28,13 +34,13 @@ struct DataAPIServerConfiguration: Sendable {
                     !$0.isEmpty
                 })
         }
-        if let path = command.apiKeyFile {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ValidationError("cannot read the --api-key-file \(path)")
+        fixedKeys = keys
+        apiKeyFile = command.apiKeyFile.map { APIKeyFile(path: $0) }
+        if let file = apiKeyFile {
+            guard let fromFile = file.read() else {
+                throw ValidationError("cannot read the --api-key-file \(file.path)")
             }
-            keys.formUnion(
-                text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-                    .filter { !$0.isEmpty })
+            keys.formUnion(fromFile)
         }
         if keys.isEmpty && !command.insecure {
             throw ValidationError(
@@ -97,12 +103,19 @@ func buildApplication(_ configuration: DataAPIServerConfiguration) async throws 
     }
     let router = Router()
     router.get("healthz") { _, _ in "ok\n" }
+    let keyring = APIKeyring(configuration.apiKeys)
     DataAPIController<BasicRequestContext>(
-        backend: backend, apiKeys: configuration.apiKeys, logger: logger, maxBodyBytes: configuration.maxBodyBytes
+        backend: backend, keyring: keyring, logger: logger, maxBodyBytes: configuration.maxBodyBytes
     ).addRoutes(to: router.group())
+    // Rotation without a restart: the key file is polled for changes (see APIKeyFileWatcher).
+    let watchers: [any Service] =
+        configuration.apiKeyFile.map {
+            [APIKeyFileWatcher(file: $0, fixedKeys: configuration.fixedKeys, keyring: keyring, logger: logger)]
+        } ?? []
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+        services: watchers,
         onServerRunning: { channel in
             // Printed on stdout so scripts and tests started with --port 0 learn the address.
             let line = "evcsm-data-api listening on http://\(configuration.host):\(channel.localAddress?.port ?? 0)\n"

@@ -48,7 +48,9 @@ struct DataAPICommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("api-key-file"),
-        help: "A file of accepted API keys, one a line (keeps them off the command line).")
+        help:
+            "A file of accepted API keys, one a line (keeps them off the command line); re-read within ~2 s of a change, so keys rotate without a restart."
+    )
     var apiKeyFile: String?
 
     @Flag(help: "Run without API keys; only allowed on a loopback address.")

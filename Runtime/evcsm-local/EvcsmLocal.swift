@@ -21,6 +21,9 @@ struct EvcsmLocal: AsyncParsableCommand {
     @Option(help: "Serve the Data API from this MongoDB instead of SQLite.") var mongodbUri: String?
     @Option(help: "The evcsm-data-api to run (default: the one next to evcsm-local).") var dataApiBinary: String?
     @Option(help: "Use this MQTT broker (mqtt://host:port) instead of starting mosquitto.") var mqttUrl: String?
+    @Option(help: "User name on the --mqtt-url broker (env MQTT_USERNAME).") var mqttUsername: String?
+    @Option(help: "Password on the --mqtt-url broker (env MQTT_PASSWORD; prefer the variable).")
+    var mqttPassword: String?
     @Option(help: "MQTT port of the started broker (0 picks a free one).") var mqttPort = 1883
     @Option(help: "WebSockets port of the started broker (0 picks a free one).") var mqttWsPort = 9001
     @Option(help: "Worker processes per function.") var concurrency = 4
@@ -39,6 +42,7 @@ struct EvcsmLocal: AsyncParsableCommand {
     var scheduleInterval: String?
     @Option(help: "Set NAME=VALUE in every function's environment, over the template's (repeatable).")
     var functionEnv: [String] = []
+    @OptionGroup(title: "Authentication") var authOptions: AuthOptions
 
     func run() async throws {
         EventLoopExecutor.install()
@@ -75,7 +79,10 @@ struct EvcsmLocal: AsyncParsableCommand {
         configuration.openAPIPath = openapi
         configuration.prewarm = prewarm
         configuration.benchRoute = bench
+        configuration.auth = try authOptions.settings()
         do {
+            configuration.mqttCredentials = try MQTTCredentials.fromOptions(
+                username: mqttUsername, password: mqttPassword, environment: ProcessInfo.processInfo.environment)
             configuration.scheduleInterval = try scheduleInterval.map(RunnerConfiguration.parseInterval)
             configuration.functionEnvironment = try RunnerConfiguration.parseFunctionEnvironment(functionEnv)
             // The simulator meters at maxPower × speed; the functions' plausibility check (docs/METER.md) must allow

@@ -247,9 +247,9 @@ struct DataAPISessionStoreTests {
             RecordedExchange("find", "ChargingSessions", #"{"documents":[\#(stored)]}"#),
             RecordedExchange("find", "ChargingSessions", #"{"documents":[]}"#),
         ]) { store in
-            let scoped = try await store.current(chargingPointId: "cp-1")
+            let scoped = try await store.current(chargingPointId: "cp-1", userId: nil)
             #expect(scoped?.sessionId == "s1")
-            let any = try await store.current(chargingPointId: nil)
+            let any = try await store.current(chargingPointId: nil, userId: nil)
             #expect(any == nil)
         }
         #expect(bodies.count == 2)

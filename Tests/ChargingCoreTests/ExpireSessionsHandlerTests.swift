@@ -20,7 +20,7 @@ private struct UnreachableStore: SessionStore {
     }
     func idleSessions(before cutoff: Int64, limit: Int) async throws -> [ChargingSession] { throw Unreachable() }
     func list(_ query: SessionQuery) async throws -> SessionPage { throw Unreachable() }
-    func current(chargingPointId: String?) async throws -> ChargingSession? { throw Unreachable() }
+    func current(chargingPointId: String?, userId: String?) async throws -> ChargingSession? { throw Unreachable() }
 }
 
 @Suite("ExpireSessions (schedule)")

@@ -52,12 +52,15 @@ struct Harness {
     let clock = FixedClock(milliseconds: Harness.start)
     var tariff = Tariff()
     var defaults = ChargingDefaults()
+    /// `AUTH_MODE`: the tests of the original behaviour run open (anonymous operator); ScopingTests use `.jwt`.
+    var authMode = AuthMode.none
 
     init(_ sessions: [ChargingSession] = []) { store = InMemorySessionStore(sessions) }
 
     var dependencies: FunctionDependencies {
         FunctionDependencies(
-            store: store, publisher: publisher, tariff: tariff, clock: clock, defaults: defaults, metrics: metrics)
+            store: store, publisher: publisher, tariff: tariff, clock: clock, defaults: defaults, metrics: metrics,
+            authMode: authMode)
     }
 
     /// Runs an HTTP handler through the runtime's adapter, which maps errors to envelopes.

@@ -21,7 +21,7 @@ struct IoTDataPublisherTests {
         }
         let request = try #require(requests.first)
         #expect(request.method == "POST")
-        #expect(request.path == "/topics/session%2Fupdates")
+        #expect(request.path == "/topics/session/updates")
         #expect(request.query == "qos=1")
         #expect(request.bodyText == #"{"a":1}"#)
         #expect(request.header("authorization") == nil)

@@ -173,21 +173,30 @@ struct ListSessionsTests {
         #expect(try json(empty)["nextCursor"] is NSNull)
     }
 
-    @Test("paging with the opaque cursor visits every session once, newest first")
-    func paging() async throws {
-        let harness = Self.history()
+    /// Follows `nextCursor` from the first page of `limit` sessions to the last (at most 10 pages): the session ids
+    /// in the order seen, and the number of pages.
+    func walk(
+        limit: Int, _ list: ([String: String]) async throws -> APIGatewayV2Response
+    ) async throws -> (ids: [String], pages: Int) {
         var seen: [String] = []
         var cursor: String?
         var pages = 0
         repeat {
-            var query = ["limit": "3"]
+            var query = ["limit": "\(limit)"]
             query["cursor"] = cursor
-            let response = try await list(harness, query)
+            let response = try await list(query)
             #expect(response.statusCode == 200)
             seen += try ids(response)
             cursor = try json(response)["nextCursor"] as? String
             pages += 1
         } while cursor != nil && pages < 10
+        return (seen, pages)
+    }
+
+    @Test("paging with the opaque cursor visits every session once, newest first")
+    func paging() async throws {
+        let harness = Self.history()
+        let (seen, pages) = try await walk(limit: 3) { try await list(harness, $0) }
         #expect(seen == ["s7", "s6", "s5", "s4", "s3", "s2", "s1"])
         #expect(pages == 3)
     }

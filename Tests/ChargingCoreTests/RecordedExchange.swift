@@ -34,6 +34,14 @@ extension RecordedExchange {
 func replay(
     _ exchanges: [RecordedExchange], _ body: @Sendable (DataAPISessionStore) async throws -> Void
 ) async throws -> [Document] {
+    try await replay(exchanges, making: DataAPISessionStore.init, body)
+}
+
+/// ``replay(_:_:)`` for any Data API user that `making` builds from the client and a logger.
+func replay<Subject>(
+    _ exchanges: [RecordedExchange], making: @Sendable (DataAPIClient, Logger) -> Subject,
+    _ body: @Sendable (Subject) async throws -> Void
+) async throws -> [Document] {
     let queue = Mutex(exchanges[...])
     let requests = try await StubHTTPServer.withServer({ request in
         guard let next = queue.withLock({ $0.popFirst() }) else {
@@ -48,7 +56,7 @@ func replay(
             configuration: DataAPIConfiguration(
                 baseURL: server.baseURL + "/data-api", apiKey: "test-key", readRetries: 0),
             transport: CurlHTTPClient(), logger: Logger(label: "test"))
-        try await body(DataAPISessionStore(client: client, logger: Logger(label: "test")))
+        try await body(making(client, Logger(label: "test")))
         return server.requests
     }
     #expect(requests.count == exchanges.count, "\(requests)")

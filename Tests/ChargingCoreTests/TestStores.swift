@@ -11,8 +11,8 @@ extension WrappingStore {
     func insert(_ session: ChargingSession) async throws { try await base.insert(session) }
     func session(id: String) async throws -> ChargingSession? { await base.session(id: id) }
     func list(_ query: SessionQuery) async throws -> SessionPage { await base.list(query) }
-    func current(chargingPointId: String?) async throws -> ChargingSession? {
-        await base.current(chargingPointId: chargingPointId)
+    func current(chargingPointId: String?, userId: String?) async throws -> ChargingSession? {
+        await base.current(chargingPointId: chargingPointId, userId: userId)
     }
     func complete(_ stopped: ChargingSession, expectedEnergyWh: Int64) async throws -> Bool {
         await base.complete(stopped, expectedEnergyWh: expectedEnergyWh)
@@ -79,4 +79,24 @@ final class StaleIdleStore: WrappingStore {
     }
 
     func idleSessions(before cutoff: Int64, limit: Int) async throws -> [ChargingSession] { snapshot }
+}
+
+/// A store that records the arguments of every `current` look-up (how many and which scope).
+final class QueryRecordingStore: WrappingStore {
+    struct Current: Hashable {
+        let chargingPointId: String?
+        let userId: String?
+    }
+
+    let base: InMemorySessionStore
+    private let calls = Mutex<[Current]>([])
+
+    init(base: InMemorySessionStore) { self.base = base }
+
+    var currentCalls: [Current] { calls.withLock { $0 } }
+
+    func current(chargingPointId: String?, userId: String?) async throws -> ChargingSession? {
+        calls.withLock { $0.append(Current(chargingPointId: chargingPointId, userId: userId)) }
+        return await base.current(chargingPointId: chargingPointId, userId: userId)
+    }
 }

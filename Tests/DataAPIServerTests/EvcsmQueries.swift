@@ -42,6 +42,15 @@ enum EvcsmQueries {
         return filter
     }
 
+    /// `DataAPISessionStore.findCurrent(chargingPointId:userId:)`'s filter (sorted by ``currentSort``, limit 1): a
+    /// driver's GetStatus without a point is `{userId}`.
+    static func currentFilter(chargingPointId: String? = nil, userId: String? = nil) -> Document {
+        var filter = Document()
+        if let chargingPointId { filter["chargingPointId"] = .string(chargingPointId) }
+        if let userId { filter["userId"] = .string(userId) }
+        return filter
+    }
+
     /// A `find` request body on ChargingSessions.
     static func find(_ filter: Document, sort: Document?, skip: Int = 0, limit: Int) -> Document {
         var body: Document = [

@@ -50,6 +50,7 @@ struct IndexedQueryPlanTests {
                     case (false, true, false): "documents_user_start"
                     case (false, false, true): "documents_status"
                     case (true, false, true): "documents_point_status"
+                    case (false, true, true): "documents_user_status"
                     default: nil
                     }
                 Self.expectIndexed(plan, index: expected, filter)
@@ -71,25 +72,36 @@ struct IndexedQueryPlanTests {
         }
     }
 
-    @Test("GetStatus: {} and {chargingPointId} sorted by status, startTime -1, _id -1, limit 1")
+    @Test("GetStatus: {}, {chargingPointId} and a driver's {userId} sorted by status, startTime -1, _id -1, limit 1")
     func getStatus() async throws {
         try await Self.withBackend { backend in
-            for (filter, index) in [([:], "documents_status"), (["chargingPointId": "cp-1"], "documents_point_status")]
-                as [(Document, String)]
-            {
+            let cases: [(Document, String)] = [
+                (EvcsmQueries.currentFilter(), "documents_status"),
+                (EvcsmQueries.currentFilter(chargingPointId: "cp-1"), "documents_point_status"),
+                (EvcsmQueries.currentFilter(userId: "u-1"), "documents_user_status"),
+            ]
+            for (filter, index) in cases {
                 let body = EvcsmQueries.find(filter, sort: EvcsmQueries.currentSort, limit: 1)
                 Self.expectIndexed(try await backend.queryPlan(try EvcsmQueries.command(body)), index: index, filter)
             }
         }
     }
 
-    @Test("sessions of a user, newest first (the security issue's query)")
+    @Test("a driver's ListSessions (always by userId): newest first, with status, range and cursor (issue 13)")
     func byUser() async throws {
         try await Self.withBackend { backend in
-            let filter: Document = ["userId": "u-1"]
-            let body = EvcsmQueries.find(filter, sort: EvcsmQueries.newestFirst, limit: 51)
-            let plan = try await backend.queryPlan(try EvcsmQueries.command(body))
-            Self.expectIndexed(plan, index: "documents_user_start", filter)
+            let cursor = EvcsmQueries.Cursor(startTime: 1_767_261_600_000, sessionId: "s-000100")
+            for mask in 0..<8 {
+                let status = mask & 1 != 0 ? "Charging" : nil
+                let ranged = mask & 2 != 0
+                let filter = EvcsmQueries.listFilter(
+                    userId: "u-1", status: status, from: ranged ? 1_767_000_000_000 : nil,
+                    to: ranged ? 1_768_000_000_000 : nil, after: mask & 4 != 0 ? cursor : nil)
+                let body = EvcsmQueries.find(filter, sort: EvcsmQueries.newestFirst, limit: 51)
+                let plan = try await backend.queryPlan(try EvcsmQueries.command(body))
+                Self.expectIndexed(
+                    plan, index: status == nil ? "documents_user_start" : "documents_user_status", filter)
+            }
         }
     }
 

@@ -153,14 +153,18 @@ struct IndexedQueryResultTests {
         }
     }
 
-    @Test("GetStatus: an active session wins, else the newest, for every point and none", arguments: [true, false])
+    @Test(
+        "GetStatus: an active session wins, else the newest, for every point, every user and none",
+        arguments: [true, false])
     func getStatus(odd: Bool) async throws {
         try await Self.withStore(odd: odd) { backend, documents in
             let points: [String?] =
                 [nil, "cp-1", "cp-3", "cp-\u{e9}", "cp-e\u{301}", "cp-1\u{0}x", "none"]
                 + (0..<12).map { "cp-\($0)" }
-            for point in points {
-                let filter: Document = point.map { ["chargingPointId": .string($0)] } ?? [:]
+            let filters =
+                points.map { EvcsmQueries.currentFilter(chargingPointId: $0) }
+                + ["u-1", "u-2", "u-6", "nobody"].map { EvcsmQueries.currentFilter(userId: $0) }
+            for filter in filters {
                 for limit in [1, 40] {
                     let body = EvcsmQueries.find(filter, sort: EvcsmQueries.currentSort, limit: limit)
                     try await Self.expectSame(backend, documents, body)

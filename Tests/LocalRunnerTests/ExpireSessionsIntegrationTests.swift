@@ -29,9 +29,9 @@ struct ExpireSessionsIntegrationTests {
         let subscriber = try ChildProcess.start(
             "/usr/bin/stdbuf",
             arguments: [
-                "-oL", mosquittoSub, "-d", "-p", "\(runner.mqttPort)", "-q", "1", "-t", "session/updates", "-C", "1",
+                "-oL", mosquittoSub, "-d", "-q", "1", "-t", "session/updates", "-C", "1",
                 "-W", "90",
-            ])
+            ] + (try runner.mqttArguments()))
         try await subscriber.waitForOutput(containing: "SUBACK")
         try await eventually(timeout: 60, "a triggered run stops the silent session") {
             let trigger = try await runner.request("POST", "/_schedules/ExpireSessions")

@@ -27,6 +27,7 @@ struct MeterIngestIntegrationTests {
         // docs/METER.md; far below the 22 kWh target), in a shuffled order, and the
         // first ten again at the end (as a charger that resends would): out of order and duplicates for the store.
         let dir = try TestEnvironment.temporaryDirectory()
+        let simulator = try runner.mqttArguments(user: "simulator").joined(separator: " ")
         var generator = SystemRandomNumberGenerator()
         var published = 0
         for (point, session) in sessions.enumerated() {
@@ -44,7 +45,7 @@ struct MeterIngestIntegrationTests {
                         "/bin/sh",
                         [
                             "-c",
-                            "\(mosquittoPub) -p \(runner.mqttPort) -q 1 -t chargers/cp-ingest-\(point)/meter -l "
+                            "\(mosquittoPub) \(simulator) -q 1 -t chargers/cp-ingest-\(point)/meter -l "
                                 + "< \(dir)/cp-\(point).txt",
                         ], timeout: 120)
                 }
@@ -71,41 +72,43 @@ struct MeterIngestIntegrationTests {
     }
 
     static func queueTemplate(mode: String, extra: String = "") -> String {
-        """
-        Resources:
-          Readings:
-            Type: AWS::SQS::Queue
-            Properties:
-              VisibilityTimeout: 5
-              RedrivePolicy: {deadLetterTargetArn: !GetAtt Dead.Arn, maxReceiveCount: 2}
-          Dead:
-            Type: AWS::SQS::Queue
-          Rule:
-            Type: AWS::IoT::TopicRule
-            Properties:
-              TopicRulePayload:
-                Sql: "SELECT encode(*, 'base64') AS data, topic() AS topic, timestamp() AS ts FROM 'test/queue'"
-                Actions: [{Sqs: {QueueUrl: !Ref Readings, UseBase64: false}}]
-                ErrorAction: {Sqs: {QueueUrl: !Ref Dead}}
-          Reader:
-            Type: AWS::Serverless::Function
-            Properties:
-              Timeout: 5
-              Environment: {Variables: {MODE: \(mode)\(extra)}}
-              Events:
-                Batches:
-                  Type: SQS
-                  Properties:
-                    Queue: !GetAtt Readings.Arn
-                    BatchSize: 10
-                    FunctionResponseTypes: [ReportBatchItemFailures]
-        """
+        let resources = """
+            Resources:
+              Readings:
+                Type: AWS::SQS::Queue
+                Properties:
+                  VisibilityTimeout: 5
+                  RedrivePolicy: {deadLetterTargetArn: !GetAtt Dead.Arn, maxReceiveCount: 2}
+              Dead:
+                Type: AWS::SQS::Queue
+              Rule:
+                Type: AWS::IoT::TopicRule
+                Properties:
+                  TopicRulePayload:
+                    Sql: "SELECT encode(*, 'base64') AS data, topic() AS topic, timestamp() AS ts FROM 'test/queue'"
+                    Actions: [{Sqs: {QueueUrl: !Ref Readings, UseBase64: false}}]
+                    ErrorAction: {Sqs: {QueueUrl: !Ref Dead}}
+              Reader:
+                Type: AWS::Serverless::Function
+                Properties:
+                  Timeout: 5
+                  Environment: {Variables: {MODE: \(mode)\(extra)}}
+                  Events:
+                    Batches:
+                      Type: SQS
+                      Properties:
+                        Queue: !GetAtt Readings.Arn
+                        BatchSize: 10
+                        FunctionResponseTypes: [ReportBatchItemFailures]
+            """
+        return RunnerProcess.testerMetadata + resources
     }
 
     @Test("a queue function that keeps failing: each message is received maxReceiveCount times, then dead-lettered")
     func failingQueueFunction() async throws {
         let runner = try await RunnerProcess(scriptFunction: "Reader", template: Self.queueTemplate(mode: "fail"))
-        _ = try await runTool(mosquittoPub, ["-p", "\(runner.mqttPort)", "-q", "1", "-t", "test/queue", "-m", "boom"])
+        _ = try await runTool(
+            mosquittoPub, try runner.mqttArguments(user: "tester") + ["-q", "1", "-t", "test/queue", "-m", "boom"])
         let file = "\(runner.dataDirectory)/dead-letters.jsonl"
         try await eventually(timeout: 60, "a dead-letter line for the message") {
             ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").contains("\"test/queue\"")
@@ -127,7 +130,8 @@ struct MeterIngestIntegrationTests {
         let record = "\(try TestEnvironment.temporaryDirectory())/events.jsonl"
         let runner = try await RunnerProcess(
             scriptFunction: "Reader", template: Self.queueTemplate(mode: "record", extra: ", RECORD_FILE: \(record)"))
-        _ = try await runTool(mosquittoPub, ["-p", "\(runner.mqttPort)", "-q", "1", "-t", "test/queue", "-m", "hello"])
+        _ = try await runTool(
+            mosquittoPub, try runner.mqttArguments(user: "tester") + ["-q", "1", "-t", "test/queue", "-m", "hello"])
         try await eventually(timeout: 60, "the function recorded an event") {
             !((try? String(contentsOfFile: record, encoding: .utf8)) ?? "").isEmpty
         }

@@ -21,7 +21,7 @@ struct RejectedReadingsIntegrationTests {
         let payload = #"{"sessionId":"\#(session)","energyWh":1e12,"seq":1}"#
         let output = try await runTool(
             "/usr/bin/mosquitto_pub",
-            ["-p", "\(runner.mqttPort)", "-q", "1", "-t", "chargers/cp-emf/meter", "-m", payload],
+            try runner.mqttArguments(user: "simulator") + ["-q", "1", "-t", "chargers/cp-emf/meter", "-m", payload],
             timeout: 30)
         #expect(output.isEmpty, "mosquitto_pub: \(output)")
         let series = #"evcsm_function_metric_total{function="MeterValues",namespace="evcsm",name="RejectedReadings"} 1"#

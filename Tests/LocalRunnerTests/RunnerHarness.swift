@@ -54,14 +54,19 @@ final class RunnerProcess: Sendable {
     let baseURL: String
     let mqttPort: Int
     let pid: Int32
+    /// An operator's token from the development issuer (`POST /dev/token`), fetched after the banner when the
+    /// runner has that issuer (`--auth jwt`, the default); ``request(_:_:json:body:headers:token:)`` sends it.
+    let operatorToken: String?
 
     /// Starts the runner on a one-off template (written into a fresh data dir) whose single function
     /// `name` is the test script function.
-    convenience init(scriptFunction name: String, template: String) async throws {
+    convenience init(scriptFunction name: String, template: String, extraArguments: [String] = []) async throws {
         let functions = try TestEnvironment.scriptFunctions([name])
         let dir = try TestEnvironment.temporaryDirectory()
         try template.write(toFile: "\(dir)/template.yaml", atomically: true, encoding: .utf8)
-        try await self.init(template: "\(dir)/template.yaml", functionsDirectory: functions, dataDirectory: dir)
+        try await self.init(
+            template: "\(dir)/template.yaml", functionsDirectory: functions, dataDirectory: dir,
+            extraArguments: extraArguments)
     }
 
     /// Starts the runner and waits for its banner.
@@ -100,6 +105,14 @@ final class RunnerProcess: Sendable {
         }
         baseURL = String(api.output.1)
         mqttPort = Int(mqtt.output.1)!
+        do {
+            operatorToken =
+                banner.contains("/dev/token")
+                ? try await Self.developmentToken(baseURL: baseURL, sub: "test-operator", role: "operator") : nil
+        } catch {
+            await child.stop()
+            throw error
+        }
     }
 
     static func log(at path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
@@ -149,12 +162,19 @@ final class RunnerProcess: Sendable {
         var text: String { String(decoding: body, as: UTF8.self) }
     }
 
+    /// A request to the runner, with `Authorization: Bearer <token>`: by default the ``operatorToken`` (when
+    /// there is one), `nil` for none, or the caller's own; an `Authorization` in `headers` wins.
     func request(
-        _ method: String, _ path: String, json: [String: Any]? = nil, body: Data? = nil, headers: [String: String] = [:]
+        _ method: String, _ path: String, json: [String: Any]? = nil, body: Data? = nil,
+        headers: [String: String] = [:],
+        token: String? = operatorTokenDefault
     ) async throws -> Reply {
         var request = URLRequest(url: URL(string: baseURL + path)!)
         request.httpMethod = method
         request.timeoutInterval = 60
+        if let bearer = token == Self.operatorTokenDefault ? operatorToken : token {
+            request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization")
+        }
         for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
         if let json {
             request.httpBody = try JSONSerialization.data(withJSONObject: json)
@@ -162,7 +182,7 @@ final class RunnerProcess: Sendable {
         } else if let body {
             request.httpBody = body
         }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let (data, response) = try await RunnerProcess.session.data(for: request)
         let http = response as! HTTPURLResponse
         var fields: [String: String] = [:]
         for (k, v) in http.allHeaderFields { fields["\(k)".lowercased()] = "\(v)" }

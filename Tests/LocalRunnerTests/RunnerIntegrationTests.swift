@@ -71,21 +71,18 @@ struct RunnerIntegrationTests {
     @Test("mosquitto_pub on charging/updates starts a session and mosquitto_sub sees session/updates; SSE relays it")
     func chargingUpdatesOverMQTT() async throws {
         let runner = try await RunnerProcess()
-        let port = "\(runner.mqttPort)"
+        let screen = try runner.mqttArguments()
         // -d prints the SUBACK: publish only once the subscription is in place (no sleep-and-hope). stdbuf makes
         // mosquitto_sub's stdout line-buffered, so the SUBACK line arrives when it happens, not at exit.
         let subscriber = try ChildProcess.start(
             "/usr/bin/stdbuf",
             arguments: [
-                "-oL", mosquittoSub, "-d", "-p", port, "-q", "1", "-t", "session/updates", "-C", "1", "-W", "60",
-            ])
+                "-oL", mosquittoSub, "-d", "-q", "1", "-t", "session/updates", "-C", "1", "-W", "60",
+            ] + screen)
         try await subscriber.waitForOutput(containing: "SUBACK")
         _ = try await runTool(
             mosquittoPub,
-            [
-                "-p", port, "-q", "1", "-t", "charging/updates", "-m",
-                #"{"status":"Charging","chargingPointId":"cp-mqtt"}"#,
-            ])
+            screen + ["-q", "1", "-t", "charging/updates", "-m", #"{"status":"Charging","chargingPointId":"cp-mqtt"}"#])
         _ = try await subscriber.wait(timeout: .seconds(70))
         let update = subscriber.standardOutputText
         #expect(update.contains("\"cp-mqtt\""), "mosquitto_sub got: \(update)\n\(runner.log)")
@@ -94,7 +91,7 @@ struct RunnerIntegrationTests {
             let status = try await runner.request("GET", "\(Self.api)/status?chargingPointId=cp-mqtt")
             return status.json["status"] as? String == "ACTIVE"
         }
-        _ = try await runTool(mosquittoPub, ["-p", port, "-q", "1", "-t", "charging/updates", "-m", "Stopped"])
+        _ = try await runTool(mosquittoPub, screen + ["-q", "1", "-t", "charging/updates", "-m", "Stopped"])
         #expect(try await runner.terminate() == 0)
     }
 
@@ -142,7 +139,8 @@ struct RunnerIntegrationTests {
         // 50 Wh: what 11 kW may deliver right after the start (docs/METER.md).
         let payload = #"{"sessionId":"\#(id)","energyWh":50,"timestamp":"2026-11-26T11:09:55.123Z","seq":1}"#
         _ = try await runTool(
-            mosquittoPub, ["-p", "\(runner.mqttPort)", "-q", "1", "-t", "chargers/cp-meter/meter", "-m", payload])
+            mosquittoPub,
+            try runner.mqttArguments(user: "simulator") + ["-q", "1", "-t", "chargers/cp-meter/meter", "-m", payload])
         try await eventually("energyConsumed reaches 0.05 kWh") {
             let session = try await runner.request("GET", "\(Self.api)/sessions/\(id)")
             return (session.json["energyConsumed"] as? NSNumber)?.doubleValue == 0.05
@@ -257,7 +255,7 @@ struct RunnerIntegrationTests {
     func deadLetters() async throws {
         let runner = try await RunnerProcess(
             scriptFunction: "Failing",
-            template: """
+            template: RunnerProcess.testerMetadata + """
                 Resources:
                   Failing:
                     Type: AWS::Serverless::Function
@@ -270,7 +268,8 @@ struct RunnerIntegrationTests {
                           Properties:
                             Sql: "SELECT encode(*, 'base64') AS data, topic() AS topic, timestamp() AS ts FROM 'test/fail'"
                 """)
-        _ = try await runTool(mosquittoPub, ["-p", "\(runner.mqttPort)", "-q", "1", "-t", "test/fail", "-m", "boom"])
+        _ = try await runTool(
+            mosquittoPub, try runner.mqttArguments(user: "tester") + ["-q", "1", "-t", "test/fail", "-m", "boom"])
         let file = "\(runner.dataDirectory)/dead-letters.jsonl"
         try await eventually("a dead-letter line for the message") {
             ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").contains("\"test/fail\"")

@@ -135,9 +135,8 @@ struct SupervisionIntegrationTests {
         #expect(health.status == 200, "\(health.text)")
         _ = try await runTool(
             Self.mosquittoPub,
-            [
-                "-p", "\(runner.mqttPort)", "-q", "1", "-t", "charging/updates", "-m",
-                #"{"status":"Charging","chargingPointId":"cp-after-nan"}"#,
+            try runner.mqttArguments() + [
+                "-q", "1", "-t", "charging/updates", "-m", #"{"status":"Charging","chargingPointId":"cp-after-nan"}"#,
             ])
         try await eventually("an MQTT message starts a session through the API Gateway's workers") {
             let status = try await Self.bounded(runner, "GET", "\(Self.api)/status?chargingPointId=cp-after-nan")
@@ -153,6 +152,7 @@ struct SupervisionIntegrationTests {
     func brokerRestart() async throws {
         let runner = try await RunnerProcess()
         let port = "\(runner.mqttPort)"
+        let screen = try runner.mqttArguments()
         let since = Date()
         let database = "\(runner.dataDirectory)/mosquitto.db"
         // The broker has saved its database (the bridge's session and subscriptions) since the bridge subscribed.
@@ -164,16 +164,13 @@ struct SupervisionIntegrationTests {
         kill(first, SIGKILL)
         try await eventually("a new mosquitto accepts connections on port \(port)") {
             guard let pid = Self.pid(of: runner, containing: "mosquitto"), pid != first else { return false }
-            return try await runTool(Self.mosquittoPub, ["-p", port, "-t", "ping", "-m", "x"]).isEmpty
+            return try await runTool(Self.mosquittoPub, screen + ["-t", "ping", "-m", "x"]).isEmpty
         }
         // Published at once: the bridge reconnects up to a second after the broker is back, so this message
         // usually waits for it in the bridge's persistent session (restored from the database).
         _ = try await runTool(
             Self.mosquittoPub,
-            [
-                "-p", port, "-q", "1", "-t", "charging/updates", "-m",
-                #"{"status":"Charging","chargingPointId":"cp-away"}"#,
-            ])
+            screen + ["-q", "1", "-t", "charging/updates", "-m", #"{"status":"Charging","chargingPointId":"cp-away"}"#])
         try await eventually("the message published while the bridge was away started a session") {
             let status = try await Self.bounded(runner, "GET", "\(Self.api)/status?chargingPointId=cp-away")
             return status.json["status"] as? String == "ACTIVE"
@@ -183,10 +180,7 @@ struct SupervisionIntegrationTests {
         }
         _ = try await runTool(
             Self.mosquittoPub,
-            [
-                "-p", port, "-q", "1", "-t", "charging/updates", "-m",
-                #"{"status":"Charging","chargingPointId":"cp-back"}"#,
-            ])
+            screen + ["-q", "1", "-t", "charging/updates", "-m", #"{"status":"Charging","chargingPointId":"cp-back"}"#])
         try await eventually("a message published afterwards starts a session") {
             let status = try await Self.bounded(runner, "GET", "\(Self.api)/status?chargingPointId=cp-back")
             return status.json["status"] as? String == "ACTIVE"

@@ -7,20 +7,20 @@ import Testing
 struct TemplateLoaderTests {
     let loader = TemplateLoader()
 
-    @Test("the repo's template.yaml: eight functions, five routes, two IoT rules, a schedule, env and sizes")
+    @Test("the repo's template.yaml: ten functions, six routes, two IoT rules, a schedule, env and sizes")
     func repositoryTemplate() throws {
         let model = try loader.load(path: "\(TestEnvironment.root)/template.yaml")
         #expect(
             Set(model.functions.map(\.logicalId))
                 == [
                     "GetStatus", "StartSession", "StopSession", "ListSessions", "GetSession", "ChargingUpdates",
-                    "MeterValues", "ExpireSessions",
+                    "MeterValues", "ExpireSessions", "RegisterCharger", "MqttAuthorizer",
                 ])
         #expect(
             Set(model.routes.map(\.route.routeKey)) == [
                 "GET /api/ChargingSessionAPI/status", "POST /api/ChargingSessionAPI/start",
                 "POST /api/ChargingSessionAPI/stop", "GET /api/ChargingSessionAPI/sessions",
-                "GET /api/ChargingSessionAPI/sessions/{sessionId}",
+                "GET /api/ChargingSessionAPI/sessions/{sessionId}", "POST /api/ChargingSessionAPI/chargers",
             ])
         #expect(model.function(named: "ChargingUpdates")?.topics == ["charging/updates"])
         #expect(model.function(named: "MeterValues")?.topics == ["chargers/+/meter"])

@@ -42,12 +42,15 @@ EXPECTED_ROUTES = {
     "StopSession": {("POST", f"{BASE}/stop")},
     "ListSessions": {("GET", f"{BASE}/sessions")},
     "GetSession": {("GET", f"{BASE}/sessions/{{sessionId}}")},
+    "RegisterCharger": {("POST", f"{BASE}/chargers")},
 }
 EXPECTED_TOPICS = {"ChargingUpdates": {"charging/updates"}, "MeterValues": {"chargers/+/meter"}}
 # function -> {(queue, BatchSize, MaximumBatchingWindowInSeconds, ReportBatchItemFailures)}: the SQS event sources.
 EXPECTED_QUEUES = {"MeterValues": {("MeterReadingsQueue", 100, 1, True)}}
 # function -> {(rule name, expression)}: the Schedule events (rule name `<Function><Event>` as SAM names it).
 EXPECTED_SCHEDULES = {"ExpireSessions": {("ExpireSessionsEvery", "rate(1 minute)")}}
+# function -> the AWS::IoT::Authorizer resources that invoke it (chargers' MQTT sign-ins; no event of its own).
+EXPECTED_AUTHORIZERS = {"MqttAuthorizer": {"ChargerAuthorizer"}}
 MAX_RECEIVE_COUNT = 3
 RUNNER_PROVIDED = {"DATA_API_URL", "DATA_API_KEY", "IOT_DATA_ENDPOINT"}
 RUNNER_PLACEHOLDER = "(set by evcsm-local)"  # LocalRunner/TemplateLoader.runnerProvidedPlaceholder
@@ -228,8 +231,15 @@ class TemplateContract(unittest.TestCase):
         topics = {name: spec["topics"] for name, spec in self.functions.items() if spec["topics"]}
         self.assertEqual(routes, EXPECTED_ROUTES)
         self.assertEqual(topics, EXPECTED_TOPICS)
+        authorizers: dict[str, set[str]] = {}
+        for logical_id, resource in self.document["Resources"].items():
+            if resource["Type"] == "AWS::IoT::Authorizer":
+                function = reference(resource["Properties"]["AuthorizerFunctionArn"], "Arn")
+                authorizers.setdefault(function, set()).add(logical_id)
+        self.assertEqual(authorizers, EXPECTED_AUTHORIZERS)
         for name, spec in self.functions.items():
-            self.assertTrue(spec["routes"] or spec["topics"] or spec["schedules"], f"{name} has no trigger")
+            self.assertTrue(spec["routes"] or spec["topics"] or spec["schedules"] or name in authorizers,
+                            f"{name} has no trigger")
         all_routes = [route for spec in self.functions.values() for route in spec["routes"]]
         self.assertEqual(len(all_routes), len(set(all_routes)), "a route is served by two functions")
         queues = {name: spec["queues"] for name, spec in self.functions.items() if spec["queues"]}

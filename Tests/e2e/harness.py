@@ -2,6 +2,8 @@
 
 The runner comes from $EVCSM_BIN_DIR (set by `make test-e2e`), else from `swift build --show-bin-path`.
 EVCSM_E2E_URL=http://127.0.0.1:5274 uses a runner that is already up instead of starting one.
+The runner's API needs a bearer token (issue 13): `Runner.request` sends an operator token from the runner's
+development issuer (`POST /dev/token`) unless it is given another (`token=`) or none (`token=None`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ API = "/api/ChargingSessionAPI"
 # evcsm-local's start-up banner (Runtime/LocalRunner/Application.swift) has "  Web page:   http://127.0.0.1:<port>/".
 URL_LINE = re.compile(r"Web page:\s*https?://(?:127\.0\.0\.1|localhost|0\.0\.0\.0):(\d+)")
 STARTUP_TIMEOUT = 120.0
+OPERATOR = "e2e-operator"
+OPERATOR_TOKEN = object()  # `request`'s default: the runner's operator token
 
 
 class HarnessError(Exception):
@@ -54,20 +58,37 @@ def bin_dir() -> Path:
 
 @dataclass
 class Runner:
-    """A running evcsm-local and a small JSON client for its API."""
+    """A running evcsm-local and a small JSON client for its API (authenticated as an operator by default)."""
 
     base: str
     log: Path | None
+    operator_token: str | None = None
 
     def url(self, path: str) -> str:
         return self.base + path
 
-    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    def token(self, sub: str, role: str = "driver") -> str:
+        """A token for `sub` from the runner's development issuer (POST /dev/token)."""
+        code, answer = self.request("POST", "/dev/token", {"sub": sub, "role": role}, token=None)
+        if code != 200 or not isinstance(answer, dict) or not isinstance(answer.get("token"), str):
+            raise HarnessError(f"POST /dev/token for {sub} ({role}): {code} {answer}")
+        return answer["token"]
+
+    def request(self, method: str, path: str, body: dict | None = None, token=OPERATOR_TOKEN) -> tuple[int, dict]:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.url(path), data=data, method=method)
         request.add_header("Accept", "application/json")
         if data is not None:
             request.add_header("Content-Type", "application/json")
+        if token is OPERATOR_TOKEN:
+            if self.operator_token is None:
+                # A runner started with `--auth none` has no development issuer: its API is open.
+                code, _ = self.request("GET", "/auth/config", token=None)
+                open_api = code == 200 and _.get("mode") == "none"
+                self.operator_token = "" if open_api else self.token(OPERATOR, "operator")
+            token = self.operator_token or None
+        if token is not None:
+            request.add_header("Authorization", f"Bearer {token}")
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, json.loads(response.read() or b"null")
@@ -201,6 +222,8 @@ def new_chrome(width: int = 1000, height: int = 900) -> webdriver.Chrome:
         "--hide-scrollbars",
     ]:  # fmt: skip
         options.add_argument(argument)
+    # The request log (performance) shows every URL the page asked for: the tests check no token is in one.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
     driver.set_page_load_timeout(30)
     return driver

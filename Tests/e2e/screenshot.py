@@ -1,4 +1,5 @@
-"""Takes the README screenshot (docs/screenshot.png): the page at 1000x700 while a session is charging.
+"""Takes the README screenshot (docs/screenshot.png): the page at 1000x700 while a session is charging, signed in
+as the driver user-7 through the development sign-in form (issue 13).
 
 Usage: `make screenshot` (or `python Tests/e2e/screenshot.py OUT.png` with EVCSM_BIN_DIR set).
 """
@@ -25,18 +26,22 @@ def wait(condition, timeout: float = 30) -> None:
 
 def main(out: Path) -> None:
     with running_runner(speed=20, log_name="screenshot-runner.log") as runner:
-        # One finished session for the history and a second point charging in the overview.
+        # One finished session for the history and a second point charging in the overview (the driver's own).
+        token = runner.token("user-7", "driver")
         for point, power in [("cp-2", 22), ("cp-3", 7.4)]:
             code, started = runner.request("POST", f"{API}/start", {
                 "chargingPointId": point, "userId": "user-7", "vehicleId": "ev-42", "maxPower": power,
-                "targetCharge": 80})  # fmt: skip
+                "targetCharge": 80}, token=token)  # fmt: skip
             assert code == 201, started
         time.sleep(3)
-        runner.request("POST", f"{API}/stop", {"sessionId": started["sessionId"]})
+        runner.request("POST", f"{API}/stop", {"sessionId": started["sessionId"]}, token=token)
         driver = new_chrome(1000, 800)
         try:
             set_viewport(driver, 1000, 700)
             driver.get(runner.url("/?point=cp-1"))
+            wait(lambda: driver.execute_script("return document.documentElement.dataset.auth") == "signed-out")
+            driver.find_element("id", "signin-user").send_keys("user-7")
+            driver.find_element("id", "signin-submit").click()  # the form's default role: driver
             wait(lambda: driver.execute_script("return document.getElementById('live').dataset.state") == "live")
             driver.find_element("id", "start").click()
             wait(lambda: float(driver.find_element("id", "energy").text) > 0.5)

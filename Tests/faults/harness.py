@@ -1,6 +1,8 @@
 """A real `evcsm-local` for the fault and MQTT fuzz suites: started on ephemeral 127.0.0.1 ports in its own
 process group, its banner read for the URLs, the MQTT port and the Data API key file; a small HTTP client for
 the REST API, /healthz, /metrics and the Data API proxy; the runner's child processes from /proc.
+Credentials (issue 13): REST calls carry an operator token from the runner's development issuer
+(`POST /dev/token`); MQTT clients sign in with `<data-dir>/mqtt-screen.json` or `mqtt-simulator.json`.
 
 Every wait here waits on a fact with a generous deadline; nothing sleeps as an assertion.
 """
@@ -20,6 +22,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from processes import alive, children_of, command_line  # noqa: F401 (alive: re-exported for the scenarios)
+
 ROOT = Path(os.environ.get("EVCSM_ROOT") or Path(__file__).resolve().parents[2])
 ARTIFACTS = ROOT / "test-artifacts"
 RESULTS = ARTIFACTS / "faults.txt"
@@ -27,6 +31,7 @@ API = "/api/ChargingSessionAPI"
 STARTUP_TIMEOUT = 120.0
 # A bound on every HTTP request: an answer later than this is a hang (functions time out after 10 s).
 REQUEST_TIMEOUT = 30.0
+OPERATOR_TOKEN = object()  # `Runner.request`'s default for REST paths: the run's operator token
 
 
 class Failure(Exception):
@@ -82,45 +87,6 @@ class Reply:
         return self.body.decode(errors="replace")
 
 
-def children_of(pid: int) -> list[int]:
-    """All live descendants of `pid` (from /proc/*/stat), nearest first."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if fields[0] == "Z":
-            continue
-        parents.setdefault(int(fields[1]), []).append(int(entry))
-    found, frontier = [], [pid]
-    while frontier:
-        nxt = []
-        for parent in frontier:
-            nxt += parents.get(parent, [])
-        found += nxt
-        frontier = nxt
-    return found
-
-
-def command_line(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-    except OSError:
-        return ""
-
-
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2] != "Z"
-
-
 class Runner:
     """One evcsm-local process (and its children) on a data directory."""
 
@@ -150,8 +116,24 @@ class Runner:
         self.base = web.group(1)
         self.host, self.port = "127.0.0.1", int(self.base.rsplit(":", 1)[1])
         self.mqtt_port = int(mqtt.group(1))
-        self.api_key = Path(key.group(1)).read_text().strip()
+        self.api_key = next(line.strip() for line in Path(key.group(1)).read_text().splitlines() if line.strip())
+        self.operator_token = self.token("faults-operator", "operator")
 
+    def token(self, sub: str, role: str = "driver") -> str:
+        """A bearer token from the runner's development issuer (loopback only)."""
+        reply = self.request("POST", "/dev/token", {"sub": sub, "role": role}, token=None)
+        check(reply.status == 200 and isinstance((reply.json or {}).get("token"), str),
+              f"POST /dev/token for {sub} ({role}): {reply.status} {reply.text[:300]}")
+        return reply.json["token"]
+
+    def mqtt_credentials(self, user: str) -> tuple[str, str]:
+        """(username, password) of a development MQTT user from `<data-dir>/mqtt-<user>.json` (0600)."""
+        path = self.data_dir / f"mqtt-{user}.json"
+        document = wait_for(f"{path} (the runner's {user} MQTT user)",
+                            lambda: path.exists() and json.loads(path.read_text()), timeout=30)
+        check(isinstance(document.get("username"), str) and isinstance(document.get("password"), str),
+              f"{path} has no username/password")
+        return document["username"], document["password"]
     def _banner(self) -> str | None:
         if self.process.poll() is not None:
             raise Failure(f"evcsm-local exited with {self.process.returncode} before its banner:\n{self.log_tail()}")
@@ -172,11 +154,16 @@ class Runner:
 
     # HTTP ------------------------------------------------------------------------------------------------
     def request(self, method: str, path: str, body=None, headers: dict[str, str] | None = None,
-                timeout: float = REQUEST_TIMEOUT) -> Reply:
+                timeout: float = REQUEST_TIMEOUT, token=OPERATOR_TOKEN) -> Reply:
         """One request on a new connection. A connection failure is status 0 (body: the error); a request
-        not answered within `timeout` is a hang and fails the suite."""
+        not answered within `timeout` is a hang and fails the suite. REST paths carry the operator token
+        unless `token` names another (or None: no Authorization header)."""
         data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
         sent_headers = {"Accept": "application/json", **(headers or {})}
+        if token is OPERATOR_TOKEN:
+            token = self.operator_token if path.startswith(API) else None
+        if token is not None:
+            sent_headers["Authorization"] = f"Bearer {token}"
         if data is not None:
             sent_headers.setdefault("Content-Type", "application/json")
         started = time.monotonic()

@@ -6,6 +6,10 @@ accepting connections, and at the end the store equals the model built from the 
     EVCSM_FUZZ_SEED=<int>    the generator's seed (printed; the default is fixed)
     EVCSM_FUZZ_CASES=<int>   how many fuzz payloads (default 600, at least 500)
 
+The broker allows no anonymous client (issue 13): `charging/updates` goes out as the development screen user,
+meter readings and raw packets as the simulator user (`<data-dir>/mqtt-*.json`); mqtt_auth.py checks that an
+anonymous client and a wrong password are refused at CONNECT and write nothing.
+
 Exits non-zero on any failure; prints a summary and saves it in test-artifacts/faults.txt.
 """
 
@@ -23,74 +27,18 @@ from collections import Counter
 import paho.mqtt.client as mqtt
 
 from harness import API, Failure, Runner, check, start_body, wait_for, write_results
+from mqtt_auth import refused_clients
+from mqtt_clients import (PUBLISH_TIMEOUT, UPDATES, RoutedPublisher, broker_accepts, matches_meter_filter, meter_topic,
+                          raw_connect, remaining_length, utf8_field)
 
-UPDATES = "charging/updates"
 METER_FILTER = "chargers/+/meter"
 MAX_BYTES = 64 * 1024  # RequestBody.maxBytes: a larger topic payload is dropped by the functions
 MQTT_MAX_REMAINING = 268_435_455  # the broker config sets no max_packet_size: mosquitto's limit is MQTT's
 STATUS_WORDS = {"charging", "active", "stopped"}
 METER_SESSIONS = 6
-PUBLISH_TIMEOUT = 60.0
 
 
-def meter_topic(point: str) -> str:
-    return f"chargers/{point}/meter"
-
-
-def matches_meter_filter(topic: str) -> bool:
-    parts = topic.split("/")
-    return len(parts) == 3 and parts[0] == "chargers" and parts[2] == "meter"
-
-
-class Publisher:
-    """A paho-mqtt client publishing at QoS 1 and waiting for each PUBACK."""
-
-    def __init__(self, port: int, client_id: str) -> None:
-        self.port = port
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
-        self.client.max_inflight_messages_set(64)
-        self.client.max_queued_messages_set(0)
-        self.client.connect("127.0.0.1", port, keepalive=60)
-        self.client.loop_start()
-        wait_for("the fuzz client's CONNACK", self.client.is_connected, timeout=30)
-
-    def publish(self, topic: str, payload: bytes) -> mqtt.MQTTMessageInfo:
-        info = self.client.publish(topic, payload, qos=1)
-        check(info.rc == mqtt.MQTT_ERR_SUCCESS, f"publish on {topic!r} ({len(payload)} bytes) failed: rc {info.rc}")
-        return info
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
-def broker_accepts(port: int) -> bool:
-    """A fresh MQTT connection gets a CONNACK (raw socket: CONNECT, read 4 bytes)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(raw_connect(f"fz-probe-{uuid.uuid4().hex[:8]}"))
-        answer = sock.recv(4)
-        return answer[:1] == b"\x20" and answer[3:4] == b"\x00"
-
-
-def remaining_length(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n % 128, n // 128
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def utf8_field(data: bytes) -> bytes:
-    return len(data).to_bytes(2, "big") + data
-
-
-def raw_connect(client_id: str) -> bytes:
-    body = utf8_field(b"MQTT") + b"\x04\x02" + (60).to_bytes(2, "big") + utf8_field(client_id.encode())
-    return b"\x10" + remaining_length(len(body)) + body
-
-
-def raw_cases(port: int, counts: Counter) -> list[str]:
+def raw_cases(port: int, counts: Counter, credentials: tuple[str, str]) -> list[str]:
     """Packets paho refuses to build, sent on raw sockets: the broker must drop the connection, not die."""
     def publish(topic: bytes, payload: bytes) -> bytes:
         body = utf8_field(topic) + payload  # QoS 0: no packet id
@@ -110,7 +58,7 @@ def raw_cases(port: int, counts: Counter) -> list[str]:
     seen = []
     for name, packet in cases:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-            sock.sendall(raw_connect(f"fz-raw-{len(seen)}"))
+            sock.sendall(raw_connect(f"fz-raw-{len(seen)}", credentials))
             check(sock.recv(4)[:1] == b"\x20", f"raw case {name}: no CONNACK")
             try:
                 sock.sendall(packet)
@@ -120,7 +68,7 @@ def raw_cases(port: int, counts: Counter) -> list[str]:
             except OSError:
                 pass  # the broker closed the connection: what it should do
         counts["raw:" + ("charging/updates" if b"charging/updates" in packet else "chargers/…/meter")] += 1
-        check(broker_accepts(port), f"the broker stopped accepting connections after the raw case: {name}")
+        check(broker_accepts(port, credentials), f"the broker stopped accepting connections after the raw case: {name}")
         seen.append(name)
     return seen
 
@@ -426,7 +374,9 @@ def main() -> int:
             reply = runner.request("POST", f"{API}/start", start_body(point, user="u-meter", vehicle="v-meter"))
             check(reply.status == 201, f"POST /start {point}: {reply.status} {reply.text}")
             fuzz.meter_sessions[reply.json["sessionId"]] = {"point": point, "seq": 0, "energy": 0}
-        publisher = Publisher(runner.mqtt_port, f"fz-{seed}")
+        screen, simulator = runner.mqtt_credentials("screen"), runner.mqtt_credentials("simulator")
+        refusals = refused_clients(runner, simulator)
+        publisher = RoutedPublisher(runner.mqtt_port, f"fz-{seed}", screen, simulator)
         pending: list[mqtt.MQTTMessageInfo] = []
         valid_sent = 0
         crashes = 0
@@ -464,9 +414,9 @@ def main() -> int:
                 pending = []
             if index % 50 == 0:
                 check(runner.healthy(), f"/healthz failed after payload {index} ({kind}):\n{runner.log_tail()}")
-                check(broker_accepts(runner.mqtt_port), f"the broker refused a connection after payload {index} ({kind})")
+                check(broker_accepts(runner.mqtt_port, simulator), f"the broker refused a connection after payload {index} ({kind})")
         fuzz_sent = sum(v for k, v in counts.items() if not str(k).startswith("valid"))
-        raw = raw_cases(runner.mqtt_port, counts)
+        raw = raw_cases(runner.mqtt_port, counts, simulator)
         for name in raw:
             kinds["raw:" + name] += 1
 
@@ -555,7 +505,7 @@ def main() -> int:
         restarts = {k: v for k, v in metrics.items() if k.startswith("evcsm_child_restarts_total")}
         crashes = int(sum(restarts.values()))
         check(runner.healthy(), "/healthz failed at the end")
-        check(broker_accepts(runner.mqtt_port), "the broker refused a connection at the end")
+        check(broker_accepts(runner.mqtt_port, simulator), "the broker refused a connection at the end")
         check(runner.process.poll() is None, "evcsm-local exited during the fuzz run")
 
         seconds = time.monotonic() - started
@@ -567,6 +517,8 @@ def main() -> int:
             f"stored: {len(summarize_store(runner)[0])}",
             f"  child restarts (crashes of broker / Data API): {crashes} ({restarts})",
             f"  dead letters: {int(sum(v for k, v in metrics.items() if k.startswith('evcsm_iot_dead_letters_total')))}",
+            f"  publishes outside the simulator's ACL (dropped by the broker): {dict(publisher.refused)}",
+            *(f"  {line}" for line in refusals),
             f"  store diff: {len(diff)}",
             *(f"    {d}" for d in diff),
         ]

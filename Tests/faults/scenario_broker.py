@@ -1,4 +1,4 @@
-"""Fault b: SIGKILL of the runner's mosquitto during meter ingest (QoS 1, paho-mqtt).
+"""Fault b: SIGKILL of the runner's mosquitto during meter ingest (QoS 1, paho-mqtt, as the simulator MQTT user).
 
 Readings go one per session, so the store shows which ones arrived. Set A is published while the broker is
 killed: a reading the broker acknowledged (PUBACK) that never reached the store was lost in the crash window
@@ -15,7 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from harness import API, Failure, Runner, check, start_body, wait_for
-from mqtt_fuzz import Publisher, broker_accepts, meter_topic
+from mqtt_clients import Publisher, broker_accepts, meter_topic
 
 SET_A = 400
 SET_B = 150
@@ -64,7 +64,8 @@ def broker_kill(lines: list[str]) -> None:
                         os.kill(first, signal.SIGKILL)
                         killed.set()
 
-        client = Publisher(runner.mqtt_port, "fz-b-a")
+        simulator = runner.mqtt_credentials("simulator")
+        client = Publisher(runner.mqtt_port, "fz-b-a", simulator)
         client.client.on_publish = on_publish
         client.client.reconnect_delay_set(3600, 3600)  # no reconnect: set A belongs to the old broker
         for session, point in set_a.items():
@@ -80,10 +81,10 @@ def broker_kill(lines: list[str]) -> None:
         client.client.loop_stop()
 
         wait_for("a new mosquitto accepts connections", lambda: (p := runner.child("mosquitto")) not in (None, first)
-                 and broker_accepts(runner.mqtt_port), timeout=60, interval=0.1)
+                 and broker_accepts(runner.mqtt_port, simulator), timeout=60, interval=0.1)
         restarted_at = time.monotonic()
         # Set B: after the restart, each publish waits for its PUBACK.
-        after = Publisher(runner.mqtt_port, "fz-b-b")
+        after = Publisher(runner.mqtt_port, "fz-b-b", simulator)
         for session, point in set_b.items():
             info = after.publish(meter_topic(point), reading(session, energy[session]))
             info.wait_for_publish(timeout=60)

@@ -1,5 +1,7 @@
 // REST client for /api/ChargingSessionAPI (DESIGN.md §1). Every failure becomes an ApiError that
 // carries the server's error envelope {error, message, timestamp} and, for a 400, the field it names.
+// Every call sends the signed-in user's bearer token; a 401 sends the page back to its sign-in form.
+import { auth } from './auth.js';
 
 /** Names of the request fields, used to find which input a 400 message is about. */
 export const FIELDS = ['chargingPointId', 'userId', 'vehicleId', 'maxPower', 'targetCharge', 'sessionId'];
@@ -32,7 +34,7 @@ export function apiURL(path, query = {}) {
 }
 
 async function request(method, path, { query, body, accept = 'application/json' } = {}) {
-    const headers = { Accept: accept };
+    const headers = { Accept: accept, ...auth.headers() };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     let response;
     try {
@@ -45,6 +47,7 @@ async function request(method, path, { query, body, accept = 'application/json' 
     } catch (error) {
         throw new ApiError(0, { error: 'NetworkError', message: `Cannot reach the server (${error.message}).` });
     }
+    if (response.status === 401) auth.unauthorized();
     if (!response.ok) throw new ApiError(response.status, await readEnvelope(response));
     if (accept === 'text/csv') return response.blob();
     if (response.status === 204) return null;
@@ -90,6 +93,8 @@ export function describeError(error, action) {
     if (!(error instanceof ApiError)) return `${what}: ${error.message}`;
     const detail = /[.!?]$/.test(error.message) ? error.message : `${error.message}.`;
     if (error.status === 0) return `${what}: ${detail} Check that evcsm-local is running.`;
+    if (error.status === 401) return `${what}: you are not signed in (HTTP 401). Please sign in again.`;
+    if (error.status === 403) return `${what}: not allowed for your account (HTTP 403): ${detail}`;
     if (error.status === 400 || error.status === 404 || error.status === 409) return `${what}: ${detail}`;
     if (error.status >= 500) {
         return `${what}: the server had a problem (HTTP ${error.status}): ${detail} Please try again.`;

@@ -1,31 +1,51 @@
 // Live updates: Server-Sent Events from /events (topics `session/updates` and `charging/updates`), with
 // reconnect and a polling fallback, so the page never shows stale state without saying so.
 //
-// State reported to `onState`: 'connecting' → 'live' (stream open) → 'reconnecting' (stream dropped;
-// polling /status until the stream is back) → 'live' again. `poll` runs every `pollMs` while not live
-// and every `safetyPollMs` while live (a half-open connection raises no error).
+// The stream is read with fetch and a bearer header (EventSource cannot send one, and a token never goes
+// into a URL); sse.js parses the frames. State reported to `onState`: 'connecting' → 'live' (stream open)
+// → 'reconnecting' (stream dropped; polling /status until the stream is back, reconnecting with backoff)
+// → 'live' again. `poll` runs every `pollMs` while not live and every `safetyPollMs` while live (a
+// half-open connection raises no error). A 401 calls `onUnauthorized` and stops the feed.
+import { readEventStream } from './sse.js';
 
 export const TOPICS = ['session/updates', 'charging/updates'];
+const MIN_RETRY_MS = 1000;
+const MAX_RETRY_MS = 15000;
 
 export class LiveFeed {
-    constructor({ url, onMessage, onState, poll, pollMs = 2000, safetyPollMs = 15000 }) {
+    constructor({ url, headers = () => ({}), onUnauthorized = () => {}, onMessage, onState, poll, pollMs = 2000,
+        safetyPollMs = 15000 }) {
         this.url = url;
+        this.headers = headers;
+        this.onUnauthorized = onUnauthorized;
         this.onMessage = onMessage;
         this.onState = onState;
         this.poll = poll;
         this.pollMs = pollMs;
         this.safetyPollMs = safetyPollMs;
-        this.source = null;
+        this.controller = null;
         this.state = 'connecting';
-        this.retryMs = 1000;
+        this.retryMs = MIN_RETRY_MS;
+        this.serverRetryMs = 0; // the stream's own `retry:` field, a lower bound for the next reconnect
+        this.lastEventId = '';
         this.retryTimer = null;
         this.pollTimer = null;
         this.lastPoll = 0;
+        this.stopped = false;
     }
 
     start() {
         this.connect();
         this.pollTimer = setInterval(() => this.tick(), 1000);
+    }
+
+    /** Closes the stream and stops polling for good (sign-out). */
+    stop() {
+        this.stopped = true;
+        clearTimeout(this.retryTimer);
+        clearInterval(this.pollTimer);
+        this.controller?.abort();
+        this.controller = null;
     }
 
     setState(state) {
@@ -37,36 +57,52 @@ export class LiveFeed {
     connect() {
         clearTimeout(this.retryTimer);
         this.retryTimer = null;
-        if (this.source) this.source.close();
-        let source;
-        try {
-            source = new EventSource(this.url);
-        } catch {
-            this.scheduleReconnect();
+        if (this.stopped) return;
+        this.controller?.abort();
+        const controller = new AbortController();
+        this.controller = controller;
+        this.open(controller).then(
+            () => this.dropped(controller),
+            () => this.dropped(controller),
+        );
+    }
+
+    async open(controller) {
+        const headers = { Accept: 'text/event-stream', ...this.headers() };
+        if (this.lastEventId) headers['Last-Event-ID'] = this.lastEventId;
+        const response = await fetch(this.url, { headers, cache: 'no-store', signal: controller.signal });
+        if (response.status === 401) {
+            this.stop();
+            this.onUnauthorized();
             return;
         }
-        this.source = source;
-        source.onopen = () => {
-            this.retryMs = 1000;
-            this.setState('live');
-            this.runPoll(); // catch up with whatever happened while the stream was down
-        };
-        source.onerror = () => {
-            if (this.source !== source) return;
-            this.setState('reconnecting');
-            // CONNECTING: the browser retries by itself. CLOSED: it gave up (e.g. a 5xx), so retry here.
-            if (source.readyState === EventSource.CLOSED) this.scheduleReconnect();
-        };
-        const deliver = (topic) => (event) => this.deliver(topic, event.data);
-        for (const topic of TOPICS) source.addEventListener(topic, deliver(topic));
-        source.onmessage = deliver(null); // events without an `event:` line
+        if (!response.ok || !response.body) throw new Error(`/events answered HTTP ${response.status}`);
+        this.retryMs = MIN_RETRY_MS;
+        this.setState('live');
+        this.runPoll(); // catch up with whatever happened while the stream was down
+        this.lastEventId = await readEventStream(response.body, {
+            onEvent: (event) => {
+                if (this.controller !== controller) return;
+                this.deliver(TOPICS.includes(event.type) ? event.type : null, event.data);
+            },
+            onRetry: (ms) => {
+                this.serverRetryMs = ms;
+            },
+        });
+    }
+
+    dropped(controller) {
+        if (this.controller !== controller || this.stopped) return;
+        this.controller = null;
+        this.scheduleReconnect();
     }
 
     scheduleReconnect() {
-        if (this.retryTimer) return;
+        if (this.retryTimer || this.stopped) return;
         this.setState('reconnecting');
-        this.retryTimer = setTimeout(() => this.connect(), this.retryMs);
-        this.retryMs = Math.min(this.retryMs * 2, 15000);
+        const delay = Math.max(this.retryMs, Math.min(this.serverRetryMs, MAX_RETRY_MS));
+        this.retryTimer = setTimeout(() => this.connect(), delay);
+        this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
     }
 
     deliver(topic, data) {
@@ -98,6 +134,7 @@ export class LiveFeed {
     }
 
     async runPoll() {
+        if (this.stopped) return;
         this.lastPoll = Date.now();
         try {
             await this.poll(this.state !== 'live');

@@ -2,14 +2,16 @@ import FunctionRuntime
 
 /// `GET /sessions?chargingPointId=&userId=&status=&from=&to=&limit=&cursor=`: newest first, paged with an
 /// opaque cursor; JSON `{sessions, nextCursor}`, or CSV with a header row for `Accept: text/csv`
-/// (the next cursor then travels in the `x-next-cursor` header).
+/// (the next cursor then travels in the `x-next-cursor` header). A driver sees only their own sessions
+/// (``Caller/scoped(_:)``: a `userId` naming another user is a 403); an operator sees all. 401 without a caller.
 public struct ListSessionsHandler: HTTPFunction {
     let dependencies: FunctionDependencies
 
     public init(_ dependencies: FunctionDependencies) { self.dependencies = dependencies }
 
     public func handle(_ request: APIGatewayV2Request, context: FunctionContext) async throws -> APIGatewayV2Response {
-        let query = try QueryParameters(request).sessionQuery()
+        let caller = try dependencies.caller(of: request)
+        let query = try caller.scoped(try QueryParameters(request).sessionQuery())
         let page = try await dependencies.store.list(query)
         let now = dependencies.clock.nowMilliseconds()
         let views = page.sessions.map { SessionView($0, now: now, tariff: dependencies.tariff) }

@@ -34,12 +34,14 @@ class Bench:
 
     def measure(self, runner: Runner, url: str) -> wrk.WrkResult:
         """A short wrk warm-up with the same connections (spawns every worker the load will use), then the
-        measured wrk run; each followed by waiting for what wrk left queued in the runner, so the next
+        measured wrk run, both with the runner's bearer token (the JWT check is in the measured path); each followed by waiting for what wrk left queued in the runner, so the next
         measurement starts on an idle machine."""
         config = self.config
-        warm = wrk.run(url, connections=config.connections, duration=config.warmup, timeout=config.wrk_timeout)
+        warm = wrk.run(url, connections=config.connections, duration=config.warmup, timeout=config.wrk_timeout,
+                       headers=runner.auth_headers)
         self._settle(runner, warm)
-        result = wrk.run(url, connections=config.connections, duration=config.duration, timeout=config.wrk_timeout)
+        result = wrk.run(url, connections=config.connections, duration=config.duration, timeout=config.wrk_timeout,
+                         headers=runner.auth_headers)
         self._settle(runner, result)
         return result
 
@@ -47,7 +49,7 @@ class Bench:
         # One more request to the same URL queues behind whatever wrk left (a function's queue is FIFO), so its
         # answer means that backlog is done; then no invocation may complete for a moment.
         url = urllib.parse.urlparse(result.url)
-        probe = Client(runner.base, timeout=20)
+        probe = Client(runner.base, timeout=20, headers=runner.auth_headers)
         try:
             probe.request("GET", url.path + (f"?{url.query}" if url.query else ""))
             settled = runner.settle(quiet=0.3, timeout=10)

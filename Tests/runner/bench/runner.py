@@ -26,9 +26,10 @@ class BenchError(Exception):
 class Client:
     """A keep-alive HTTP/1.1 client for one base URL (reconnects once when the server closed the connection)."""
 
-    def __init__(self, base: str, timeout: float = 30.0):
+    def __init__(self, base: str, timeout: float = 30.0, headers: dict | None = None):
         url = urllib.parse.urlparse(base)
         self.host, self.port, self.timeout = url.hostname, url.port, timeout
+        self.headers = headers or {}  # sent with every request (the bearer token)
         self.conn: http.client.HTTPConnection | None = None
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
@@ -37,7 +38,7 @@ class Client:
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
             try:
-                self.conn.request(method, path, body, headers or {})
+                self.conn.request(method, path, body, {**self.headers, **(headers or {})})
                 response = self.conn.getresponse()
                 return response.status, response.read()
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
@@ -124,6 +125,7 @@ class Runner:
         self.mqtt_port = 0
         self._client: Client | None = None
         self._data_api_key = ""
+        self.auth_headers: dict = {}
 
     def start(self, timeout: float = 60.0) -> "Runner":
         binary = os.path.join(self.config.bin_dir, "evcsm-local")
@@ -153,7 +155,19 @@ class Runner:
             raise BenchError(f"evcsm-local ({self.name}): no HTTP or MQTT address in its banner:\n{banner}")
         self.base = http_match.group(0)
         self.mqtt_host, self.mqtt_port = mqtt_match.group(1), int(mqtt_match.group(2))
+        if "/dev/token" in banner:  # JWT with the development issuer: every request carries an operator token
+            answer = Client(self.base).json("POST", "/dev/token", {"sub": "bench", "role": "operator",
+                                                                 "ttl": 4 * 3600})
+            self.auth_headers = {"authorization": f"Bearer {answer['token']}"}
         return self
+
+    def mqtt_login(self, user: str) -> list[str]:
+        """`-u <name> -P <password>` for mosquitto_pub/sub from `<data-dir>/mqtt-<user>.json` (none without it)."""
+        path = os.path.join(self.data_dir, f"mqtt-{user}.json")
+        if not os.path.exists(path):
+            return []
+        login = json.load(open(path))
+        return ["-u", login["username"], "-P", login["password"]]
 
     @property
     def pid(self) -> int:
@@ -167,7 +181,7 @@ class Runner:
     @property
     def client(self) -> Client:
         if self._client is None:
-            self._client = Client(self.base)
+            self._client = Client(self.base, headers=self.auth_headers)
         return self._client
 
     def log_tail(self, lines: int = 20) -> str:

@@ -67,11 +67,15 @@ def parse(url: str, output: str) -> WrkResult:
     )
 
 
-def run(url: str, *, connections: int, duration: float, threads: int = 2, timeout: float = 5.0) -> WrkResult:
-    """`wrk -t<threads> -c<connections> -d<duration> --latency --timeout <timeout>`; bounded in time."""
+def run(url: str, *, connections: int, duration: float, threads: int = 2, timeout: float = 5.0,
+        headers: dict | None = None) -> WrkResult:
+    """`wrk -t<threads> -c<connections> -d<duration> --latency --timeout <timeout> [-H 'name: value' ...]`; bounded
+    in time."""
     threads = max(1, min(threads, connections))
-    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--latency", f"--timeout", f"{timeout:g}s",
-            url]
+    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--latency", f"--timeout", f"{timeout:g}s"]
+    for name, value in (headers or {}).items():
+        args += ["-H", f"{name}: {value}"]
+    args.append(url)
     completed = subprocess.run(args, capture_output=True, text=True, timeout=duration + timeout + 30)
     if completed.returncode != 0:
         raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr.strip() or completed.stdout}")

@@ -19,7 +19,9 @@ def _timed(client, method: str, path: str, document=None) -> tuple[float, bytes]
 
 
 def _publish(runner, topic: str, payload: str) -> None:
-    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(runner.mqtt_port), "-q", "1", "-t", topic,
+    # The broker allows no anonymous client: meter readings as the simulator, the rest as the screen user.
+    login = runner.mqtt_login("simulator" if topic.startswith("chargers/") else "screen")
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(runner.mqtt_port), "-q", "1", *login, "-t", topic,
                     "-m", payload], timeout=10, check=True)
 
 

@@ -20,7 +20,12 @@ def run(bench) -> list[Row]:
     for name, url in (("bare", hello_url), ("full", status_url)):
         results[name] = bench.measure(small, url)
     bare, full = results["bare"], results["full"]
-    bench.say(f"wrk -t2 -c{config.connections} -d{config.duration:g}s, same runner:")
+    bench.say(f"wrk -t2 -c{config.connections} -d{config.duration:g}s, same runner, "
+              f"{'with' if small.auth_headers else 'without'} an Authorization: Bearer token:")
+    if small.auth_headers:
+        bench.note("REST figures are authenticated: every wrk request carries a development-issuer operator token "
+                   "(POST /dev/token), so the runner's JWT check (ES256 signature, iss/aud/exp) is in the measured "
+                   "path; /_bench/hello is open.")
     bench.say(f"  {'GET /_bench/hello (bare route)':<44} {bare.summary()}")
     bench.say(f"  {'GET /status?chargingPointId= (full path)':<44} {full.summary()}")
     r = ratio(full.rps, bare.rps)

@@ -1,8 +1,10 @@
 """MQTT meter ingest at 1 and 10 charging points vs raw mosquitto QoS 1 pub -> sub with the runner's broker config.
 
-Baseline: a second mosquitto started with the `small` runner's own generated mosquitto.conf (ports swapped),
-`mosquitto_pub -q 1 -l` per charging point into `mosquitto_sub -q 1` on `chargers/+/meter`: msg/s from the
-first publish to the last message received, lost = sent - received, duplicates = received - distinct.
+Baseline: a second mosquitto started with the `small` runner's own generated mosquitto.conf (ports swapped,
+a copy of its dynamic-security state, so the same users and ACLs with no anonymous client),
+`mosquitto_pub -q 1 -l` per charging point as the `simulator` user (C4: `<data-dir>/mqtt-simulator.json`) into
+`mosquitto_sub -q 1` on `chargers/+/meter` as the bridge user: msg/s from the first publish to the last message
+received, lost = sent - received, duplicates = received - distinct. The evcsm cases publish as the same user.
 
 evcsm: one session per point started through POST /start (maxPower 350), then the same publishers on the
 runner's broker; done when the stored `lastMeterSeq` of every session (Data API `find`) reaches the last
@@ -18,6 +20,7 @@ import datetime
 import math
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -45,12 +48,12 @@ def _energy(seq: int, count: int) -> int:
     return math.ceil(seq * E_TOTAL_WH / count)
 
 
-def _publishers(port: int, points: list[str], files: list[str]) -> list[subprocess.Popen]:
+def _publishers(port: int, points: list[str], files: list[str], login: list[str]) -> list[subprocess.Popen]:
     started = []
     for i, (point, path) in enumerate(zip(points, files)):
         with open(path, "rb") as readings:
             started.append(processes.spawn(
-                ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-i", f"bench-pub-{i}",
+                ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-i", f"bench-pub-{i}", *login,
                  "-t", f"chargers/{point}/meter", "-l"],
                 stdin=readings, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
     return started
@@ -76,27 +79,31 @@ def _write_files(scratch: str, label: str, session_ids: list[str], per_point: in
     return files
 
 
-class _Subscriber:
-    """mosquitto_sub on the meter filter and a probe topic; counts meter messages as they arrive."""
+PROBE_TOPIC = "chargers/bench-ready/meter"
 
-    def __init__(self, port: int, expected: int):
+
+class _Subscriber:
+    """mosquitto_sub on the meter filter (as `sub_login`); counts meter messages as they arrive. Ready once a probe
+    published as `pub_login` on a meter topic of its own came through (the ACLs allow no other topic)."""
+
+    def __init__(self, port: int, expected: int, sub_login: list[str], pub_login: list[str]):
         self.expected, self.lines, self.last = expected, [], 0.0
         self.ready, self.done = threading.Event(), threading.Event()
         self.process = processes.spawn(
-            ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-v", "-i", "bench-sub",
-             "-t", TOPIC_FILTER, "-t", "bench/ready"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-v", "-i", "bench-sub", *sub_login,
+             "-t", TOPIC_FILTER], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         threading.Thread(target=self._read, daemon=True).start()
         deadline = time.monotonic() + 10
         while not self.ready.is_set() and time.monotonic() < deadline:
-            subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-t", "bench/ready",
-                            "-m", "1"], timeout=10, check=False)
+            subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", *pub_login,
+                            "-t", PROBE_TOPIC, "-m", "1"], timeout=10, check=False)
             self.ready.wait(0.1)
         if not self.ready.is_set():
             raise BenchError("mosquitto_sub did not receive its probe within 10 s")
 
     def _read(self) -> None:
         for line in self.process.stdout:
-            if line.startswith(b"bench/ready"):
+            if line.startswith(PROBE_TOPIC.encode()):
                 self.ready.set()
                 continue
             self.lines.append(line)
@@ -116,6 +123,15 @@ def _baseline_broker(bench, runner, scratch: str) -> tuple[subprocess.Popen, int
     except OSError as error:
         raise BenchError(f"no broker config at {source} ({error}); started with --mqtt-url?") from error
     config = re.sub(r"^listener \d+", lambda _: f"listener {processes.free_port()}", config, flags=re.MULTILINE)
+    # Same users and ACLs: a copy of the dynamic-security state (the plugin rewrites its file), own persistence.
+    state = re.search(r"^plugin_opt_config_file (.+)$", config, re.MULTILINE)
+    if state:
+        copy = os.path.join(scratch, "dynamic-security.json")
+        shutil.copyfile(state.group(1).strip(), copy)
+        os.chmod(copy, 0o600)
+        config = config.replace(state.group(0), f"plugin_opt_config_file {copy}")
+    config = re.sub(r"^persistence_location .*$", f"persistence_location {scratch}/", config, flags=re.MULTILINE)
+    config = re.sub(r"^pid_file .*$", "", config, flags=re.MULTILINE)
     port = int(re.search(r"^listener (\d+)", config, re.MULTILINE).group(1))
     path = os.path.join(scratch, "mosquitto.conf")
     open(path, "w").write(config)
@@ -124,19 +140,20 @@ def _baseline_broker(bench, runner, scratch: str) -> tuple[subprocess.Popen, int
     if not processes.wait_for_port(port, 10):
         processes.stop(broker)
         raise BenchError("the baseline mosquitto did not listen within 10 s")
-    bench.say(f"  baseline broker: {binary} -c (the runner's mosquitto.conf, listener ports changed)")
+    bench.say(f"  baseline broker: {binary} -c (the runner's mosquitto.conf and users, listener ports changed)")
     return broker, port
 
 
-def _baseline(bench, port: int, scratch: str, points: int) -> dict:
+def _baseline(bench, runner, port: int, scratch: str, points: int) -> dict:
     per_point = max(1, bench.config.mqtt_baseline_messages // points)
     names = [f"bench-raw-{points}-{i}" for i in range(points)]
     files = _write_files(scratch, f"raw{points}", [f"raw-{points}-{i}" for i in range(points)], per_point)
     sent = per_point * points
-    subscriber = _Subscriber(port, sent)
+    simulator = runner.mqtt_login("simulator")
+    subscriber = _Subscriber(port, sent, runner.mqtt_login("evcsm-bridge"), simulator)
     try:
         started = time.monotonic()
-        publishers = _publishers(port, names, files)
+        publishers = _publishers(port, names, files, simulator)
         subscriber.done.wait(bench.config.mqtt_timeout)
         _reap(publishers, timeout=10)
         time.sleep(0.2)  # duplicates, if any, arrive right behind
@@ -176,7 +193,7 @@ def _evcsm(bench, runner, scratch: str, points: int) -> dict:
     last_energy = _energy(per_point, per_point)
     before = _meter_in(runner)
     started = time.monotonic()
-    publishers = _publishers(runner.mqtt_port, names, files)
+    publishers = _publishers(runner.mqtt_port, names, files, runner.mqtt_login("simulator"))
     deadline = started + config.mqtt_timeout
     stored, finished = {}, None
     while time.monotonic() < deadline:
@@ -209,7 +226,7 @@ def run(bench) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="evcsm-bench-mqtt-", dir=bench.config.data_root) as scratch:
         broker, port = _baseline_broker(bench, runner, scratch)
         try:
-            baselines = {points: _baseline(bench, port, scratch, points) for points in (1, 10)}
+            baselines = {points: _baseline(bench, runner, port, scratch, points) for points in (1, 10)}
         finally:
             processes.stop(broker)
         for points in (1, 10):

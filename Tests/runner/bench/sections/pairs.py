@@ -35,11 +35,11 @@ WRITES_PER_PAIR_FROM_CODE = 4
 SYNCHRONOUS_NAMES = {"0": "OFF", "1": "NORMAL", "2": "FULL", "3": "EXTRA"}
 
 
-def _client(base: str, point: str, seconds: float) -> tuple[int, str]:
+def _client(base: str, point: str, seconds: float, auth: dict) -> tuple[int, str]:
     """One keep-alive client (its own process): start+stop pairs on its own charging point until the deadline."""
     url = urllib.parse.urlparse(base)
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-    headers = {"content-type": "application/json"}
+    headers = {"content-type": "application/json", **auth}
     start = json.dumps({"userId": "bench", "vehicleId": "bench", "chargingPointId": point, "maxPower": 11,
                         "targetCharge": 80})
     done, deadline = 0, time.monotonic() + seconds
@@ -63,7 +63,8 @@ def _pairs(bench, runner) -> tuple[float, str]:
     clients, seconds = bench.config.pair_clients, bench.config.duration
     context = multiprocessing.get_context("fork")
     with concurrent.futures.ProcessPoolExecutor(clients, mp_context=context) as pool:
-        futures = [pool.submit(_client, runner.base, f"bench-pair-{i}", seconds) for i in range(clients)]
+        futures = [pool.submit(_client, runner.base, f"bench-pair-{i}", seconds, runner.auth_headers)
+                   for i in range(clients)]
         results = [f.result(timeout=seconds + 120) for f in futures]
     errors = [e for _, e in results if e]
     return sum(d for d, _ in results) / seconds, errors[0] if errors else ""
