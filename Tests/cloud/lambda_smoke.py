@@ -20,101 +20,22 @@ pass/fail (the time to the first answer is printed for information).
 from __future__ import annotations
 
 import argparse
-import base64
-import calendar
-import hashlib
-import hmac
 import json
 import secrets
-import string
 import os
 import queue
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import uuid
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
-RUNTIME_PREFIX = "/2018-06-01/runtime"
-ANSWER_TIMEOUT_SECONDS = 120
+from smoke_events import OPERATOR, authorizer_event, http_event, scheduled_event, sqs_event, topic_event
+from smoke_fake_aws import ANSWER_TIMEOUT_SECONDS, FakeAWS, credential_pair
+
 WRITE_ACTIONS = {"insertOne", "insertMany", "updateOne", "updateMany", "deleteOne", "deleteMany"}
-
-
-DRIVER = {"sub": "smoke-driver", "iss": "https://issuer.example.com", "aud": "evcsm", "exp": "1893456000"}
-OPERATOR = {**DRIVER, "sub": "smoke-operator", "scope": "evcsm/operator"}
-
-
-def authorizer(claims: dict[str, str]) -> dict[str, Any]:
-    """`requestContext.authorizer` of the HTTP API JWT authorizer: every claim a string, `scope` split."""
-    jwt: dict[str, Any] = {"claims": claims}
-    if "scope" in claims:
-        jwt["scopes"] = claims["scope"].split()
-    return {"jwt": jwt}
-
-
-def http_event(method: str, path: str, query: dict[str, str] | None = None, body: str | None = None,
-               path_parameters: dict[str, str] | None = None, route: str | None = None,
-               claims: dict[str, str] | None = DRIVER) -> dict[str, Any]:
-    """An API Gateway HTTP API payload format 2.0 event, as API Gateway sends it (with `claims`, if any)."""
-    now = time.time()
-    query = query or {}
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": f"{method} {route or path}",
-        "rawPath": path,
-        "rawQueryString": "&".join(f"{key}={value}" for key, value in query.items()),
-        "headers": {"accept": "application/json", "content-type": "application/json", "host": "api.example.com",
-                    "user-agent": "lambda-smoke"},
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "smoke", "domainName": "api.example.com",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
-                     "userAgent": "lambda-smoke"},
-            "requestId": str(uuid.uuid4()), "routeKey": f"{method} {route or path}", "stage": "$default",
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)), "timeEpoch": int(now * 1000),
-        },
-        "isBase64Encoded": False,
-    }
-    if claims is not None:
-        event["requestContext"]["authorizer"] = authorizer(claims)
-    if query:
-        event["queryStringParameters"] = query
-    if path_parameters:
-        event["pathParameters"] = path_parameters
-    if body is not None:
-        event["body"] = body
-    return event
-
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def sqs_event(fixture: str) -> dict[str, Any]:
-    """An SQS event source mapping's batch, as AWS sends it (Tests/Fixtures/sqs)."""
-    return json.loads((ROOT / "Tests" / "Fixtures" / "sqs" / fixture).read_text())
-
-
-def scheduled_event() -> dict[str, Any]:
-    """An EventBridge scheduled event, as a Schedule rule sends it (Tests/Fixtures/events)."""
-    return json.loads((ROOT / "Tests" / "Fixtures" / "events" / "eventbridge-scheduled.json").read_text())
-
-
-def topic_event(topic: str, payload: bytes) -> dict[str, Any]:
-    """What `SELECT encode(*, 'base64') AS data, topic() AS topic, timestamp() AS ts FROM ...` delivers."""
-    return {"data": base64.b64encode(payload).decode(), "topic": topic, "ts": int(time.time() * 1000)}
-
-
-def authorizer_event(username: str, password: str) -> dict[str, Any]:
-    """An AWS IoT custom authorizer request for an MQTT sign-in (the password base64, as AWS IoT sends it)."""
-    return {"protocols": ["mqtt"], "signatureVerified": False,
-            "protocolData": {"mqtt": {"username": username, "clientId": username,
-                                      "password": base64.b64encode(password.encode()).decode()}},
-            "connectionMetadata": {"id": str(uuid.uuid4())}}
 
 
 BASE = "/api/ChargingSessionAPI"
@@ -157,176 +78,6 @@ CASES: list[Case] = [
          "unregistered point: refused"),
 ]
 
-
-def sigv4_problem(method: str, target: str, headers: Any, body: bytes, credentials: dict[str, str]) -> str | None:
-    """What AWS would refuse in this request's SigV4 signature (service iotdata), or None when it is valid."""
-    authorization = headers.get("Authorization") or ""
-    prefix = "AWS4-HMAC-SHA256 "
-    if not authorization.startswith(prefix):
-        return f"not SigV4-signed: Authorization {authorization[:40]!r}"
-    parts = dict(item.strip().split("=", 1) for item in authorization[len(prefix):].split(",") if "=" in item)
-    key, date, region, service, terminator = (parts.get("Credential", "") + "////").split("/")[:5]
-    amz_date = headers.get("X-Amz-Date") or ""
-    if key != credentials["AWS_ACCESS_KEY_ID"] or (region, service, terminator) != (
-            credentials["AWS_REGION"], "iotdata", "aws4_request") or date != amz_date[:8]:
-        return f"wrong credential scope {parts.get('Credential')!r} for date {amz_date!r}"
-    try:
-        signed_at = calendar.timegm(time.strptime(amz_date, "%Y%m%dT%H%M%SZ"))
-    except ValueError:
-        return f"malformed x-amz-date {amz_date!r}"
-    if abs(time.time() - signed_at) > 15 * 60:
-        return f"x-amz-date {amz_date} is more than 15 minutes away"
-    signed = parts.get("SignedHeaders", "").split(";")
-    if "host" not in signed or "x-amz-date" not in signed:
-        return f"host and x-amz-date must be signed, not {signed}"
-    path, _, query = target.partition("?")
-    unreserved = set(string.ascii_letters + string.digits + "-_.~")
-
-    def encode(raw: bytes, keep: str = "") -> str:
-        return "".join(chr(b) if chr(b) in unreserved or chr(b) in keep else f"%{b:02X}" for b in raw)
-
-    canonical_uri = encode(path.encode(), keep="/")  # non-S3: the path as sent, encoded once more
-    pairs = sorted((encode(unquote_to_bytes(k)), encode(unquote_to_bytes(v)))
-                   for k, _, v in (item.partition("=") for item in query.split("&") if item))
-    lines = [method, canonical_uri, "&".join(f"{k}={v}" for k, v in pairs)]
-    lines += [f"{name}:{' '.join((headers.get(name) or '').split())}" for name in signed]
-    lines += ["", ";".join(signed), hashlib.sha256(body).hexdigest()]
-    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, f"{date}/{region}/iotdata/aws4_request", digest])
-    signing = ("AWS4" + credentials["AWS_SECRET_ACCESS_KEY"]).encode()
-    for part in (date, region, "iotdata", "aws4_request"):
-        signing = hmac.new(signing, part.encode(), hashlib.sha256).digest()
-    expected = hmac.new(signing, to_sign.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, parts.get("Signature", "")):
-        return f"signature does not match (canonical request {chr(10).join(lines)!r})"
-    return None
-
-
-class FakeAWS:
-    """Runtime API + Data API + IoT Data Plane on one loopback port, for one invocation."""
-
-    def __init__(self, event: dict[str, Any], api_key: str, credentials: dict[str, str]) -> None:
-        self.event = json.dumps(event).encode()
-        self.api_key = api_key
-        self.credentials = credentials
-        self.signature_problems: list[str] = []
-        self.request_id = str(uuid.uuid4())
-        self.delivered = False
-        self.results: queue.Queue[tuple[str, bytes]] = queue.Queue()
-        self.data_api_calls: list[tuple[str, dict[str, Any] | None, bool]] = []
-        self.publishes: list[str] = []
-        self.stop = threading.Event()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def reply(self, status: int, body: bytes, content_type: str = "application/json",
-                      headers: dict[str, str] | None = None) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-
-            def body(self) -> bytes:
-                length = int(self.headers.get("Content-Length") or 0)
-                return self.rfile.read(length) if length else b""
-
-            def do_GET(self) -> None:  # noqa: N802 (http.server naming)
-                if self.path == f"{RUNTIME_PREFIX}/invocation/next":
-                    if fake.delivered:
-                        fake.stop.wait(ANSWER_TIMEOUT_SECONDS)  # a second /next: park it until the test ends
-                        self.close_connection = True
-                        return
-                    fake.delivered = True
-                    deadline = int(time.time() * 1000) + 30_000
-                    self.reply(200, fake.event, headers={
-                        "Lambda-Runtime-Aws-Request-Id": fake.request_id,
-                        "Lambda-Runtime-Deadline-Ms": str(deadline),
-                        "Lambda-Runtime-Invoked-Function-Arn":
-                            "arn:aws:lambda:eu-central-1:123456789012:function:smoke",
-                        "Lambda-Runtime-Trace-Id": "Root=1-00000000-000000000000000000000000;Sampled=0",
-                    })
-                    return
-                self.reply(404, b'{"error":"not found"}')
-
-            def do_POST(self) -> None:  # noqa: N802
-                payload = self.body()
-                if self.path.startswith(f"{RUNTIME_PREFIX}/"):
-                    rest = self.path[len(RUNTIME_PREFIX) + 1:]
-                    kinds = {f"invocation/{fake.request_id}/response": "response",
-                             f"invocation/{fake.request_id}/error": "error", "init/error": "init/error"}
-                    if rest not in kinds:
-                        self.reply(404, b'{"errorMessage":"unknown runtime route"}')
-                        return
-                    self.reply(202, b'{"status":"OK"}')  # answer first: the test kills the process after put()
-                    fake.results.put((kinds[rest], payload))
-                    return
-                if self.path.startswith("/data-api/action/"):
-                    action = self.path.rsplit("/", 1)[-1]
-                    key_ok = self.headers.get("apiKey") == fake.api_key or \
-                        self.headers.get("Authorization") == f"Bearer {fake.api_key}"
-                    try:
-                        request = json.loads(payload or b"{}")
-                    except json.JSONDecodeError:
-                        request = None
-                    fake.data_api_calls.append((action, request, key_ok))
-                    if not key_ok:
-                        self.reply(401, b'{"error":"invalid api key","error_code":"Unauthorized"}')
-                        return
-                    answers: dict[str, Any] = {
-                        "findOne": {"document": None}, "find": {"documents": []}, "aggregate": {"documents": []},
-                        "insertOne": {"insertedId": {"$oid": "0123456789abcdef01234567"}},
-                        "insertMany": {"insertedIds": []},
-                        "updateOne": {"matchedCount": 0, "modifiedCount": 0},
-                        "updateMany": {"matchedCount": 0, "modifiedCount": 0},
-                        "deleteOne": {"deletedCount": 0}, "deleteMany": {"deletedCount": 0},
-                    }
-                    if action not in answers:
-                        self.reply(404, b'{"error":"unknown action","error_code":"ActionNotFound"}')
-                        return
-                    content_type = "application/ejson" if "ejson" in (self.headers.get("Accept") or "") \
-                        else "application/json"
-                    self.reply(200, json.dumps(answers[action]).encode(), content_type)
-                    return
-                if self.path.startswith("/topics/"):
-                    problem = sigv4_problem("POST", self.path, self.headers, payload, fake.credentials)
-                    if problem:  # AWS IoT's answer to a missing or wrong signature
-                        fake.signature_problems.append(f"{self.path}: {problem}")
-                        self.reply(403, json.dumps({"message": problem}).encode())
-                        return
-                    fake.publishes.append(self.path)
-                    self.reply(200, b"{}")
-                    return
-                self.reply(404, b'{"error":"not found"}')
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-                    super().handle_error(request, client_address)  # a killed bootstrap drops its parked /next
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> "FakeAWS":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def template_environment(template: Path) -> dict[str, str]:
     """Globals.Function.Environment.Variables with !Ref resolved to parameter defaults."""
     from samcli.yamlhelper import yaml_parse  # the sam venv's parser understands !Ref/!Sub short forms
@@ -340,13 +91,6 @@ def template_environment(template: Path) -> dict[str, str]:
             value = defaults[value["Ref"]]
         resolved[name] = str(value)
     return resolved
-
-
-def credential_pair() -> dict[str, str]:
-    """A fresh AWS-style pair (`AKIA` + 16, 40-character secret), as evcsm-local generates per data dir."""
-    key = "AKIA" + "".join(secrets.choice(string.ascii_uppercase + "234567") for _ in range(16))
-    secret = "".join(secrets.choice(string.ascii_letters + string.digits + "+/") for _ in range(40))
-    return {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_REGION": "eu-central-1"}
 
 
 def invoke(case: Case, package: Path, environment: dict[str, str], work: Path) -> list[str]:
