@@ -35,17 +35,14 @@ struct MQTTClientsRoute: Sendable {
     }
 
     func handle(_ request: Request) async -> Response {
-        guard let buffer = try? await request.body.collect(upTo: Self.maximumBody + 1),
-            buffer.readableBytes <= Self.maximumBody
-        else {
-            return Self.answer(413, "the body exceeds \(Self.maximumBody) bytes")
+        let body: [UInt8]
+        switch await verifier.signedBody(
+            of: request, limit: Self.maximumBody,
+            tooLarge: { Self.answer(413, "the body exceeds \(Self.maximumBody) bytes") })
+        {
+        case .success(let signed): body = Array(buffer: signed)
+        case .failure(let refused): return refused.response
         }
-        do {
-            _ = try verifier.verify(request, body: buffer)
-        } catch {
-            return SigV4Verifier.forbidden(error)
-        }
-        let body = Array(buffer: buffer)
         let encoded = String(request.uri.path.dropFirst("/_iot/mqtt-clients/".count))
         guard let username = encoded.removingPercentEncoding, MQTTCredentials.isValidUsername(username) else {
             return Self.answer(400, "the user name is 1 to 128 letters, digits or . _ - : @")
