@@ -10,7 +10,7 @@ SWIFT_BUILD_FLAGS ?= -j $(JOBS)
 DEBUG_BIN = $(shell $(SWIFT) build --show-bin-path 2>/dev/null)
 RELEASE_BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 FUNCTIONS := GetStatus StartSession StopSession ListSessions GetSession ChargingUpdates MeterValues ExpireSessions \
-	RegisterCharger MqttAuthorizer
+	RegisterCharger MqttAuthorizer OcppConnect OcppDisconnect OcppMessage PutIdTag ListChargers SendChargerCommand
 APT_PACKAGES := util-linux jq libcurl4-openssl-dev libmongoc-dev libsqlite3-dev libmosquitto-dev mosquitto mosquitto-clients \
 	pkg-config python3-venv
 # Extra test suites register themselves here (see mk/*.mk); each is a make target run by `make test`.

@@ -2,10 +2,11 @@
 // evcsm — EV charging session manager. Layout and dependency rules: ../shared/DESIGN.md §2.
 import PackageDescription
 
-/// The ten function executables. Each is a thin `@main` over a handler in ChargingCore.
+/// The sixteen function executables. Each is a thin `@main` over a handler in ChargingCore.
 let functionNames = [
     "GetStatus", "StartSession", "StopSession", "ListSessions", "GetSession", "ChargingUpdates", "MeterValues",
-    "ExpireSessions", "RegisterCharger", "MqttAuthorizer",
+    "ExpireSessions", "RegisterCharger", "MqttAuthorizer", "OcppConnect", "OcppDisconnect", "OcppMessage", "PutIdTag",
+    "ListChargers", "SendChargerCommand",
 ]
 
 let functionTargets: [Target] = functionNames.map { name in
@@ -36,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/vapor/jwt-kit", exact: "5.8.0"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", exact: "2.8.1"),
     ],
     targets: functionTargets + [
         // MARK: System-library shims
@@ -131,6 +133,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             ],
             path: "Runtime/LocalRunner"
         ),
@@ -141,6 +144,7 @@ let package = Package(
             dependencies: [
                 "LocalRunner", "ChargingWire", "Essentials",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],
             path: "Runtime/ChargerSimulator"
         ),
@@ -211,6 +215,7 @@ let package = Package(
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],
             path: "Tests/LocalRunnerTests"
         ),

@@ -22,6 +22,17 @@ public enum ChargingErrorCode: String, ErrorCode {
     /// The store is unreachable or restarting, or concurrent writes kept changing the session during a stop
     /// (503, retry).
     case storeContention = "ServiceUnavailable"
+    /// The OCPP charger has no WebSocket connection (409).
+    case chargerNotConnected = "ChargerNotConnected"
+    /// The OCPP charger answered a call with `Rejected` (409).
+    case chargerRejected = "ChargerRejected"
+    /// The OCPP charger did not answer a call in time (504).
+    case chargerTimeout = "ChargerTimeout"
+    /// The OCPP charger has another CSMS call outstanding (409; at most one per charger, OCPP-J §4.1.1).
+    case chargerBusy = "ChargerBusy"
+    /// A function is not configured for what the request needs, e.g. OCPP calls without
+    /// `OCPP_CONNECTIONS_ENDPOINT` (503).
+    case notConfigured = "NotConfigured"
 
     /// The HTTP status of the code.
     public var httpStatus: Int {
@@ -30,8 +41,9 @@ public enum ChargingErrorCode: String, ErrorCode {
         case .unauthorized: return 401
         case .forbidden: return 403
         case .sessionNotFound: return 404
-        case .chargingPointBusy: return 409
-        case .storeContention: return 503
+        case .chargingPointBusy, .chargerNotConnected, .chargerRejected, .chargerBusy: return 409
+        case .storeContention, .notConfigured: return 503
+        case .chargerTimeout: return 504
         }
     }
 }

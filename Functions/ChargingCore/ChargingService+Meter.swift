@@ -57,8 +57,9 @@ extension ChargingService {
     private func record(
         group: [MeterBatchItem], key: MeterBatchItem.Key, logger: Logger
     ) async throws -> (MeterOutcome, rejected: Int) {
+        // An OCPP session is metered by its charger's MeterValues over OCPP only: an MQTT reading for it is ignored.
         guard let stored = try await store.session(id: key.sessionId), stored.status == .charging,
-            stored.chargingPointId == key.chargingPointId
+            stored.chargingPointId == key.chargingPointId, stored.connectorId == nil
         else {
             logger.debug(
                 "meter values ignored", metadata: ["sessionId": "\(key.sessionId)", "readings": "\(group.count)"])

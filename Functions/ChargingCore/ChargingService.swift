@@ -42,7 +42,8 @@ public struct ChargingService: Sendable {
     public let plausibility: MeterPlausibility
     /// Where the `RejectedReadings` metric goes.
     public let metrics: any MetricsEmitter
-    private let makeSessionID: @Sendable () -> String
+    /// Makes the id of a new session.
+    let makeSessionID: @Sendable () -> String
 
     /// How many times a stop retries its compare-and-set when meter values keep arriving.
     static let stopAttempts = 8
@@ -63,14 +64,17 @@ public struct ChargingService: Sendable {
         self.makeSessionID = makeSessionID
     }
 
-    /// Starts a session; throws ``ChargingError`` `.chargingPointBusy` when the point is charging already.
-    public func start(_ request: StartRequest, logger: Logger) async throws -> (ChargingSession, ChargingEstimate) {
+    /// Starts a session; throws ``ChargingError`` `.chargingPointBusy` when the point (or, with `connectorId`, that
+    /// connector of an OCPP charger) is charging already. `idTag` is the OCPP idTag of a remote start.
+    public func start(
+        _ request: StartRequest, connectorId: Int? = nil, idTag: String? = nil, logger: Logger
+    ) async throws -> (ChargingSession, ChargingEstimate) {
         let estimate = ChargingEstimate(request, defaults: defaults)
         let session = ChargingSession(
             sessionId: makeSessionID(), chargingPointId: request.chargingPointId, userId: request.userId,
             vehicleId: request.vehicleId, startTime: clock.nowMilliseconds(), maxPower: request.maxPower,
             targetCharge: request.targetCharge, targetEnergyWh: estimate.targetEnergyWh, currency: tariff.currency,
-            tariff: tariff)
+            tariff: tariff, connectorId: connectorId, idTag: idTag)
         try await store.insert(session)
         logger.info(
             "session started",
@@ -90,10 +94,11 @@ public struct ChargingService: Sendable {
     }
 
     /// Stops a session while it still satisfies `condition` (checked on every compare-and-set attempt against
-    /// the stored session); nil when a `Charging` session no longer does.
+    /// the stored session); nil when a `Charging` session no longer does. The end time is `endTime` (an OCPP
+    /// StopTransaction's own timestamp), else now.
     func stop(
-        sessionId: String, reason: StopReason, by caller: Caller = .anonymousOperator, logger: Logger,
-        if condition: (ChargingSession) -> Bool
+        sessionId: String, reason: StopReason, by caller: Caller = .anonymousOperator, at endTime: Int64? = nil,
+        logger: Logger, if condition: (ChargingSession) -> Bool
     ) async throws -> StopOutcome? {
         for _ in 0..<Self.stopAttempts {
             guard let current = try await store.session(id: sessionId), caller.owns(current) else {
@@ -103,7 +108,7 @@ public struct ChargingService: Sendable {
                 return StopOutcome(session: current, wasAlreadyStopped: true)
             }
             guard condition(current) else { return nil }
-            let stopped = current.stopped(at: clock.nowMilliseconds(), reason: reason, tariff: tariff)
+            let stopped = current.stopped(at: endTime ?? clock.nowMilliseconds(), reason: reason, tariff: tariff)
             if try await store.complete(stopped, expectedEnergyWh: current.energyWh) {
                 logger.info(
                     "session stopped",

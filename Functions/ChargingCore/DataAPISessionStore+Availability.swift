@@ -44,6 +44,29 @@ extension DataAPISessionStore {
         try await Self.available { try await findCurrent(chargingPointId: chargingPointId, userId: userId) }
     }
 
+    public func chargingSession(chargingPointId: String, connectorId: Int) async throws -> ChargingSession? {
+        try await Self.available {
+            try await findLockHolder(chargingPointId: chargingPointId, connectorId: connectorId)
+        }
+    }
+
+    public func attachTransaction(
+        sessionId: String, transactionId: Int64, meterStartWh: Int64, idTag: String
+    ) async throws -> Bool {
+        try await Self.available {
+            try await attach(
+                sessionId: sessionId, transactionId: transactionId, meterStartWh: meterStartWh, idTag: idTag)
+        }
+    }
+
+    public func session(transactionId: Int64) async throws -> ChargingSession? {
+        try await Self.available { try await findTransaction(transactionId) }
+    }
+
+    public func pendingRemoteStarts(before cutoff: Int64, limit: Int) async throws -> [ChargingSession] {
+        try await Self.available { try await findPending(before: cutoff, limit: limit) }
+    }
+
     /// Runs `operation`, mapping an unreachable or unavailable Data API to a 503 ``ChargingError``.
     static func available<T>(_ operation: () async throws -> T) async throws -> T {
         do {

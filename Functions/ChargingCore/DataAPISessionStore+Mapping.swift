@@ -25,9 +25,10 @@ extension DataAPISessionStore {
         return filter
     }
 
-    /// The stored document of a session.
+    /// The stored document of a session; the OCPP fields (`connectorId`, `idTag`, `meterStart`, `transactionId`)
+    /// only when set.
     static func document(_ s: ChargingSession) -> Document {
-        [
+        var document: Document = [
             "_id": .string(s.sessionId), "sessionId": .string(s.sessionId),
             "chargingPointId": .string(s.chargingPointId), "userId": .string(s.userId),
             "vehicleId": .string(s.vehicleId), "status": .string(s.status.rawValue),
@@ -40,6 +41,11 @@ extension DataAPISessionStore {
             "lastReadingAt": s.lastReadingAt.map { .datetime($0) } ?? .null, "lastActivity": .datetime(s.lastActivity),
             "rejectedReadings": .int64(s.rejectedReadings), "tariff": s.tariff.map(tariffDocument) ?? .null,
         ]
+        if let connectorId = s.connectorId { document["connectorId"] = .int64(Int64(connectorId)) }
+        if let idTag = s.idTag { document["idTag"] = .string(idTag) }
+        if let meterStart = s.meterStartWh { document["meterStart"] = .int64(meterStart) }
+        if let transactionId = s.transactionId { document["transactionId"] = .int64(transactionId) }
+        return document
     }
 
     /// A tariff as stored on a session: `{perKWh, sessionFee, perMinute, currency}`.
@@ -110,7 +116,9 @@ extension DataAPISessionStore {
                 targetEnergyWh: d["targetEnergyWh"]?.int64Value ?? 0, lastMeterSeq: d["lastMeterSeq"]?.int64Value ?? -1,
                 stopReason: d["stopReason"]?.stringValue.flatMap(StopReason.init(rawValue:)), costCents: costCents,
                 currency: d["currency"]?.stringValue ?? "EUR", lastReadingAt: date(d["lastReadingAt"]),
-                rejectedReadings: max(0, d["rejectedReadings"]?.int64Value ?? 0), tariff: tariff(d["tariff"])))
+                rejectedReadings: max(0, d["rejectedReadings"]?.int64Value ?? 0), tariff: tariff(d["tariff"]),
+                connectorId: d["connectorId"]?.int64Value.flatMap { Int(exactly: $0) }, idTag: d["idTag"]?.stringValue,
+                meterStartWh: d["meterStart"]?.int64Value, transactionId: d["transactionId"]?.int64Value))
     }
 
     /// The most energy a stored session may hold: 10 GWh, far above any battery, far below Int64 overflow.

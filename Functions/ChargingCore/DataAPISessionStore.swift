@@ -21,7 +21,7 @@ public struct DataAPISessionStore: SessionStore {
     /// A lock whose session was never written (its start crashed in between) is taken over after this long.
     public static let abandonedClaimMilliseconds: Int64 = 60_000
 
-    private let client: DataAPIClient
+    let client: DataAPIClient
     private let logger: Logger
 
     public init(client: DataAPIClient, logger: Logger) {
@@ -44,7 +44,7 @@ public struct DataAPISessionStore: SessionStore {
         // takeover frees the point after `abandonedClaimMilliseconds`. Releasing here could leave a
         // `Charging` session without its lock, and a second start on the point would then succeed.
         if !failure.code.isAmbiguousWriteOutcome {
-            try? release(chargingPointId: session.chargingPointId, sessionId: session.sessionId)
+            try? release(lockId: session.lockId, sessionId: session.sessionId)
         }
         if failure.code == .duplicateKey {
             throw ChargingError(
@@ -53,7 +53,8 @@ public struct DataAPISessionStore: SessionStore {
         throw failure
     }
 
-    /// Claims the charging point's lock document for `session` with one conditional upsert, or throws busy.
+    /// Claims the lock document of the session's charging point (of its connector for an OCPP session,
+    /// ``ChargingSession/lockId``) with one conditional upsert, or throws busy.
     private func claim(_ session: ChargingSession) throws {
         var refusal: DataAPIError?
         for attempt in 0..<2 {
@@ -61,7 +62,7 @@ public struct DataAPISessionStore: SessionStore {
             do {
                 _ = try client.updateOne(
                     Self.chargingPointsCollection,
-                    filter: ["_id": .string(session.chargingPointId), "activeSessionId": .null],
+                    filter: ["_id": .string(session.lockId), "activeSessionId": .null],
                     update: [
                         "$set": [
                             "activeSessionId": .string(session.sessionId), "claimedAt": .datetime(session.startTime),
@@ -76,17 +77,18 @@ public struct DataAPISessionStore: SessionStore {
             guard failure.code == .duplicateKey else { throw failure }
             refusal = failure
             guard attempt == 0,
-                try releaseIfAbandoned(chargingPointId: session.chargingPointId, now: session.startTime)
+                try releaseIfAbandoned(lockId: session.lockId, now: session.startTime)
             else { break }
         }
+        let holder = session.connectorId.map { "connector \($0) of charging point" } ?? "charging point"
         throw ChargingError(
-            .chargingPointBusy, "charging point \(session.chargingPointId) already has a charging session",
+            .chargingPointBusy, "\(holder) \(session.chargingPointId) already has a charging session",
             underlying: refusal)
     }
 
     /// Frees a lock whose session is stopped, or missing for longer than ``abandonedClaimMilliseconds``.
-    private func releaseIfAbandoned(chargingPointId: String, now: Int64) throws(DataAPIError) -> Bool {
-        guard let lock = try client.findOne(Self.chargingPointsCollection, filter: ["_id": .string(chargingPointId)]),
+    private func releaseIfAbandoned(lockId: String, now: Int64) throws(DataAPIError) -> Bool {
+        guard let lock = try client.findOne(Self.chargingPointsCollection, filter: ["_id": .string(lockId)]),
             let holder = lock["activeSessionId"]?.stringValue
         else { return true }
         let holderSession = try client.findOne(Self.sessionsCollection, filter: ["_id": .string(holder)])
@@ -98,15 +100,15 @@ public struct DataAPISessionStore: SessionStore {
         }
         logger.warning(
             "releasing abandoned charging point lock",
-            metadata: ["chargingPointId": "\(chargingPointId)", "activeSessionId": "\(holder)"])
-        try release(chargingPointId: chargingPointId, sessionId: holder)
+            metadata: ["lock": "\(lockId)", "activeSessionId": "\(holder)"])
+        try release(lockId: lockId, sessionId: holder)
         return true
     }
 
-    private func release(chargingPointId: String, sessionId: String) throws(DataAPIError) {
+    private func release(lockId: String, sessionId: String) throws(DataAPIError) {
         _ = try client.updateOne(
             Self.chargingPointsCollection,
-            filter: ["_id": .string(chargingPointId), "activeSessionId": .string(sessionId)],
+            filter: ["_id": .string(lockId), "activeSessionId": .string(sessionId)],
             update: ["$set": ["activeSessionId": .null, "lastSessionId": .string(sessionId)]])
     }
 
@@ -131,7 +133,7 @@ public struct DataAPISessionStore: SessionStore {
             update: ["$set": .document(set)])
         guard result.matchedCount > 0 else { return false }
         do {
-            try release(chargingPointId: stopped.chargingPointId, sessionId: stopped.sessionId)
+            try release(lockId: stopped.lockId, sessionId: stopped.sessionId)
         } catch {
             // The session is stopped; the next start on this point takes the lock over (releaseIfAbandoned).
             logger.error(
@@ -178,9 +180,13 @@ public struct DataAPISessionStore: SessionStore {
         return found.compactMap(readable)
     }
 
-    /// The filter of ``findIdle(before:limit:)``.
+    /// The filter of ``findIdle(before:limit:)``; OCPP sessions (with a `connectorId`) are left out, the charger
+    /// reports their end.
     static func idleFilter(before cutoff: Int64) -> Document {
-        ["status": .string(SessionStatus.charging.rawValue), "lastActivity": ["$lt": .datetime(cutoff)]]
+        [
+            "status": .string(SessionStatus.charging.rawValue), "lastActivity": ["$lt": .datetime(cutoff)],
+            "connectorId": .null,
+        ]
     }
 
     /// The sort of ``findIdle(before:limit:)``: oldest activity first.
@@ -213,7 +219,7 @@ public struct DataAPISessionStore: SessionStore {
     }
 
     /// The session of a stored document, or nil with an error log line naming the document and what is wrong.
-    private func readable(_ document: Document) -> ChargingSession? {
+    func readable(_ document: Document) -> ChargingSession? {
         switch Self.decodeSession(document) {
         case .success(let session): return session
         case .failure(let problem):

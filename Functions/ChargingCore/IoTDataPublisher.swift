@@ -6,56 +6,8 @@ import Logging
 /// signed with SigV4 (`aws:amz:{region}:iotdata`, libcurl's `CURLOPT_AWS_SIGV4`) when AWS credentials are
 /// configured, plain otherwise (the local runner serves the same route).
 public struct IoTDataPublisher: Publisher {
-    /// Where to publish and how to sign. Read once from the environment.
-    public struct Configuration: Sendable {
-        /// `IOT_DATA_ENDPOINT`, e.g. `http://127.0.0.1:5274` or `https://xxxx-ats.iot.eu-west-1.amazonaws.com`.
-        public var endpoint: String
-        /// `AWS_REGION`; signing needs it.
-        public var region: String?
-        /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`; nil posts unsigned.
-        public var credentials: (accessKeyID: String, secretAccessKey: String, sessionToken: String?)?
-        public var timeout: Duration
-
-        public init(
-            endpoint: String, region: String? = nil,
-            credentials: (accessKeyID: String, secretAccessKey: String, sessionToken: String?)? = nil,
-            timeout: Duration = .seconds(5)
-        ) {
-            self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
-            self.region = region
-            self.credentials = credentials
-            self.timeout = timeout
-        }
-
-        /// Reads `endpointVariable` (`IOT_DATA_ENDPOINT` unless told; required), `AWS_REGION` and the AWS credential
-        /// variables.
-        public static func fromEnvironment(
-            _ env: FunctionEnvironment, endpointVariable: String = "IOT_DATA_ENDPOINT"
-        ) throws(FunctionRuntimeError) -> Configuration {
-            let endpoint = try env.required(endpointVariable)
-            guard endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {
-                throw FunctionRuntimeError(
-                    .invalidEnvironment, "\(endpointVariable) must be an http(s) URL: \(endpoint)")
-            }
-            var credentials: (accessKeyID: String, secretAccessKey: String, sessionToken: String?)?
-            if let key = env["AWS_ACCESS_KEY_ID"], let secret = env["AWS_SECRET_ACCESS_KEY"] {
-                credentials = (key, secret, env["AWS_SESSION_TOKEN"])
-            }
-            let region = env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"]
-            if credentials != nil, region == nil {
-                throw FunctionRuntimeError(
-                    .invalidEnvironment, "AWS_REGION is required to sign IoT Data Plane requests")
-            }
-            return Configuration(endpoint: endpoint, region: region, credentials: credentials)
-        }
-
-        /// Signs `request` with SigV4 (service `iotdata`) when credentials are configured; leaves it unsigned otherwise.
-        public func sign(_ request: inout HTTPClientRequest) {
-            guard let credentials, let region else { return }
-            request.awsSigV4 = "aws:amz:\(region):iotdata"
-            request.awsCredentials = credentials
-        }
-    }
+    /// Where to publish and how to sign (service `iotdata`). Read once from the environment.
+    public typealias Configuration = AWSEndpointConfiguration
 
     public let configuration: Configuration
     private let transport: any HTTPTransport

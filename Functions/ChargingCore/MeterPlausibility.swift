@@ -69,18 +69,26 @@ public struct MeterPlausibility: Sendable, Hashable {
 
     /// Why `reading` cannot be applied to `session` at `now`, or nil when it can.
     public func rejection(of reading: MeterReading, session: ChargingSession, now: Int64) -> String? {
-        guard reading.energyWh.isFinite else { return "energyWh is not a finite number" }
-        guard reading.energyWh >= 0 else { return "energyWh is negative" }
-        let limit = maximumEnergyWh(session, now: now)
-        guard reading.energyWh.rounded() <= Double(limit) else {
-            return "energyWh \(Int64(min(reading.energyWh, 9e18))) exceeds the \(limit) Wh that "
-                + "\(session.maxPower) kW can deliver since the start"
-        }
+        if let problem = energyRejection(reading.energyWh, session: session, now: now) { return problem }
         guard (0...Self.maximumSeq).contains(reading.seq) else { return "seq is outside 0...2^53" }
         let base = max(session.lastMeterSeq, 0)
         guard reading.seq <= base + Self.seqWindow else {
             return
                 "seq \(reading.seq) is more than \(Self.seqWindow) above the last applied seq \(session.lastMeterSeq)"
+        }
+        return nil
+    }
+
+    /// Why `energyWh` cannot be `session`'s energy at `now` (not finite, negative, or above what its `maxPower`
+    /// can deliver since the start), or nil when it can. The energy half of ``rejection(of:session:now:)``; OCPP
+    /// meter values, whose sequence is their timestamp, are checked with this alone.
+    public func energyRejection(_ energyWh: Double, session: ChargingSession, now: Int64) -> String? {
+        guard energyWh.isFinite else { return "energyWh is not a finite number" }
+        guard energyWh >= 0 else { return "energyWh is negative" }
+        let limit = maximumEnergyWh(session, now: now)
+        guard energyWh.rounded() <= Double(limit) else {
+            return "energyWh \(Int64(min(energyWh, 9e18))) exceeds the \(limit) Wh that "
+                + "\(session.maxPower) kW can deliver since the start"
         }
         return nil
     }

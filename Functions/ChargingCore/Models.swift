@@ -37,6 +37,20 @@ public enum StopReason: String, Sendable, Hashable {
     case targetReached = "TargetReached"
     /// No meter value arrived for too long (`ExpireSessions`, ``ChargingService/expireIdle(idleMilliseconds:limit:logger:)``).
     case timeout = "Timeout"
+    /// A remote start whose StartTransaction never came (OCPP), or a pending one stopped before it did.
+    case notStarted = "NotStarted"
+    // The OCPP 1.6 `Reason`s of StopTransaction (absent there = `Local`).
+    case emergencyStop = "EmergencyStop"
+    case evDisconnected = "EVDisconnected"
+    case hardReset = "HardReset"
+    case local = "Local"
+    case other = "Other"
+    case powerLoss = "PowerLoss"
+    case reboot = "Reboot"
+    case remote = "Remote"
+    case softReset = "SoftReset"
+    case unlockCommand = "UnlockCommand"
+    case deAuthorized = "DeAuthorized"
 }
 
 /// One charging session, as stored (energy in integer Wh, times in milliseconds since the epoch,
@@ -72,13 +86,23 @@ public struct ChargingSession: Sendable, Hashable {
     /// The tariff in force when the session started, used for its cost; nil for sessions stored before
     /// evcsm kept it (they are priced with the current tariff).
     public var tariff: Tariff?
+    /// The OCPP connector (1, 2, …) of an OCPP session; nil for REST and MQTT sessions. A session is an OCPP
+    /// session iff this is set.
+    public var connectorId: Int?
+    /// The OCPP idTag the transaction runs under.
+    public var idTag: String?
+    /// The meter register at StartTransaction (`meterStart`), Wh; energy = register − this.
+    public var meterStartWh: Int64?
+    /// The OCPP transaction id; nil before StartTransaction (a pending remote start).
+    public var transactionId: Int64?
 
     public init(
         sessionId: String, chargingPointId: String, userId: String, vehicleId: String,
         status: SessionStatus = .charging,
         startTime: Int64, endTime: Int64? = nil, energyWh: Int64 = 0, maxPower: Double, targetCharge: Double,
         targetEnergyWh: Int64, lastMeterSeq: Int64 = -1, stopReason: StopReason? = nil, costCents: Int64? = nil,
-        currency: String, lastReadingAt: Int64? = nil, rejectedReadings: Int64 = 0, tariff: Tariff? = nil
+        currency: String, lastReadingAt: Int64? = nil, rejectedReadings: Int64 = 0, tariff: Tariff? = nil,
+        connectorId: Int? = nil, idTag: String? = nil, meterStartWh: Int64? = nil, transactionId: Int64? = nil
     ) {
         self.sessionId = sessionId
         self.chargingPointId = chargingPointId
@@ -98,6 +122,21 @@ public struct ChargingSession: Sendable, Hashable {
         self.lastReadingAt = lastReadingAt
         self.rejectedReadings = rejectedReadings
         self.tariff = tariff
+        self.connectorId = connectorId
+        self.idTag = idTag
+        self.meterStartWh = meterStartWh
+        self.transactionId = transactionId
+    }
+
+    /// The id of the lock document that holds this session's connector (``lockId(chargingPointId:connectorId:)``).
+    public var lockId: String { Self.lockId(chargingPointId: chargingPointId, connectorId: connectorId) }
+
+    /// The lock of connector `connectorId` of a point: the point's id for connector ≤ 1 or none (so REST and MQTT
+    /// points, with one connector, keep their one-session rule), `"<point>/<connector>"` from connector 2 on (`/`
+    /// cannot be in a chargePointId).
+    public static func lockId(chargingPointId: String, connectorId: Int?) -> String {
+        guard let connectorId, connectorId >= 2 else { return chargingPointId }
+        return "\(chargingPointId)/\(connectorId)"
     }
 
     /// The last sign of life (ms): the last applied meter value, or the start before the first one. Stored as
@@ -131,7 +170,10 @@ public struct ChargingSession: Sendable, Hashable {
         session.status = .stopped
         session.endTime = max(endTime, startTime)
         session.stopReason = reason
-        session.costCents = tariff.costCents(energyWh: energyWh, minutes: session.durationMinutes(now: endTime))
+        // A session the charger never started costs nothing (no session fee either).
+        session.costCents =
+            reason == .notStarted
+            ? 0 : tariff.costCents(energyWh: energyWh, minutes: session.durationMinutes(now: endTime))
         session.currency = tariff.currency
         return session
     }

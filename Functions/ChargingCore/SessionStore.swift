@@ -33,7 +33,8 @@ public protocol SessionStore: Sendable {
     func countRejectedReadings(sessionId: String, chargingPointId: String, count: Int64) async throws
 
     /// `Charging` sessions whose `lastActivity` is before `cutoff` (ms), oldest activity first, at most `limit`:
-    /// one indexed range on `(status, lastActivity, _id)`.
+    /// one indexed range on `(status, lastActivity, _id)`. OCPP sessions (`connectorId` set) are left out: the
+    /// charger reports their end (StopTransaction).
     func idleSessions(before cutoff: Int64, limit: Int) async throws -> [ChargingSession]
 
     /// Sessions matching `query`, newest first (by start time, then session id), at most `query.limit`,
@@ -43,6 +44,26 @@ public protocol SessionStore: Sendable {
     /// The `Charging` session of `chargingPointId` (of any point when nil) and of `userId` (of any user when nil) if
     /// there is one, otherwise the newest such session, whatever order the sessions were written in: one look-up.
     func current(chargingPointId: String?, userId: String?) async throws -> ChargingSession?
+
+    // MARK: OCPP
+
+    /// The `Charging` session holding the lock of connector `connectorId` of `chargingPointId`
+    /// (``ChargingSession/lockId(chargingPointId:connectorId:)``); nil when the connector is free.
+    func chargingSession(chargingPointId: String, connectorId: Int) async throws -> ChargingSession?
+
+    /// Records StartTransaction on a pending session: sets `transactionId`, `meterStartWh` and `idTag`, but only
+    /// while the session is `Charging` and has no `transactionId` yet. False when nothing was changed.
+    func attachTransaction(
+        sessionId: String, transactionId: Int64, meterStartWh: Int64, idTag: String
+    ) async throws
+        -> Bool
+
+    /// The session of an OCPP transaction (found through `Transactions`), or nil.
+    func session(transactionId: Int64) async throws -> ChargingSession?
+
+    /// `Charging` OCPP sessions still waiting for StartTransaction (no `transactionId`) that started before
+    /// `cutoff` (ms), oldest first, at most `limit`.
+    func pendingRemoteStarts(before cutoff: Int64, limit: Int) async throws -> [ChargingSession]
 }
 
 /// Filters and paging for ``SessionStore/list(_:)``.

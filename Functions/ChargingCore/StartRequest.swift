@@ -14,8 +14,12 @@ public struct StartRequest: Sendable, Hashable {
     public var batteryCapacity: Double?
     /// Percent, 0…99 (at or above `targetCharge` means nothing to add); nil means the configured default.
     public var currentCharge: Double?
+    /// The OCPP connector to start on (1…``maxConnectorId``); nil means the first Available one. Only `POST /start`
+    /// on an OCPP charger uses it.
+    public var connectorId: Int?
 
     public static let maxIDLength = 64
+    public static let maxConnectorId = 100
     public static let maxPowerRange: ClosedRange<Double> = 0...350
     public static let targetChargeRange: ClosedRange<Double> = 1...100
     public static let batteryCapacityRange: ClosedRange<Double> = 1...200
@@ -23,7 +27,7 @@ public struct StartRequest: Sendable, Hashable {
 
     public init(
         userId: String, vehicleId: String, chargingPointId: String, maxPower: Double, targetCharge: Double,
-        batteryCapacity: Double? = nil, currentCharge: Double? = nil
+        batteryCapacity: Double? = nil, currentCharge: Double? = nil, connectorId: Int? = nil
     ) {
         self.userId = userId
         self.vehicleId = vehicleId
@@ -32,6 +36,7 @@ public struct StartRequest: Sendable, Hashable {
         self.targetCharge = targetCharge
         self.batteryCapacity = batteryCapacity
         self.currentCharge = currentCharge
+        self.connectorId = connectorId
     }
 
     /// True for a non-empty id of at most 64 characters from `[A-Za-z0-9._:-]`.
@@ -62,7 +67,8 @@ public struct StartRequest: Sendable, Hashable {
                 "maxPower", in: maxPowerRange, default: defaults?.maxPower, excludingLower: true),
             targetCharge: try fields.number("targetCharge", in: targetChargeRange, default: defaults?.targetCharge),
             batteryCapacity: try fields.optionalNumber("batteryCapacity", in: batteryCapacityRange),
-            currentCharge: try fields.optionalNumber("currentCharge", in: currentChargeRange))
+            currentCharge: try fields.optionalNumber("currentCharge", in: currentChargeRange),
+            connectorId: try fields.optionalInteger("connectorId", in: 1...maxConnectorId))
         // currentCharge at or above targetCharge is accepted (the estimate is 0): a rule across two fields cannot be
         // stated in the OpenAPI document, and the document says exactly what is accepted.
         return request
@@ -127,6 +133,17 @@ struct RequestFields {
             throw .invalid(name, "must be \(lower) and at most \(format(range.upperBound))")
         }
         return number
+    }
+
+    func optionalInteger(_ name: String, in range: ClosedRange<Int>) throws(ChargingError) -> Int? {
+        guard let value = try value(name) else { return nil }
+        guard value.isNumber, let number = value.doubleValue, number.isFinite, number == number.rounded() else {
+            throw .invalid(name, "must be an integer")
+        }
+        guard number >= Double(range.lowerBound), number <= Double(range.upperBound) else {
+            throw .invalid(name, "must be at least \(range.lowerBound) and at most \(range.upperBound)")
+        }
+        return Int(number)
     }
 
     private func format(_ value: Double) -> String {

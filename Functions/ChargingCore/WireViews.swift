@@ -26,6 +26,10 @@ public struct SessionView: Encodable, Sendable, Hashable {
     public let stopReason: String?
     /// Meter values refused as implausible (``MeterPlausibility``).
     public let rejectedReadings: Int64
+    /// The OCPP connector of an OCPP session; left out of the JSON for the others.
+    public let connectorId: Int?
+    /// The OCPP transaction id once StartTransaction arrived; left out of the JSON otherwise.
+    public let transactionId: Int64?
 
     /// The view of `session`; without `showingOwner` the owner fields (`userId`, `vehicleId`) are left out.
     public init(_ session: ChargingSession, now: Int64, tariff: Tariff, showingOwner: Bool = true) {
@@ -44,11 +48,14 @@ public struct SessionView: Encodable, Sendable, Hashable {
         currency = session.status == .stopped ? session.currency : session.pricing(current: tariff).currency
         stopReason = session.stopReason?.rawValue
         rejectedReadings = session.rejectedReadings
+        connectorId = session.connectorId
+        transactionId = session.transactionId
     }
 
     enum CodingKeys: String, CodingKey {
         case sessionId, chargingPointId, userId, vehicleId, status, startTime, endTime, energyConsumed
         case durationMinutes, maxPower, targetCharge, cost, currency, stopReason, rejectedReadings
+        case connectorId, transactionId
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -68,6 +75,8 @@ public struct SessionView: Encodable, Sendable, Hashable {
         try c.encode(currency, forKey: .currency)
         try c.encode(stopReason, forKey: .stopReason)
         try c.encode(rejectedReadings, forKey: .rejectedReadings)
+        try c.encodeIfPresent(connectorId, forKey: .connectorId)
+        try c.encodeIfPresent(transactionId, forKey: .transactionId)
     }
 
     /// The CSV header of ``csvRow``.

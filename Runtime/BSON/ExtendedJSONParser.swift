@@ -1,13 +1,21 @@
+import Essentials
+
 // Parsing: a byte-level JSON reader that builds ``BSONValue``s and hands every object to `ExtendedJSON.unwrap`.
 // Duplicate keys are found by the document's own lookup, O(1) per key however large the object.
 extension ExtendedJSON {
     struct Parser {
-        let bytes: [UInt8]
+        /// Whitespace, literals, numbers and strings: the lexical layer shared with ChargingWire's OcppJSON.
+        var scanner: JSONScanner
         let maximumDepth: Int
-        var index = 0
+
+        var bytes: [UInt8] { scanner.bytes }
+        var index: Int {
+            get { scanner.index }
+            set { scanner.index = newValue }
+        }
 
         init(bytes: [UInt8], maximumDepth: Int) {
-            self.bytes = bytes
+            self.scanner = JSONScanner(bytes)
             self.maximumDepth = maximumDepth
         }
 
@@ -15,11 +23,14 @@ extension ExtendedJSON {
             DataAPIError(.invalidParameter, "invalid JSON at byte \(index): \(message)")
         }
 
-        mutating func skipWhitespace() {
-            while index < bytes.count,
-                bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09
-            {
-                index += 1
+        mutating func skipWhitespace() { scanner.skipWhitespace() }
+
+        /// Runs one scanner step, its failure as this parser's error.
+        mutating func scan<T>(_ step: (inout JSONScanner) throws(JSONScanner.Failure) -> T) throws(DataAPIError) -> T {
+            do throws(JSONScanner.Failure) {
+                return try step(&scanner)
+            } catch {
+                throw self.error(error.reason)
             }
         }
 
@@ -40,110 +51,19 @@ extension ExtendedJSON {
             }
         }
 
-        mutating func literal(_ word: String) throws(DataAPIError) {
-            for c in word.utf8 {
-                guard index < bytes.count, bytes[index] == c else { throw error("invalid literal") }
-                index += 1
-            }
+        mutating func literal(_ word: StaticString) throws(DataAPIError) {
+            try scan { scanner throws(JSONScanner.Failure) in try scanner.literal(word) }
         }
 
         mutating func parseNumber() throws(DataAPIError) -> BSONValue {
-            let start = index
-            var isInteger = true
-            if bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 else { throw error("invalid number") }
-            if bytes[index] == 48 {
-                index += 1
-            } else {
-                while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 { index += 1 }
+            switch try scan({ scanner throws(JSONScanner.Failure) in try scanner.number() }) {
+            case .integer(let value): return .integer(value)
+            case .double(let value): return .double(value)
             }
-            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-                isInteger = false
-                index += 1
-                let digitsStart = index
-                while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 { index += 1 }
-                guard index > digitsStart else { throw error("invalid number") }
-            }
-            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-                isInteger = false
-                index += 1
-                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
-                    index += 1
-                }
-                let digitsStart = index
-                while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 { index += 1 }
-                guard index > digitsStart else { throw error("invalid number") }
-            }
-            let text = String(decoding: bytes[start..<index], as: UTF8.self)
-            if isInteger, let v = Int64(text) { return .integer(v) }
-            guard let d = Double(text) else { throw error("invalid number") }
-            return .double(d)
         }
 
         mutating func parseString() throws(DataAPIError) -> String {
-            index += 1  // opening quote
-            var out = [UInt8]()
-            while true {
-                guard index < bytes.count else { throw error("unterminated string") }
-                let c = bytes[index]
-                index += 1
-                switch c {
-                case UInt8(ascii: "\""):
-                    guard let s = String(validating: out, as: UTF8.self) else { throw error("invalid UTF-8") }
-                    return s
-                case UInt8(ascii: "\\"):
-                    guard index < bytes.count else { throw error("unterminated escape") }
-                    let e = bytes[index]
-                    index += 1
-                    switch e {
-                    case UInt8(ascii: "\""): out.append(34)
-                    case UInt8(ascii: "\\"): out.append(92)
-                    case UInt8(ascii: "/"): out.append(47)
-                    case UInt8(ascii: "b"): out.append(8)
-                    case UInt8(ascii: "f"): out.append(12)
-                    case UInt8(ascii: "n"): out.append(10)
-                    case UInt8(ascii: "r"): out.append(13)
-                    case UInt8(ascii: "t"): out.append(9)
-                    case UInt8(ascii: "u"):
-                        var scalar = try hex4()
-                        if (0xD800...0xDBFF).contains(scalar) {
-                            guard index + 1 < bytes.count, bytes[index] == 92, bytes[index + 1] == UInt8(ascii: "u")
-                            else { throw error("unpaired surrogate") }
-                            index += 2
-                            let low = try hex4()
-                            guard (0xDC00...0xDFFF).contains(low) else { throw error("unpaired surrogate") }
-                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                        } else if (0xDC00...0xDFFF).contains(scalar) {
-                            throw error("unpaired surrogate")
-                        }
-                        guard let u = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
-                        out.append(contentsOf: Array(String(Character(u)).utf8))
-                    default: throw error("invalid escape")
-                    }
-                case 0..<0x20:
-                    throw error("control character in string")
-                default:
-                    out.append(c)
-                }
-            }
-        }
-
-        mutating func hex4() throws(DataAPIError) -> UInt32 {
-            guard index + 4 <= bytes.count else { throw error("short \\u escape") }
-            var v: UInt32 = 0
-            for _ in 0..<4 {
-                let c = bytes[index]
-                index += 1
-                let n: UInt32
-                switch c {
-                case 48...57: n = UInt32(c - 48)
-                case 97...102: n = UInt32(c - 87)
-                case 65...70: n = UInt32(c - 55)
-                default: throw error("invalid \\u escape")
-                }
-                v = v << 4 | n
-            }
-            return v
+            try scan { scanner throws(JSONScanner.Failure) in try scanner.string() }
         }
 
         mutating func parseArray(depth: Int) throws(DataAPIError) -> BSONValue {

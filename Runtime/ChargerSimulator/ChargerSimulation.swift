@@ -33,6 +33,13 @@ public struct ChargerSimulation: Sendable {
 
     /// Runs until SIGINT or SIGTERM, then disconnects.
     public func runUntilSignal() async {
+        await Self.waitForTerminationSignal()
+        await simulator.stop()
+        connection.close()
+    }
+
+    /// Returns once SIGINT or SIGTERM arrived.
+    public static func waitForTerminationSignal() async {
         let (signals, sink) = AsyncStream.makeStream(of: Int32.self)
         var sources: [any DispatchSourceSignal] = []
         for number in [SIGINT, SIGTERM] {
@@ -44,7 +51,5 @@ public struct ChargerSimulation: Sendable {
         }
         for await _ in signals { break }
         for source in sources { source.cancel() }
-        await simulator.stop()
-        connection.close()
     }
 }

@@ -14,7 +14,8 @@ import FoundationNetworking
 ///
 /// maxPower comes from `GET {apiURL}/api/ChargingSessionAPI/sessions/{id}` when an API URL is known (the
 /// `session/updates` message does not carry it; signed in with a development operator token when the API asks
-/// for one), else 11 kW.
+/// for one), else 11 kW. A session that look-up shows on an OCPP charger's connector is left alone: its charger
+/// meters it over OCPP (so is every session of the local OCPP charger, ``OcppLocalCharger``).
 public actor ChargerSimulator {
     /// One charging session being simulated.
     struct Session {
@@ -41,16 +42,20 @@ public actor ChargerSimulator {
     var ticker: Task<Void, Never>?
     /// The bearer token for the API lookups, once one was needed (see ``developmentToken(_:)``).
     var token: String?
+    /// The OCPP charger run beside (evcsm-local); its sessions are metered by it over OCPP, not here.
+    let ocpp: OcppLocalCharger?
 
     /// - Parameters:
     ///   - speed: time acceleration; energy grows at maxPower × speed.
     ///   - apiURL: runner base URL (`http://127.0.0.1:5274`) to look maxPower up; nil to skip.
     ///   - publish: sends a meter message (QoS 1); returns false when it could not. Inside evcsm-local the
     ///     runner hands its own in ``start(apiURL:publish:)``.
+    ///   - ocpp: an OCPP charger started and stopped with it (inside evcsm-local).
     public init(
         speed: Double, apiURL: String? = nil, interval: Duration = .seconds(1), logger: Logger,
-        publish: @escaping @Sendable (String, [UInt8]) -> Bool = { _, _ in false }
+        publish: @escaping @Sendable (String, [UInt8]) -> Bool = { _, _ in false }, ocpp: OcppLocalCharger? = nil
     ) {
+        self.ocpp = ocpp
         self.speed = speed
         self.apiURL = apiURL
         self.interval = interval
@@ -69,8 +74,9 @@ public actor ChargerSimulator {
         }
     }
 
-    /// Stops ticking and forgets every session.
-    public func stop() {
+    /// Stops ticking and forgets every session (and stops the OCPP charger).
+    public func stop() async {
+        await ocpp?.stop()
         ticker?.cancel()
         ticker = nil
         sessions = [:]
@@ -104,12 +110,16 @@ public actor ChargerSimulator {
             }
             return
         }
-        guard sessions[sessionId] == nil, !starting.contains(sessionId), !finished.contains(sessionId) else { return }
+        guard sessions[sessionId] == nil, !starting.contains(sessionId), !finished.contains(sessionId),
+            update.chargingPointId != ocpp?.chargePointId
+        else { return }
         // The actor is re-entered while this waits: a stop (or stop()) in between must win.
         starting.insert(sessionId)
-        let maxPower = await lookUpMaxPower(sessionId)
+        let found = await lookUpSession(sessionId)
         guard starting.remove(sessionId) != nil, sessions[sessionId] == nil else { return }
-        let power = maxPower ?? Self.fallbackMaxPowerKW
+        // An OCPP session (it has a connector): its charger sends the meter values, over OCPP.
+        guard found?.connectorId == nil else { return }
+        let power = found?.maxPower ?? Self.fallbackMaxPowerKW
         let point = update.chargingPointId
         sessions[sessionId] = Session(
             chargingPointId: point, maxPowerKW: power, energyWh: update.energyConsumed * 1000, seq: 0,
@@ -135,7 +145,7 @@ public actor ChargerSimulator {
         }
     }
 
-    func lookUpMaxPower(_ sessionId: String) async -> Double? {
+    func lookUpSession(_ sessionId: String) async -> SessionPower? {
         guard let apiURL,
             let url = URL(string: "\(apiURL)/api/ChargingSessionAPI/sessions/\(sessionId)")
         else { return nil }
@@ -145,8 +155,8 @@ public actor ChargerSimulator {
             if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
             guard let (data, response) = try? await URLSession.shared.data(for: request) else { return nil }
             let status = (response as? HTTPURLResponse)?.statusCode
-            if status == 200 { return (try? WireCoding.decode(SessionPower.self, from: data))?.maxPower }
-            guard status == 401, attempt == 0, let fresh = await developmentToken(apiURL) else { return nil }
+            if status == 200 { return try? WireCoding.decode(SessionPower.self, from: data) }
+            guard status == 401, attempt == 0, let fresh = await Self.developmentToken(apiURL) else { return nil }
             token = fresh
         }
         return nil
@@ -154,7 +164,7 @@ public actor ChargerSimulator {
 
     /// An operator token from the runner's development issuer (`POST /dev/token`, loopback only); nil when the
     /// runner has none (an external issuer), and the simulator falls back to 11 kW.
-    func developmentToken(_ apiURL: String) async -> String? {
+    static func developmentToken(_ apiURL: String) async -> String? {
         guard let url = URL(string: "\(apiURL)/dev/token") else { return nil }
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
@@ -172,24 +182,29 @@ public actor ChargerSimulator {
         var token: String
     }
 
-    /// The one member of a `GET /sessions/{id}` body the simulator needs.
+    /// The members of a `GET /sessions/{id}` body the simulator needs.
     struct SessionPower: Decodable {
         /// kW.
         var maxPower: Double
+        /// Set for a session on an OCPP charger's connector (not metered here).
+        var connectorId: Int?
     }
 }
 
 /// Inside evcsm-local: the runner starts the simulator once the API and the broker are up.
 extension ChargerSimulator: RunnerCompanion {
-    public nonisolated var bannerLine: String { "Simulator:  on (speed \(speed))" }
+    public nonisolated var bannerLine: String {
+        "Simulator:  on (speed \(speed))" + (ocpp.map { "\n  " + $0.bannerLine } ?? "")
+    }
     public nonisolated var topicFilters: [String] { [Topics.sessionUpdates] }
     /// The template's development user for simulated chargers (may publish every `chargers/+/meter`).
     public nonisolated var mqttUsername: String { "simulator" }
 
-    public func start(apiURL: String, publish: @escaping @Sendable (String, [UInt8]) -> Bool) {
+    public func start(apiURL: String, publish: @escaping @Sendable (String, [UInt8]) -> Bool) async {
         if self.apiURL == nil { self.apiURL = apiURL }
         self.publish = publish
         start()
+        await ocpp?.start(apiURL: apiURL)
     }
 
     public func accept(topic: String, payload: [UInt8]) async {

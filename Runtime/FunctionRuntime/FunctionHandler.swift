@@ -10,8 +10,8 @@ import Foundation
 /// Runtime API loop are layered on top by ``FunctionMain`` instead of being baked into the protocol.
 ///
 /// Functions conform to one refinement, which picks their adapter (``makeInvocationAdapter(for:)``):
-/// ``HTTPFunction``, ``TopicFunction``, ``QueueFunction`` (SQS batches) or ``ScheduledFunction`` (EventBridge
-/// schedules).
+/// ``HTTPFunction``, ``TopicFunction``, ``QueueFunction`` (SQS batches) ``ScheduledFunction`` (EventBridge
+/// schedules) or ``WebSocketFunction`` (API Gateway WebSocket routes).
 public protocol FunctionHandler: Sendable {
     associatedtype Event: Decodable & Sendable
     associatedtype Output: Encodable & Sendable

@@ -86,7 +86,7 @@ public struct HTTPFunctionAdapter<Handler: HTTPFunction>: InvocationAdapter {
 
 /// The adapter a handler runs with, by the protocol it conforms to: ``HTTPFunctionAdapter`` for ``HTTPFunction``s,
 /// ``QueueFunctionAdapter`` for ``QueueFunction``s, ``ScheduledFunctionAdapter`` for ``ScheduledFunction``s,
-/// otherwise (topic functions) ``JSONFunctionAdapter``.
+/// ``WebSocketFunctionAdapter`` for ``WebSocketFunction``s, otherwise (topic functions) ``JSONFunctionAdapter``.
 public func makeInvocationAdapter<Handler: FunctionHandler>(for handler: Handler) -> any InvocationAdapter {
     if let http = handler as? any HTTPFunction {
         return makeHTTPAdapter(http)
@@ -96,6 +96,9 @@ public func makeInvocationAdapter<Handler: FunctionHandler>(for handler: Handler
     }
     if let scheduled = handler as? any ScheduledFunction {
         return makeScheduledAdapter(scheduled)
+    }
+    if let webSocket = handler as? any WebSocketFunction {
+        return makeWebSocketAdapter(webSocket)
     }
     return JSONFunctionAdapter(handler)
 }

@@ -1,3 +1,5 @@
+import Essentials
+
 /// A direct JSON reader for the few fixed shapes read on every invocation (the API Gateway event, the function's
 /// response), without `JSONDecoder`'s value tree and generic containers.
 ///
@@ -126,58 +128,28 @@ struct JSONReader {
         throw Unsure()
     }
 
-    /// The rest of a string that has escapes, from its first byte at `start`.
+    /// The rest of a string that has escapes, from its first byte at `start`: decoded by Essentials'
+    /// ``JSONScanner`` (the one escape decoder of the tree, surrogate pairs included), from its opening quote to
+    /// its closing one.
     private mutating func escapedString(from start: Int) throws(Unsure) -> String {
-        var text = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
-        while index < bytes.count {
-            let byte = bytes[index]
-            index += 1
-            switch byte {
-            case UInt8(ascii: "\""):
-                guard let string = String(validating: text, as: UTF8.self) else { throw Unsure() }
-                return string
-            case UInt8(ascii: "\\"):
-                guard index < bytes.count else { throw Unsure() }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): text.append(escape)
-                case UInt8(ascii: "b"): text.append(0x08)
-                case UInt8(ascii: "f"): text.append(0x0C)
-                case UInt8(ascii: "n"): text.append(0x0A)
-                case UInt8(ascii: "r"): text.append(0x0D)
-                case UInt8(ascii: "t"): text.append(0x09)
-                case UInt8(ascii: "u"):
-                    // Surrogates (pairs or not) are left to JSONDecoder.
-                    let scalar = try hex4()
-                    guard let unicode = Unicode.Scalar(scalar) else { throw Unsure() }
-                    text.append(contentsOf: String(Character(unicode)).utf8)
-                default: throw Unsure()
-                }
-            default:
-                guard byte >= 0x20 else { throw Unsure() }
-                text.append(byte)
+        var end = index
+        var escaped = false
+        while end < bytes.count {
+            let byte = bytes[end]
+            if escaped {
+                escaped = false
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else if byte == UInt8(ascii: "\"") {
+                break
             }
+            end += 1
         }
-        throw Unsure()
-    }
-
-    private mutating func hex4() throws(Unsure) -> UInt32 {
-        guard index + 4 <= bytes.count else { throw Unsure() }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[index]
-            index += 1
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw Unsure()
-            }
-            value = value << 4 | UInt32(digit)
-        }
-        return value
+        guard end < bytes.count else { throw Unsure() }
+        var scanner = JSONScanner(Array(UnsafeBufferPointer(rebasing: bytes[(start - 1)...end])))
+        guard let text = try? scanner.string(), scanner.isAtEnd else { throw Unsure() }
+        index = end + 1
+        return text
     }
 
     /// A plain integer (`-?(0|[1-9][0-9]*)`): fractions and exponents are not vouched for.

@@ -4,15 +4,16 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// `GET /events`: Server-Sent Events relaying `session/updates` and `charging/updates`, with keep-alive
+/// `GET /events`: Server-Sent Events relaying `session/updates`, `charging/updates` and `chargepoint/status`
+/// (OCPP chargers' connection and connector status), with keep-alive
 /// comments; streams end cleanly when the client goes away or the runner shuts down.
 ///
 /// With the JWT authorizer on, a stream needs `Authorization: Bearer <token>` (401 otherwise, as the REST
 /// routes answer) and carries what its caller may see: `session/updates` (no owner fields) to everyone signed
-/// in, `charging/updates` (user and vehicle ids) to operators only.
+/// in, `chargepoint/status` to everyone signed in, `charging/updates` (user and vehicle ids) to operators only.
 public final class EventStream: Sendable {
     /// The topics relayed to browsers.
-    public static let topics = ["session/updates", "charging/updates"]
+    public static let topics = ["session/updates", "charging/updates", "chargepoint/status"]
     /// The topics only operators receive.
     public static let operatorTopics: Set<String> = ["charging/updates"]
 

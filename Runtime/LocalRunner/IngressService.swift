@@ -14,6 +14,8 @@ final class IngressService: Service {
     /// Given to every worker with ``awsRegion`` (and stored in the data dir as the runner starts).
     let workerCredentials: WorkerCredentials
     let awsRegion: String
+    /// The WebSocket API's stage (its URL path), when the template has one.
+    let webSocketStage: String?
     let metrics: RunnerMetrics
     let logger: Logger
     let ready = AsyncValue<RunnerAddresses>()
@@ -21,7 +23,8 @@ final class IngressService: Service {
     init(
         configuration: RunnerConfiguration, infrastructure: InfrastructureService, lambda: LambdaService,
         bridge: TopicBridge, events: EventStream, httpPort: AsyncValue<Int>, dataAPIKey: String,
-        workerCredentials: WorkerCredentials, awsRegion: String, metrics: RunnerMetrics, logger: Logger
+        workerCredentials: WorkerCredentials, awsRegion: String, webSocketStage: String?, metrics: RunnerMetrics,
+        logger: Logger
     ) {
         self.configuration = configuration
         self.infrastructure = infrastructure
@@ -32,6 +35,7 @@ final class IngressService: Service {
         self.dataAPIKey = dataAPIKey
         self.workerCredentials = workerCredentials
         self.awsRegion = awsRegion
+        self.webSocketStage = webSocketStage
         self.metrics = metrics
         self.logger = logger
     }
@@ -45,6 +49,7 @@ final class IngressService: Service {
         let dataAPI = await infrastructure.dataAPIProcess.value
         var environment = [
             "DATA_API_URL": dataAPI.baseURL, "DATA_API_KEY": dataAPIKey, "IOT_DATA_ENDPOINT": base,
+            "OCPP_CONNECTIONS_ENDPOINT": base,
             "TZ": "UTC", "LANG": "C.UTF-8",
         ]
         let inherited = ProcessInfo.processInfo.environment
@@ -97,6 +102,10 @@ final class IngressService: Service {
             "  MQTT:       \(a.mqtt)",
         ]
         if let ws = a.websockets { lines.append("  MQTT/WS:    \(ws)") }
+        if let stage = webSocketStage {
+            let ocpp = "ws" + a.http.dropFirst("http".count) + "/\(stage)/{chargePointId}"
+            lines.append("  OCPP:       \(ocpp)  (OCPP 1.6J, subprotocol ocpp1.6)")
+        }
         lines += mqttUsers.map {
             "  MQTT user:  \($0.username) / \($0.password)  (\(configuration.dataDirectory)/mqtt-\($0.username).json)"
         }

@@ -56,8 +56,8 @@ public struct MQTTCredentials: Sendable, Equatable, Codable {
 
 /// Files that hold secrets: written to a new temporary file created with mode 0600, then renamed into place
 /// (never readable by others, not even for a moment).
-enum SecretFile {
-    static func store(_ data: Data, at path: String) throws(LocalRunnerError) {
+public enum SecretFile {
+    public static func store(_ data: Data, at path: String) throws(LocalRunnerError) {
         let temporary = path + ".tmp-\(getpid())"
         unlink(temporary)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)

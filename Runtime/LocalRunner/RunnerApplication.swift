@@ -57,6 +57,9 @@ public func buildApplication(
         template: template, functionsDirectory: configuration.functionsDirectory,
         concurrency: configuration.concurrency, metrics: metrics, logger: Logger(label: "evcsm.lambda"))
     let authorizer = JWTAuthorizer(settings: configuration.auth, metrics: metrics)
+    let webSocket = WebSocketGateway.make(
+        template: template, invoker: lambda,
+        settings: .from(environment: ProcessInfo.processInfo.environment), metrics: metrics)
     let events = EventStream(keepAlive: configuration.keepAlive, authorizer: authorizer)
     let schedules = ScheduleService(
         template: template, invoker: lambda, interval: configuration.scheduleInterval,
@@ -81,15 +84,17 @@ public func buildApplication(
             dataAPI: dataAPI, dataAPIKey: dataAPIKey,
             brokerConnected: { infrastructure.connection.current?.isConnected ?? false }, schedules: schedules,
             mqttAccess: infrastructure.access, iotDataVerifier: workerCredentials.iotDataVerifier(region: awsRegion),
-            authorizer: authorizer))
+            authorizer: authorizer, webSocket: webSocket,
+            connectionsVerifier: WebSocketManagementRoutes.verifier(credentials: workerCredentials, region: awsRegion)))
 
     let httpPort = AsyncValue<Int>()
     let ingress = IngressService(
         configuration: configuration, infrastructure: infrastructure, lambda: lambda, bridge: bridge, events: events,
         httpPort: httpPort, dataAPIKey: dataAPIKey, workerCredentials: workerCredentials, awsRegion: awsRegion,
-        metrics: metrics, logger: logger)
+        webSocketStage: webSocket?.api.stage, metrics: metrics, logger: logger)
     var app = Application(
         responder: PeerAddressResponder(router.buildResponder()),
+        server: webSocket.map(WebSocketGatewayChannel.builder) ?? .http1(),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         onServerRunning: { channel in

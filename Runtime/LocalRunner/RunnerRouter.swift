@@ -28,9 +28,14 @@ struct RouterServices: Sendable {
     var iotDataVerifier = SigV4Verifier(credentials: [:], region: "us-east-1", service: "iotdata")
     /// The HTTP API JWT authorizer (and `/auth/config`, `/dev/token`, `/.well-known/*`); nil checks nothing.
     var authorizer: JWTAuthorizer? = nil
+    /// The template's WebSocket API (its `@connections` routes); nil when the template has none.
+    var webSocket: WebSocketGateway? = nil
+    /// SigV4 for `@connections` (service `execute-api`, the workers' credentials); the default accepts nobody.
+    var connectionsVerifier = SigV4Verifier(credentials: [:], region: "us-east-1", service: "execute-api")
 }
 
-/// Every HTTP route of the runner: the web page, the Data API, the IoT Data Plane, SSE, Swagger, `/healthz` and
+/// Every HTTP route of the runner: the web page, the Data API, the IoT Data Plane, SSE, the WebSocket API's
+/// `@connections`, Swagger, `/healthz` and
 /// `/metrics`, `/_bench/hello` when ``RunnerConfiguration/benchRoute`` is set, and API Gateway (the template's
 /// routes, as router routes bound to their functions). Middlewares come first: they apply only to routes added
 /// after them.
@@ -49,6 +54,9 @@ func buildRouter(configuration: RunnerConfiguration, services: RouterServices) -
             .addRoutes(to: router)
     }
     services.events.addRoutes(to: router)
+    if let gateway = services.webSocket {
+        WebSocketManagementRoutes(gateway: gateway, verifier: services.connectionsVerifier).addRoutes(to: router)
+    }
     if let authorizer = services.authorizer { AuthRoutes(authorizer: authorizer).addRoutes(to: router) }
     Swagger(openAPIPath: configuration.openAPIPath, assetsDirectory: configuration.swaggerUIDirectory)
         .addRoutes(to: router)

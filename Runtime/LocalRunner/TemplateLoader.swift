@@ -5,13 +5,14 @@ import Yams
 ///
 /// Honours `Parameters` defaults, `Globals.Function`, `AWS::Serverless::Function` resources with
 /// `HttpApi`, `IoTRule`, `SQS` and `Schedule` events, `Environment.Variables`, `Timeout` and `MemorySize`, `AWS::SQS::Queue`
-/// resources and `AWS::IoT::TopicRule` resources with `Lambda` and `Sqs` actions, and resolves
+/// resources, `AWS::IoT::TopicRule` resources with `Lambda` and `Sqs` actions, the `AWS::ApiGatewayV2::*` resources
+/// of a WebSocket API (``webSocketAPIs(_:functions:context:)``), and resolves
 /// `!Ref`/`Ref`, `!Sub`/`Fn::Sub` and `!Join` against parameters and pseudo parameters. Anything else that
 /// would change behaviour is a ``LocalRunnerError`` naming the resource, never silently skipped.
 public struct TemplateLoader: Sendable {
     /// Environment variables the runner sets itself; their template values may use intrinsics it can't resolve.
     public static let runnerProvidedVariables: Set<String> = [
-        "DATA_API_URL", "DATA_API_KEY", "IOT_DATA_ENDPOINT", "AWS_LAMBDA_RUNTIME_API",
+        "DATA_API_URL", "DATA_API_KEY", "IOT_DATA_ENDPOINT", "AWS_LAMBDA_RUNTIME_API", "OCPP_CONNECTIONS_ENDPOINT",
     ]
     /// What `--dump-template` shows for a runner-provided variable whose template value is not a literal.
     public static let runnerProvidedPlaceholder = "(set by evcsm-local)"
@@ -86,6 +87,7 @@ public struct TemplateLoader: Sendable {
         var functions: [FunctionDefinition] = []
         var queues: [QueueDefinition] = []
         var rules: [TopicRuleResource] = []
+        var webSocket: [WebSocketResource] = []
         for (logicalId, resource) in resources {
             guard case .map(let fields) = resource, let type = fields["Type"]?.scalarText else {
                 throw LocalRunnerError(.template, "resource \(logicalId) has no Type")
@@ -99,6 +101,8 @@ public struct TemplateLoader: Sendable {
                 if let rule = try Self.topicRule(logicalId, fields["Properties"], context: context) {
                     rules.append(rule)
                 }
+            case _ where Self.webSocketResourceTypes.contains(type):
+                webSocket.append(try Self.webSocketResource(logicalId, type: type, fields["Properties"]))
             default:
                 guard Self.passiveResourceTypes.contains(type) else {
                     throw LocalRunnerError(
@@ -109,6 +113,8 @@ public struct TemplateLoader: Sendable {
         var model = try Self.link(functions: functions, queues: queues, rules: rules)
         let conditions = try Self.conditions(top["Conditions"], context: context)
         model.protectedRoutes = try Self.protectedRoutes(resources, conditions: conditions, context: context)
+        model.webSocketAPIs = try Self.webSocketAPIs(
+            webSocket, functions: Set(functions.map(\.logicalId)), context: context)
         return model
     }
 

@@ -6,11 +6,17 @@ public struct TemplateModel: Sendable, Equatable, Codable {
     /// Route keys (`GET /api/ChargingSessionAPI/status`) the HTTP API's JWT authorizer guards: the routes whose
     /// `DefinitionBody` operation has a `security` requirement once the template's conditions are resolved.
     public var protectedRoutes: Set<String>
+    /// The `AWS::ApiGatewayV2::Api` WebSocket APIs (the OCPP endpoint).
+    public var webSocketAPIs: [WebSocketAPIDefinition]
 
-    public init(functions: [FunctionDefinition], queues: [QueueDefinition] = [], protectedRoutes: Set<String> = []) {
+    public init(
+        functions: [FunctionDefinition], queues: [QueueDefinition] = [], protectedRoutes: Set<String> = [],
+        webSocketAPIs: [WebSocketAPIDefinition] = []
+    ) {
         self.functions = functions
         self.queues = queues
         self.protectedRoutes = protectedRoutes
+        self.webSocketAPIs = webSocketAPIs
     }
 
     /// The queue with this logical id.
@@ -18,13 +24,14 @@ public struct TemplateModel: Sendable, Equatable, Codable {
         queues.first { $0.logicalId == logicalId }
     }
 
-    enum CodingKeys: String, CodingKey { case functions, queues, protectedRoutes }
+    enum CodingKeys: String, CodingKey { case functions, queues, protectedRoutes, webSocketAPIs }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         functions = try c.decode([FunctionDefinition].self, forKey: .functions)
         queues = try c.decodeIfPresent([QueueDefinition].self, forKey: .queues) ?? []
         protectedRoutes = Set(try c.decodeIfPresent([String].self, forKey: .protectedRoutes) ?? [])
+        webSocketAPIs = try c.decodeIfPresent([WebSocketAPIDefinition].self, forKey: .webSocketAPIs) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -32,6 +39,7 @@ public struct TemplateModel: Sendable, Equatable, Codable {
         try c.encode(functions, forKey: .functions)
         try c.encode(queues, forKey: .queues)
         try c.encode(protectedRoutes.sorted(), forKey: .protectedRoutes)
+        try c.encode(webSocketAPIs, forKey: .webSocketAPIs)
     }
 
     /// Whether the JWT authorizer guards `route`.

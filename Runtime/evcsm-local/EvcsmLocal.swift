@@ -29,7 +29,8 @@ struct EvcsmLocal: AsyncParsableCommand {
     @Option(help: "Worker processes per function.") var concurrency = 4
     @Option(help: "Log format: text or json.") var logFormat = "text"
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
-    @Flag(help: "Simulate chargers: publish meter values for every charging session.") var simulateChargers = false
+    @Flag(help: "Simulate chargers: meter values for every charging session, and the OCPP charger ocpp-1.")
+    var simulateChargers = false
     @Option(help: "Simulator time acceleration (energy grows at maxPower × speed; sets METER_TIME_SCALE).")
     var speed = 1.0
     @Option(help: "Directory of the web page served at /.") var webDir = "Web"
@@ -90,8 +91,10 @@ struct EvcsmLocal: AsyncParsableCommand {
             if simulateChargers, speed != 1, configuration.functionEnvironment["METER_TIME_SCALE"] == nil {
                 configuration.functionEnvironment["METER_TIME_SCALE"] = String(speed)
             }
+            // --simulate-chargers also runs the OCPP charger `ocpp-1` (its password kept in the data dir).
+            let ocpp = OcppLocalCharger(dataDirectory: dataDir, speed: speed, logger: Logger(label: "evcsm.sim.ocpp"))
             let companions: [any RunnerCompanion] =
-                simulateChargers ? [ChargerSimulator(speed: speed, logger: Logger(label: "evcsm.sim"))] : []
+                simulateChargers ? [ChargerSimulator(speed: speed, logger: Logger(label: "evcsm.sim"), ocpp: ocpp)] : []
             try await buildApplication(configuration: configuration, companions: companions).run()
         } catch let error as LocalRunnerError {
             FileHandle.standardError.write(Data("evcsm-local: \(error.message)\n".utf8))

@@ -21,6 +21,16 @@ private struct UnreachableStore: SessionStore {
     func idleSessions(before cutoff: Int64, limit: Int) async throws -> [ChargingSession] { throw Unreachable() }
     func list(_ query: SessionQuery) async throws -> SessionPage { throw Unreachable() }
     func current(chargingPointId: String?, userId: String?) async throws -> ChargingSession? { throw Unreachable() }
+    func chargingSession(chargingPointId: String, connectorId: Int) async throws -> ChargingSession? {
+        throw Unreachable()
+    }
+    func attachTransaction(
+        sessionId: String, transactionId: Int64, meterStartWh: Int64, idTag: String
+    ) async throws -> Bool { throw Unreachable() }
+    func session(transactionId: Int64) async throws -> ChargingSession? { throw Unreachable() }
+    func pendingRemoteStarts(before cutoff: Int64, limit: Int) async throws -> [ChargingSession] {
+        throw Unreachable()
+    }
 }
 
 @Suite("ExpireSessions (schedule)")

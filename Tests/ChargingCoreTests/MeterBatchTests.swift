@@ -197,6 +197,22 @@ struct MeterBatchTests {
         #expect(try harness.updates.map(\.status) == ["Stopped"])
     }
 
+    @Test("an MQTT reading for an OCPP session is ignored: its charger meters it over OCPP only")
+    func ocppSessionIgnored() async throws {
+        var ocpp = Harness.session(targetEnergyWh: 5000)
+        ocpp.connectorId = 1
+        ocpp.transactionId = 7
+        let harness = Harness([ocpp])
+        let response = try await MeterValuesHandler(harness.dependencies).handle(
+            SQSEvent(records: [try record(6000, seq: 1)]), context: .local())
+        #expect(response.batchItemFailures.isEmpty)
+        let session = try #require(await harness.store.session(id: Harness.fixtureSessionID))
+        #expect(session.status == .charging)
+        #expect(session.energyWh == 0)
+        #expect(session.lastMeterSeq == -1)
+        #expect(try harness.updates.isEmpty)
+    }
+
     @Test("a stop that failed after the energy was written happens when the batch is retried")
     func stopOnRetry() async throws {
         let harness = Harness([Harness.session(targetEnergyWh: 5000)])

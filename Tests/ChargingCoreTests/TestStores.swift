@@ -30,6 +30,21 @@ extension WrappingStore {
     func idleSessions(before cutoff: Int64, limit: Int) async throws -> [ChargingSession] {
         await base.idleSessions(before: cutoff, limit: limit)
     }
+    func chargingSession(chargingPointId: String, connectorId: Int) async throws -> ChargingSession? {
+        await base.chargingSession(chargingPointId: chargingPointId, connectorId: connectorId)
+    }
+    func attachTransaction(
+        sessionId: String, transactionId: Int64, meterStartWh: Int64, idTag: String
+    ) async throws -> Bool {
+        await base.attachTransaction(
+            sessionId: sessionId, transactionId: transactionId, meterStartWh: meterStartWh, idTag: idTag)
+    }
+    func session(transactionId: Int64) async throws -> ChargingSession? {
+        await base.session(transactionId: transactionId)
+    }
+    func pendingRemoteStarts(before cutoff: Int64, limit: Int) async throws -> [ChargingSession] {
+        await base.pendingRemoteStarts(before: cutoff, limit: limit)
+    }
 }
 
 /// An ``InMemorySessionStore`` whose meter writes throw for some sessions, and whose stops can be made to throw.

@@ -7,20 +7,23 @@ import Testing
 struct TemplateLoaderTests {
     let loader = TemplateLoader()
 
-    @Test("the repo's template.yaml: ten functions, six routes, two IoT rules, a schedule, env and sizes")
+    @Test("the repo's template.yaml: sixteen functions, nine routes, two IoT rules, a schedule, env and sizes")
     func repositoryTemplate() throws {
         let model = try loader.load(path: "\(TestEnvironment.root)/template.yaml")
         #expect(
             Set(model.functions.map(\.logicalId))
                 == [
                     "GetStatus", "StartSession", "StopSession", "ListSessions", "GetSession", "ChargingUpdates",
-                    "MeterValues", "ExpireSessions", "RegisterCharger", "MqttAuthorizer",
+                    "MeterValues", "ExpireSessions", "RegisterCharger", "MqttAuthorizer", "OcppConnect",
+                    "OcppDisconnect", "OcppMessage", "PutIdTag", "ListChargers", "SendChargerCommand",
                 ])
         #expect(
             Set(model.routes.map(\.route.routeKey)) == [
                 "GET /api/ChargingSessionAPI/status", "POST /api/ChargingSessionAPI/start",
                 "POST /api/ChargingSessionAPI/stop", "GET /api/ChargingSessionAPI/sessions",
                 "GET /api/ChargingSessionAPI/sessions/{sessionId}", "POST /api/ChargingSessionAPI/chargers",
+                "GET /api/ChargingSessionAPI/chargers", "PUT /api/ChargingSessionAPI/idtags/{idTag}",
+                "POST /api/ChargingSessionAPI/chargers/{chargePointId}/commands",
             ])
         #expect(model.function(named: "ChargingUpdates")?.topics == ["charging/updates"])
         #expect(model.function(named: "MeterValues")?.topics == ["chargers/+/meter"])

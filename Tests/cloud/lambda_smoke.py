@@ -10,7 +10,8 @@ defaults, no LD_LIBRARY_PATH, a generated Data API key and AWS credential pair),
 its /response. The expected answers follow the contract in DESIGN.md §1 for an empty store or bad input;
 invalid requests must not write to the store. HTTP events carry the JWT authorizer's claims as API Gateway
 puts them (`requestContext.authorizer.jwt`), as the functions require under AUTH_MODE=jwt; one case without
-claims checks the 401 envelope. Every IoT Data Plane publish must be SigV4-signed (service `iotdata`) with
+claims checks the 401 envelope. The WebSocket functions get API Gateway WebSocket events
+(`$connect`/`$default`/`$disconnect`) and answer `{statusCode, headers?, body?}` (no REST envelope). Every IoT Data Plane publish must be SigV4-signed (service `iotdata`) with
 the given pair: the fake checks the signature the way AWS does (canonical request, scope, 15 minutes).
 
 Exit status 1 on any failure. Timeouts are generous and only bound a hung process; nothing is timed for
@@ -32,7 +33,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from smoke_events import OPERATOR, authorizer_event, http_event, scheduled_event, sqs_event, topic_event
+from smoke_events import (OPERATOR, authorizer_event, http_event, scheduled_event, sqs_event, topic_event,
+                          websocket_event)
 from smoke_fake_aws import ANSWER_TIMEOUT_SECONDS, FakeAWS, credential_pair
 
 WRITE_ACTIONS = {"insertOne", "insertMany", "updateOne", "updateMany", "deleteOne", "deleteMany"}
@@ -47,10 +49,13 @@ class Case:
     JSON object the answer must contain) and whether it must publish (signed) to the IoT Data Plane."""
 
     def __init__(self, function: str, event: dict[str, Any], expected: int | dict[str, Any] | None, why: str,
-                 label: str = "", publishes: bool = False) -> None:
+                 label: str = "", publishes: bool = False, websocket: bool = False, body_contains: str = "") -> None:
         self.function, self.event, self.expected, self.why = function, event, expected, why
         self.label = label or function
         self.publishes = publishes
+        # A WebSocket route answers {statusCode, headers?, body?}: no REST error envelope.
+        self.websocket = websocket
+        self.body_contains = body_contains
 
 
 CASES: list[Case] = [
@@ -76,6 +81,30 @@ CASES: list[Case] = [
          "missing chargePointId", label="RegisterCharger/op"),
     Case("MqttAuthorizer", authorizer_event("cp-unknown", "not-the-password"), {"isAuthenticated": False},
          "unregistered point: refused"),
+    Case("OcppConnect", websocket_event("$connect"), 400, "no charge point identity in the URL", websocket=True),
+    Case("OcppConnect", websocket_event("$connect", query={"chargePointId": "cp-unknown"}), 404,
+         "unregistered charger: upgrade refused", label="OcppConnect/unknown", websocket=True),
+    Case("OcppDisconnect", websocket_event("$disconnect"), 200, "unknown connection: nothing to do", websocket=True),
+    Case("OcppMessage", websocket_event("$default", body="AAE=", base64=True), {"statusCode": 200},
+         "binary frame: CALLERROR FormationViolation", websocket=True, body_contains="FormationViolation"),
+    Case("PutIdTag", http_event("PUT", f"{BASE}/idtags/TAG1", body='{"userId":"u1","status":"Accepted"}',
+                                path_parameters={"idTag": "TAG1"}, route=f"{BASE}/idtags/{{idTag}}", claims=None),
+         401, "no token claims under AUTH_MODE=jwt"),
+    Case("PutIdTag", http_event("PUT", f"{BASE}/idtags/TAG1", body='{"userId":"u1","status":"Accepted"}',
+                                path_parameters={"idTag": "TAG1"}, route=f"{BASE}/idtags/{{idTag}}"),
+         403, "a driver may not manage idTags", label="PutIdTag/driver"),
+    Case("ListChargers", http_event("GET", f"{BASE}/chargers", claims=None), 401,
+         "no token claims under AUTH_MODE=jwt"),
+    Case("ListChargers", http_event("GET", f"{BASE}/chargers", claims=OPERATOR), 200, "no charger registered",
+         label="ListChargers/op"),
+    Case("SendChargerCommand", http_event("POST", f"{BASE}/chargers/cp-smoke/commands", body="{}",
+                                          path_parameters={"chargePointId": "cp-smoke"},
+                                          route=f"{BASE}/chargers/{{chargePointId}}/commands", claims=None),
+         401, "no token claims under AUTH_MODE=jwt"),
+    Case("SendChargerCommand", http_event("POST", f"{BASE}/chargers/cp-smoke/commands", body="{}",
+                                          path_parameters={"chargePointId": "cp-smoke"},
+                                          route=f"{BASE}/chargers/{{chargePointId}}/commands", claims=OPERATOR),
+         400, "missing action", label="SendChargerCommand/op"),
 ]
 
 def template_environment(template: Path) -> dict[str, str]:
@@ -120,6 +149,7 @@ def invoke(case: Case, package: Path, environment: dict[str, str], work: Path) -
             **credentials,
             "DATA_API_URL": f"http://127.0.0.1:{fake.port}/data-api",
             "IOT_DATA_ENDPOINT": f"http://127.0.0.1:{fake.port}",
+            "OCPP_CONNECTIONS_ENDPOINT": f"http://127.0.0.1:{fake.port}",
         }
         started = time.monotonic()
         log_path = work / f"{label.replace('/', '-')}.log"
@@ -160,13 +190,15 @@ def invoke(case: Case, package: Path, environment: dict[str, str], work: Path) -
         elif isinstance(expected, dict):
             if not isinstance(answer, dict) or any(answer.get(k) != v for k, v in expected.items()):
                 problems.append(f"{label}: expected {json.dumps(expected)} ({why}), got {body[:300]!r}")
+            elif case.body_contains not in str(answer.get("body", "")):
+                problems.append(f"{label}: expected a body with {case.body_contains!r} ({why}), got {body[:300]!r}")
             summary = "object"
         else:
             status = answer.get("statusCode") if isinstance(answer, dict) else None
             summary = f"HTTP {status}"
             if status != expected:
                 problems.append(f"{label}: expected HTTP {expected} ({why}), got {body[:400]!r}")
-            elif status >= 400:
+            elif status >= 400 and not case.websocket:
                 try:
                     envelope = json.loads(answer.get("body") or "{}")
                 except json.JSONDecodeError:
@@ -180,7 +212,7 @@ def invoke(case: Case, package: Path, environment: dict[str, str], work: Path) -
         problems += [f"{label}: IoT publish refused: {problem}" for problem in fake.signature_problems]
         if case.publishes and not fake.publishes:
             problems.append(f"{label}: expected a SigV4-signed IoT Data Plane publish, saw none")
-        print(f"  {label:18s} {summary:9s} ({why}) first answer after {elapsed_ms:.0f} ms; "
+        print(f"  {label:22s} {summary:9s} ({why}) first answer after {elapsed_ms:.0f} ms; "
               f"Data API calls {[call[0] for call in fake.data_api_calls]}; signed publishes {fake.publishes}")
     if problems and output:
         problems.append(f"{label} output:\n    " + "\n    ".join(output.splitlines()[-20:]))

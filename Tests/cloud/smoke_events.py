@@ -81,3 +81,28 @@ def authorizer_event(username: str, password: str) -> dict[str, Any]:
             "protocolData": {"mqtt": {"username": username, "clientId": username,
                                       "password": base64.b64encode(password.encode()).decode()}},
             "connectionMetadata": {"id": str(uuid.uuid4())}}
+
+
+def websocket_event(route_key: str, connection_id: str = "c0nnect10n-smoke", query: dict[str, str] | None = None,
+                    headers: dict[str, str] | None = None, body: str | None = None,
+                    base64: bool = False) -> dict[str, Any]:
+    """An API Gateway WebSocket API event ($connect with the upgrade's headers and query, a $default message,
+    $disconnect with its close code), as the Lambda proxy integration delivers it."""
+    now = int(time.time() * 1000)
+    event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route_key, "MESSAGE")
+    context: dict[str, Any] = {
+        "routeKey": route_key, "eventType": event_type, "connectionId": connection_id,
+        "domainName": "ocpp.example.com", "stage": "ocpp", "apiId": "smoke", "requestId": str(uuid.uuid4()),
+        "connectedAt": now, "requestTimeEpoch": now, "identity": {"sourceIp": "127.0.0.1", "userAgent": "smoke"},
+    }
+    event: dict[str, Any] = {"requestContext": context, "isBase64Encoded": base64}
+    if event_type == "MESSAGE":
+        context["messageId"] = "m-smoke"
+        event["body"] = body or ""
+    if event_type == "DISCONNECT":
+        context.update(disconnectStatusCode=1000, disconnectReason="Client closed")
+    if event_type == "CONNECT":
+        event["headers"] = headers or {"Host": "ocpp.example.com", "Sec-WebSocket-Protocol": "ocpp1.6"}
+        if query:
+            event["queryStringParameters"] = query
+    return event

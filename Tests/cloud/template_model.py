@@ -23,6 +23,8 @@ def resolve(value: Any, parameters: dict[str, Any], where: str) -> str:
     if isinstance(value, dict):
         if set(value) == {"Ref"} and value["Ref"] in parameters:
             return str(parameters[value["Ref"]].get("Default", ""))
+        if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+            return value["Fn::Sub"]  # as written: a resource's value exists only once deployed
         raise AssertionError(f"{where}: unsupported intrinsic {value} (the runner resolves only !Ref to parameters)")
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -226,3 +228,28 @@ def runner_functions(dump: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "memorySize": int(function["memorySize"]),
         }
     return view
+
+
+def websocket_routes(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """route key -> {function, two_way, api} of every AWS::ApiGatewayV2::Route: Target
+    `!Join ["/", [integrations, !Ref <Integration>]]` (or `!Sub integrations/${<Integration>}`), the integration's
+    AWS_PROXY IntegrationUri `!Sub ...${<Function>.Arn}...`; two-way when a RouteResponse names the route."""
+    resources = document["Resources"]
+    answered = {reference(r["Properties"]["RouteId"]) for r in resources.values()
+                if r.get("Type") == "AWS::ApiGatewayV2::RouteResponse"}
+    routes: dict[str, dict[str, Any]] = {}
+    for logical_id, resource in resources.items():
+        if resource.get("Type") != "AWS::ApiGatewayV2::Route":
+            continue
+        props = resource["Properties"]
+        target = props["Target"]
+        if "Fn::Join" in target:
+            integration = reference(target["Fn::Join"][1][1])
+        else:
+            integration = re.fullmatch(r"integrations/\$\{(\w+)\}", target["Fn::Sub"]).group(1)
+        integration_props = resources[integration]["Properties"]
+        assert integration_props["IntegrationType"] == "AWS_PROXY", f"{integration}: Lambda proxy integration"
+        function = re.search(r"\$\{(\w+)\.Arn\}", integration_props["IntegrationUri"]["Fn::Sub"]).group(1)
+        routes[props["RouteKey"]] = {"function": function, "api": reference(props["ApiId"]),
+                                     "two_way": logical_id in answered and "RouteResponseSelectionExpression" in props}
+    return routes

@@ -28,11 +28,12 @@ import unittest
 from pathlib import Path
 from typing import Any
 
-from template_contract import (BUILT_TEMPLATE, DEFAULTS, EXPECTED_AUTHORIZERS, EXPECTED_QUEUES, EXPECTED_ROUTES,
+from template_contract import (BUILT_TEMPLATE, CONNECTION_MANAGERS, DEFAULTS, EXPECTED_AUTHORIZERS, EXPECTED_QUEUES, EXPECTED_ROUTES,
                                EXPECTED_SCHEDULES, EXPECTED_TOPICS, MAX_RECEIVE_COUNT, PUBLISHERS, REQUIRED_ENVIRONMENT,
                                ROOT, RULE_SQL, RUNNER_PLACEHOLDER, RUNNER_PROVIDED, TEMPLATE)
 from template_model import (comparable, effective_functions, function_targets, load, reference, runner_functions,
-                            topic_filter, translated_wiring)
+                            topic_filter, translated_wiring, websocket_routes)
+from template_websocket_checks import WebSocketApiContract  # noqa: F401 (collected by main())
 
 
 class TemplateContract(unittest.TestCase):
@@ -62,9 +63,10 @@ class TemplateContract(unittest.TestCase):
                 function = reference(resource["Properties"]["AuthorizerFunctionArn"], "Arn")
                 authorizers.setdefault(function, set()).add(logical_id)
         self.assertEqual(authorizers, EXPECTED_AUTHORIZERS)
+        websocket = {route["function"] for route in websocket_routes(self.document).values()}
         for name, spec in self.functions.items():
-            self.assertTrue(spec["routes"] or spec["topics"] or spec["schedules"] or name in authorizers,
-                            f"{name} has no trigger")
+            self.assertTrue(spec["routes"] or spec["topics"] or spec["schedules"] or name in authorizers
+                            or name in websocket, f"{name} has no trigger")
         all_routes = [route for spec in self.functions.values() for route in spec["routes"]]
         self.assertEqual(len(all_routes), len(set(all_routes)), "a route is served by two functions")
         queues = {name: spec["queues"] for name, spec in self.functions.items() if spec["queues"]}
@@ -153,17 +155,27 @@ class TemplateContract(unittest.TestCase):
             self.assertTrue(declared, f"{name}: {handler} declares no handler type")
             self.assertTrue(any(t in main for t in declared), f"{name}: main.swift does not use {declared} of {handler}")
 
-    def test_iot_publish_is_limited_to_session_updates(self) -> None:
-        publishers = set()
+    def test_iot_publish_is_limited_to_the_functions_topics(self) -> None:
+        """iot:Publish only to each publisher's topics; execute-api:ManageConnections only on the OcppApi."""
+        publishers: dict[str, set[str]] = {}
+        managers = set()
         for name, spec in self.functions.items():
             for policy in spec["properties"].get("Policies", []):
                 for statement in policy["Statement"]:
+                    resources = statement["Resource"] if isinstance(statement["Resource"], list) \
+                        else [statement["Resource"]]
+                    texts = [r["Fn::Sub"] if isinstance(r, dict) else r for r in resources]
+                    if statement["Action"] == "execute-api:ManageConnections":
+                        self.assertEqual(texts, ["arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+                                                 "${OcppApi}/*"], name)
+                        managers.add(name)
+                        continue
                     self.assertEqual(statement["Action"], "iot:Publish", name)
-                    resource = statement["Resource"]
-                    text = resource["Fn::Sub"] if isinstance(resource, dict) else resource
-                    self.assertTrue(text.endswith(":topic/session/updates"), f"{name}: {text}")
-                    publishers.add(name)
+                    for text in texts:
+                        self.assertIn(":topic/", text, f"{name}: {text}")
+                        publishers.setdefault(name, set()).add(text.split(":topic/", 1)[1])
         self.assertEqual(publishers, PUBLISHERS)
+        self.assertEqual(managers, CONNECTION_MANAGERS)
 
     def test_every_function_has_a_make_build_target(self) -> None:
         for name in self.functions:

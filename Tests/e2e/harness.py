@@ -1,7 +1,8 @@
 """A real `evcsm-local` on ephemeral ports and headless Debian Chromium, for the e2e tests and the screenshot.
 
 The runner comes from $EVCSM_BIN_DIR (set by `make test-e2e`), else from `swift build --show-bin-path`.
-EVCSM_E2E_URL=http://127.0.0.1:5274 uses a runner that is already up instead of starting one.
+EVCSM_E2E_URL=http://127.0.0.1:5274 uses a runner that is already up instead of starting one;
+EVCSM_E2E_TEMPLATE=<file> starts it with another template than the tree's template.yaml.
 The runner's API needs a bearer token (issue 13): `Runner.request` sends an operator token from the runner's
 development issuer (`POST /dev/token`) unless it is given another (`token=`) or none (`token=None`).
 """
@@ -30,7 +31,8 @@ from selenium.webdriver.chrome.service import Service
 
 ROOT = Path(os.environ.get("EVCSM_ROOT") or Path(__file__).resolve().parents[2])
 ARTIFACTS = ROOT / "test-artifacts"
-FUNCTIONS = ["GetStatus", "StartSession", "StopSession", "ListSessions", "GetSession", "ChargingUpdates", "MeterValues"]
+FUNCTIONS = ["GetStatus", "StartSession", "StopSession", "ListSessions", "GetSession", "ChargingUpdates", "MeterValues",
+             "RegisterCharger", "ListChargers", "OcppConnect", "OcppDisconnect", "OcppMessage"]  # fmt: skip
 API = "/api/ChargingSessionAPI"
 # evcsm-local's start-up banner (Runtime/LocalRunner/Application.swift) has "  Web page:   http://127.0.0.1:<port>/".
 URL_LINE = re.compile(r"Web page:\s*https?://(?:127\.0\.0\.1|localhost|0\.0\.0\.0):(\d+)")
@@ -169,7 +171,7 @@ def running_runner(speed: int = 60, log_name: str = "e2e-runner.log"):
         "--port", "0", "--mqtt-port", "0", "--mqtt-ws-port", "0",
         "--data-dir", str(data_dir),
         "--functions-dir", str(directory),
-        "--template", str(ROOT / "template.yaml"),
+        "--template", os.environ.get("EVCSM_E2E_TEMPLATE") or str(ROOT / "template.yaml"),
         "--simulate-chargers", "--speed", str(speed),
     ]  # fmt: skip
     with open(log_path, "w") as log_file:

@@ -129,11 +129,3 @@ def active_session_id(runner: Runner, point: str) -> str:
     code, body = runner.status(point)
     assert code == 200, f"GET /status?chargingPointId={point}: {code} {body}"
     return body["sessionId"]
-
-
-
-
-def active_session_id(runner: Runner, point: str) -> str:
-    code, body = runner.status(point)
-    assert code == 200, f"GET /status?chargingPointId={point}: {code} {body}"
-    return body["sessionId"]

@@ -1,7 +1,8 @@
 """Takes the README screenshot (docs/screenshot.png): the page at 1000x700 while a session is charging, signed in
 as the driver user-7 through the development sign-in form (issue 13).
 
-Usage: `make screenshot` (or `python Tests/e2e/screenshot.py OUT.png` with EVCSM_BIN_DIR set).
+Usage: `make screenshot` (or `python Tests/e2e/screenshot.py OUT.png [--full]` with EVCSM_BIN_DIR set).
+`--full` shoots the whole page (its full height: status bar, chart, points, history) instead of the first 700 px.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def wait(condition, timeout: float = 30) -> None:
     raise HarnessError("screenshot: the page did not reach the expected state")
 
 
-def main(out: Path) -> None:
+def main(out: Path, full: bool = False) -> None:
     with running_runner(speed=20, log_name="screenshot-runner.log") as runner:
         # One finished session for the history and a second point charging in the overview (the driver's own).
         token = runner.token("user-7", "driver")
@@ -46,6 +47,9 @@ def main(out: Path) -> None:
             driver.find_element("id", "start").click()
             wait(lambda: float(driver.find_element("id", "energy").text) > 0.5)
             driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+            if full:
+                time.sleep(1)  # the history reloads after the start
+                set_viewport(driver, 1000, driver.execute_script("return document.documentElement.scrollHeight"))
             driver.save_screenshot(str(out))
         finally:
             driver.quit()
@@ -55,4 +59,5 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshot.png").resolve())
+    arguments = [argument for argument in sys.argv[1:] if argument != "--full"]
+    main(Path(arguments[0] if arguments else "docs/screenshot.png").resolve(), full="--full" in sys.argv[1:])

@@ -4,7 +4,9 @@
 import { auth } from './auth.js';
 
 /** Names of the request fields, used to find which input a 400 message is about. */
-export const FIELDS = ['chargingPointId', 'userId', 'vehicleId', 'maxPower', 'targetCharge', 'sessionId'];
+export const FIELDS = [
+    'chargingPointId', 'connectorId', 'userId', 'vehicleId', 'maxPower', 'targetCharge', 'sessionId',
+];
 
 const BASE = new URL('api/ChargingSessionAPI/', document.baseURI);
 
@@ -85,6 +87,22 @@ export const api = {
     sessions: (query) => request('GET', 'sessions', { query }),
     sessionsCSV: (query) => request('GET', 'sessions', { query, accept: 'text/csv' }),
     session: (sessionId) => request('GET', `sessions/${encodeURIComponent(sessionId)}`),
+    /** Registered chargers with their OCPP state (operators; a driver gets 403). */
+    chargers: () => request('GET', 'chargers'),
+};
+
+/** What an OCPP charger's refusal means for the action, by the envelope's error name (issue 14). */
+const CHARGER_ERRORS = {
+    ChargerRejected: (what, detail) => `${what}: the charger refused the request (ChargerRejected): ${detail}`,
+    ChargerNotConnected: (what, detail) =>
+        `${what}: the charger is not connected to evcsm (ChargerNotConnected): ${detail} Check its OCPP connection.`,
+    ChargerBusy: (what, detail) =>
+        `${what}: the charger is busy with another command (ChargerBusy): ${detail} Try again.`,
+    ChargerTimeout: (what, detail, action) =>
+        `${what}: the charger did not answer in time (ChargerTimeout, HTTP 504): ${detail} ` +
+        (action === 'Stop'
+            ? 'The session goes on until the charger reports its end; press Stop again to see the result.'
+            : 'No session was started; try again.'),
 };
 
 /** A readable sentence for an API error, naming what went wrong and what to do. */
@@ -93,6 +111,7 @@ export function describeError(error, action) {
     if (!(error instanceof ApiError)) return `${what}: ${error.message}`;
     const detail = /[.!?]$/.test(error.message) ? error.message : `${error.message}.`;
     if (error.status === 0) return `${what}: ${detail} Check that evcsm-local is running.`;
+    if (CHARGER_ERRORS[error.code]) return CHARGER_ERRORS[error.code](what, detail, action);
     if (error.status === 401) return `${what}: you are not signed in (HTTP 401). Please sign in again.`;
     if (error.status === 403) return `${what}: not allowed for your account (HTTP 403): ${detail}`;
     if (error.status === 400 || error.status === 404 || error.status === 409) return `${what}: ${detail}`;

@@ -1,7 +1,8 @@
 // evcsm web page: start/stop charging on a point, follow it live, overview of points, history.
 // Plain ES modules, no build step. Test hooks are the element ids (#status, #energy, #start, …).
-import { api } from './api.js';
+import { api, describeError } from './api.js';
 import { auth } from './auth.js';
+import { chargers, chosenConnector, showChargersError } from './chargerpanel.js';
 import { HistoryPanel } from './history.js';
 import { LiveFeed } from './live.js';
 import { mergeSession, normalizeSession } from './model.js';
@@ -9,6 +10,7 @@ import { startSignIn } from './signin.js';
 import {
     $,
     DEFAULT_POINTS,
+    chart,
     clearError,
     current,
     el,
@@ -65,8 +67,24 @@ async function refreshPoint(pointId) {
     else render();
 }
 
+/** Re-reads the operator's charger list (GET /chargers); 403 (a driver) or no such route (404/405) stops it. */
+async function refreshChargers() {
+    if (chargers.listed === false) return;
+    const mark = chargers.mark();
+    try {
+        chargers.applyList(await api.chargers(), mark);
+        for (const pointId of chargers.chargers.keys()) addPoint(pointId);
+        showChargersError(null);
+    } catch (error) {
+        if ([403, 404, 405].includes(error.status)) chargers.listed = false;
+        else showChargersError(describeError(error, 'Loading the chargers'));
+    }
+    render();
+}
+
 /** Re-reads every point of the overview; says "offline" when the API cannot be reached and the stream is down. */
 async function refreshAll() {
+    refreshChargers();
     const results = await Promise.allSettled(state.points.map((point) => refreshPoint(point)));
     const failed = results.find((result) => result.status === 'rejected');
     if (failed && state.liveState !== 'live') setLive('offline', failed.reason);
@@ -99,6 +117,8 @@ function readForm() {
         const value = Number(raw);
         body[name] = raw !== '' && Number.isFinite(value) ? value : raw || 'invalid';
     }
+    const connectorId = chosenConnector(body.chargingPointId);
+    if (connectorId !== undefined) body.connectorId = connectorId;
     return body;
 }
 
@@ -165,6 +185,11 @@ function onTopicMessage(topic, payload) {
         const pointId = payload.chargingPointId ?? findPointOf(payload.sessionId);
         if (!pointId) return;
         learn(pointId, payload);
+        chart.add(normalizeSession(payload));
+    } else if (topic === 'chargepoint/status') {
+        const pointId = chargers.applyStatus(payload);
+        if (pointId && chargers.listed === true) addPoint(pointId);
+        if (pointId) render();
     } else if (topic === 'charging/updates') {
         // A command, not a state: the functions answer it with session/updates; re-read to be sure.
         const pointId = (payload && typeof payload === 'object' && payload.chargingPointId) || state.selected;
@@ -200,6 +225,7 @@ function init() {
         if (params.has(name)) $(name).value = params.get(name);
     }
     applyUser(params);
+    if (state.driver) chargers.listed = false; // GET /chargers is for operators: a driver learns from /events only
     handlers.select = select;
     el.point.value = wanted;
     select(wanted);

@@ -1,4 +1,5 @@
-// Live updates: Server-Sent Events from /events (topics `session/updates` and `charging/updates`), with
+// Live updates: Server-Sent Events from /events (topics `session/updates`, `charging/updates` and
+// `chargepoint/status`), with
 // reconnect and a polling fallback, so the page never shows stale state without saying so.
 //
 // The stream is read with fetch and a bearer header (EventSource cannot send one, and a token never goes
@@ -8,7 +9,7 @@
 // half-open connection raises no error). A 401 calls `onUnauthorized` and stops the feed.
 import { readEventStream } from './sse.js';
 
-export const TOPICS = ['session/updates', 'charging/updates'];
+export const TOPICS = ['session/updates', 'charging/updates', 'chargepoint/status'];
 const MIN_RETRY_MS = 1000;
 const MAX_RETRY_MS = 15000;
 

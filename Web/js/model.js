@@ -48,6 +48,8 @@ export function normalizeSession(raw) {
         estimatedDuration: number(raw.estimatedDuration) ?? undefined,
         updatedAt: time(raw.timestamp) ?? undefined,
         stopReason: raw.stopReason ?? undefined,
+        connectorId: number(raw.connectorId) ?? undefined, // OCPP sessions (issue 14)
+        transactionId: number(raw.transactionId) ?? undefined,
     };
     for (const key of Object.keys(session)) if (session[key] === undefined) delete session[key];
     return session;

@@ -1,6 +1,8 @@
 // What the page shows: the elements it writes, the state it shows them from, and the rendering of the
 // status bar, the buttons, the points overview, the live indicator and the errors next to an action.
 import { describeError, FIELDS } from './api.js';
+import { chargers, renderChargerLine, renderChargers, renderConnectorField } from './chargerpanel.js';
+import { SessionChart } from './chart.js';
 import {
     estimateCost,
     estimateMinutes,
@@ -50,6 +52,9 @@ export const state = {
 /** Actions the rendered elements call (set by app.js). */
 export const handlers = { select: () => {} };
 
+/** The followed session's power and energy chart. */
+export const chart = new SessionChart({ svg: $('session-chart'), power: $('chart-power'), energy: $('chart-energy') });
+
 // MARK: rendering
 
 export function current() {
@@ -70,8 +75,12 @@ export function render() {
     const target = targetEnergy(session?.targetCharge);
     el.progress.value = target && session?.energy ? Math.min(1, session.energy / target) : 0;
     el.sessionInfo.textContent = session?.sessionId ? sessionLine(session) : 'No session on this point yet.';
+    chart.follow(session);
+    renderChargerLine(state.selected);
+    renderConnectorField(state.selected);
     renderButtons();
     renderPoints();
+    renderChargers(state.selected, handlers.select);
     document.title = session?.status === 'Charging'
         ? `${status} · ${formatEnergy(session.energy)} kWh · ${state.selected} · evcsm`
         : `${status} · ${state.selected} · evcsm`;
@@ -83,6 +92,8 @@ export function sessionLine(session) {
     if (session.vehicleId) parts.push(`vehicle ${session.vehicleId}`);
     if (session.maxPower) parts.push(`${session.maxPower} kW`);
     if (session.targetCharge) parts.push(`target ${session.targetCharge} %`);
+    if (session.connectorId !== undefined) parts.push(`connector ${session.connectorId}`);
+    if (session.transactionId !== undefined) parts.push(`OCPP transaction ${session.transactionId}`);
     if (session.status === 'Stopped' && session.stopReason) parts.push(`stopped: ${session.stopReason}`);
     return parts.join(' · ');
 }
@@ -142,6 +153,14 @@ export function renderPoints() {
         detail.className = 'detail';
         detail.textContent = charging ? `Charging · ${formatEnergy(session.energy)} kWh` : 'Stopped';
         button.append(name, detail);
+        const charger = chargers.get(pointId);
+        if (charger?.ocpp) {
+            const ocpp = document.createElement('span');
+            ocpp.className = 'detail ocpp';
+            ocpp.dataset.connected = String(charger.connected);
+            ocpp.textContent = `OCPP · ${charger.connected ? 'connected' : 'offline'}`;
+            button.append(ocpp);
+        }
         button.addEventListener('click', () => handlers.select(pointId));
         item.append(button);
         return item;
@@ -170,6 +189,7 @@ export function clearError() {
     el.error.hidden = true;
     el.error.textContent = '';
     delete el.error.dataset.status;
+    delete el.error.dataset.code;
     delete el.error.dataset.action;
     for (const field of FIELDS) {
         const input = $(field);
@@ -186,6 +206,7 @@ export function showError(action, error) {
     const label = action === 'start' ? 'Start' : 'Stop';
     el.error.textContent = describeError(error, label);
     el.error.dataset.status = String(error.status ?? '');
+    el.error.dataset.code = error.code ?? '';
     el.error.dataset.action = action;
     el.error.hidden = false;
     const input = error.field ? $(error.field) : null;

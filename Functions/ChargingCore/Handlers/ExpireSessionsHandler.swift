@@ -2,7 +2,9 @@ import FunctionRuntime
 
 /// The schedule (`ExpireSessions`, a SAM `Schedule` event): stops (`Timeout`) the `Charging` sessions whose charger
 /// went silent, so a point is never held forever. Each stop frees the point's lock and publishes `session/updates`
-/// (``ChargingService/expireIdle(idleMilliseconds:limit:logger:)``).
+/// (``ChargingService/expireIdle(idleMilliseconds:limit:logger:)``). It also ends the OCPP remote starts that no
+/// StartTransaction followed within `OCPP_START_TIMEOUT_SECONDS` as `NotStarted`, cost 0
+/// (``ChargingService/expireNotStarted(startTimeoutMilliseconds:limit:logger:)``).
 ///
 /// At most ``Configuration/limit`` sessions per run, oldest first; the next run takes the rest. A store failure
 /// throws, so Lambda retries the invocation (evcsm-local logs it).
@@ -14,15 +16,22 @@ public struct ExpireSessionsHandler: ScheduledFunction {
         public var idleMilliseconds: Int64
         /// `EXPIRE_BATCH_LIMIT` (default 500, 1…10,000): at most this many sessions stopped per run.
         public var limit: Int
+        /// `OCPP_START_TIMEOUT_SECONDS` (default 120, 1…3600; ``OcppSettings``): how long a remote start may wait for
+        /// the charger's StartTransaction.
+        public var startTimeoutMilliseconds: Int64
 
         /// The variables ``fromEnvironment(_:)`` reads, for `--help`.
-        public static let environmentVariables = ["SESSION_IDLE_TIMEOUT_MINUTES", "EXPIRE_BATCH_LIMIT"]
+        public static let environmentVariables = [
+            "SESSION_IDLE_TIMEOUT_MINUTES", "EXPIRE_BATCH_LIMIT", "OCPP_START_TIMEOUT_SECONDS",
+        ]
         static let idleRange: ClosedRange<Int64> = 1000...(7 * 24 * 60 * 60_000)
         static let limitRange = 1...10_000
 
-        public init(idleMilliseconds: Int64 = 30 * 60_000, limit: Int = 500) {
+        public init(idleMilliseconds: Int64 = 30 * 60_000, limit: Int = 500, startTimeoutMilliseconds: Int64 = 120_000)
+        {
             self.idleMilliseconds = idleMilliseconds
             self.limit = limit
+            self.startTimeoutMilliseconds = startTimeoutMilliseconds
         }
 
         /// Reads the variables; a value that is not a number or out of range is an init error naming the variable
@@ -43,7 +52,10 @@ public struct ExpireSessionsHandler: ScheduledFunction {
                     "environment variable EXPIRE_BATCH_LIMIT must be an integer from \(limitRange.lowerBound) to "
                         + "\(limitRange.upperBound): \(limit)")
             }
-            return Configuration(idleMilliseconds: Int64(idle.rounded()), limit: limit)
+            let startTimeout = try OcppSettings.fromEnvironment(env).startTimeout
+            return Configuration(
+                idleMilliseconds: Int64(idle.rounded()), limit: limit,
+                startTimeoutMilliseconds: OcppChargerCalls.milliseconds(startTimeout))
         }
     }
 
@@ -58,13 +70,16 @@ public struct ExpireSessionsHandler: ScheduledFunction {
     public func handle(_ event: ScheduledEvent, context: FunctionContext) async throws -> NoOutput {
         let expired = try await dependencies.service.expireIdle(
             idleMilliseconds: configuration.idleMilliseconds, limit: configuration.limit, logger: context.logger)
+        let notStarted = try await dependencies.service.expireNotStarted(
+            startTimeoutMilliseconds: configuration.startTimeoutMilliseconds, limit: configuration.limit,
+            logger: context.logger)
         context.logger.info(
             "expire run done",
             metadata: [
-                "expired": "\(expired)", "idleMs": "\(configuration.idleMilliseconds)",
+                "expired": "\(expired)", "notStarted": "\(notStarted)", "idleMs": "\(configuration.idleMilliseconds)",
                 "limit": "\(configuration.limit)",
             ])
-        if expired >= configuration.limit {
+        if expired >= configuration.limit || notStarted >= configuration.limit {
             context.logger.notice("expire limit reached; the next run stops the rest")
         }
         return NoOutput()

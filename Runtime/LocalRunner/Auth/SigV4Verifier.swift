@@ -34,6 +34,9 @@ public struct SigV4Verifier: Sendable {
     let credentials: [String: String]
     let region: String
     let service: String
+    /// Also accepts a signature over the path exactly as sent, as libcurl before 8.10 signs it (`@connections`:
+    /// no unreserved-only spelling of its `@` signs the same with every libcurl).
+    var acceptsPathAsSent = false
 
     /// A verifier accepting `credentials` (access key → secret key) scoped to `region` and `service`.
     public init(credentials: [String: String], region: String, service: String) {
@@ -93,12 +96,18 @@ public struct SigV4Verifier: Sendable {
         let canonical = Self.canonicalRequest(
             method: method, path: path, query: query, headers: fields, signedHeaders: auth.signedHeaders,
             payloadHash: payloadHash)
-        let stringToSign = [
-            "AWS4-HMAC-SHA256", amzDate, auth.scope, Self.hex(SHA256.hash(data: Array(canonical.utf8))),
-        ].joined(separator: "\n")
+        var lines = canonical.split(separator: "\n", omittingEmptySubsequences: false)
+        lines[1] = Substring(path)
+        let canonicals = acceptsPathAsSent ? [canonical, lines.joined(separator: "\n")] : [canonical]
         let key = Self.signingKey(secret: secret, date: auth.date, region: region, service: service)
         guard let provided = Self.bytes(fromHex: auth.signature),
-            HMAC<SHA256>.isValidAuthenticationCode(provided, authenticating: Array(stringToSign.utf8), using: key)
+            canonicals.contains(where: { canonical in
+                let stringToSign = [
+                    "AWS4-HMAC-SHA256", amzDate, auth.scope, Self.hex(SHA256.hash(data: Array(canonical.utf8))),
+                ].joined(separator: "\n")
+                return HMAC<SHA256>.isValidAuthenticationCode(
+                    provided, authenticating: Array(stringToSign.utf8), using: key)
+            })
         else {
             throw SigV4Error(
                 .signatureDoesNotMatch,

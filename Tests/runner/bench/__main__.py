@@ -18,7 +18,7 @@ import traceback
 
 from config import Config
 from context import Bench
-from sections import cold_start, full_path, memory, mqtt_ingest, pairs, store_size
+from sections import cold_start, full_path, memory, mqtt_ingest, ocpp_bench, pairs, store_size
 from table import Row, failed_row, render
 
 # (title, section): in this order, because `memory.idle` needs the fresh `small` runner and `memory.warm`
@@ -32,6 +32,7 @@ SECTIONS = [
     ("mqtt", "MQTT meter ingest", mqtt_ingest.run),
     ("pairs", "start+stop pairs and the store's write ceiling", pairs.run),
     ("memory-warm", "Memory, warm workers", memory.warm),
+    ("ocpp", "OCPP 1.6J MeterValues, 100 charge points (a runner of its own)", ocpp_bench.run),
 ]
 
 
