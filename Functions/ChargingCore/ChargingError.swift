@@ -30,6 +30,8 @@ public enum ChargingErrorCode: String, ErrorCode {
     case chargerTimeout = "ChargerTimeout"
     /// The OCPP charger has another CSMS call outstanding (409; at most one per charger, OCPP-J §4.1.1).
     case chargerBusy = "ChargerBusy"
+    /// The charging point is registered as an MQTT charger, so OCPP commands cannot reach it (409).
+    case notOcppCharger = "NotAnOcppCharger"
     /// A function is not configured for what the request needs, e.g. OCPP calls without
     /// `OCPP_CONNECTIONS_ENDPOINT` (503).
     case notConfigured = "NotConfigured"
@@ -41,7 +43,7 @@ public enum ChargingErrorCode: String, ErrorCode {
         case .unauthorized: return 401
         case .forbidden: return 403
         case .sessionNotFound: return 404
-        case .chargingPointBusy, .chargerNotConnected, .chargerRejected, .chargerBusy: return 409
+        case .chargingPointBusy, .chargerNotConnected, .chargerRejected, .chargerBusy, .notOcppCharger: return 409
         case .storeContention, .notConfigured: return 503
         case .chargerTimeout: return 504
         }

@@ -8,7 +8,7 @@ import Synchronization
 import FoundationNetworking
 #endif
 
-/// evcsm-local's OCPP charger (`--simulate-chargers`, contract §6): one ``OcppChargePoint`` `ocpp-1` against the
+/// evcsm-local's OCPP charger (`--simulate-chargers`): one ``OcppChargePoint`` `ocpp-1` against the
 /// runner's own WebSocket API (`ws://<host>:<port>/ocpp/ocpp-1`).
 ///
 /// Its password comes from `<data-dir>/ocpp-ocpp-1.json` (`{"chargePointId", "password"}`, mode 0600). Without that

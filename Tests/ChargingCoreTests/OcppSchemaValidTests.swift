@@ -110,7 +110,7 @@ struct OcppSchemaValidTests {
         #expect(error == nil, "\(error?.code.rawValue ?? "") \(error?.description ?? "")")
     }
 
-    @Test("every schema the brief names has a valid example of its request and confirmation")
+    @Test("every schema evcsm uses has a valid example of its request and confirmation")
     func everySchemaCovered() {
         let commands: Set<String> = [
             "RemoteStartTransaction", "RemoteStopTransaction", "Reset", "TriggerMessage", "ChangeConfiguration",

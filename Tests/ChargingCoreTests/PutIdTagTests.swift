@@ -51,6 +51,7 @@ struct PutIdTagTests {
             ("CARD-1", #"{"userId": "u"}"#, "status"),
             ("CARD-1", #"{"userId": "u", "status": "ConcurrentTx"}"#, "status"),
             ("CARD-1", #"{"userId": "u", "status": "Accepted", "expiryDate": "soon"}"#, "expiryDate"),
+            ("CARD-1", #"{"userId": "u", "status": "Accepted", "expiryDate": null}"#, "expiryDate"),
             ("ABCDEFGHIJKLMNOPQRSTU", #"{"userId": "u", "status": "Accepted"}"#, "idTag"),
             ("CARD%0A1", #"{"userId": "u", "status": "Accepted"}"#, "idTag"),
             ("CARD%zz", #"{"userId": "u", "status": "Accepted"}"#, "idTag"),

@@ -79,14 +79,16 @@ struct SendChargerCommandTests {
         #expect(world.calls.calls.isEmpty)
     }
 
-    @Test("a driver is 403; a missing point id 400; an unknown or MQTT point 404 — nothing sent")
+    @Test("a driver is 403; a missing point id 400; an unknown point 404, an MQTT point 409 — nothing sent")
     func refused() async throws {
         let world = try await OcppControlWorld()
         let body = #"{"action":"Reset","payload":{"type":"Soft"}}"#
         #expect(try await Self.send(world, body, as: .driver).statusCode == 403)
         #expect(try await Self.send(world, body, point: nil).statusCode == 400)
         #expect(try await Self.send(world, body, point: "nope").statusCode == 404)
-        #expect(try await Self.send(world, body, point: "cp-1").statusCode == 404)
+        let mqtt = try await Self.send(world, body, point: "cp-1")
+        #expect(mqtt.statusCode == 409)
+        #expect(mqtt.body.contains(#""error":"NotAnOcppCharger""#))
         #expect(world.calls.calls.isEmpty)
     }
 

@@ -93,7 +93,8 @@ enum IdTagRequest {
             throw .invalid("status", "must be one of Accepted, Blocked, Expired, Invalid")
         }
         var expiryDate: Int64?
-        if let expiry = body["expiryDate"], !expiry.isNull {
+        // Left out = never expires; an explicit null is a 400, as everywhere in the REST API.
+        if let expiry = try RequestFields(body, nullMeansAbsent: false).value("expiryDate") {
             guard let date = expiry.stringValue.flatMap(Timestamp.parseMilliseconds) else {
                 throw .invalid("expiryDate", "must be an ISO-8601 date-time such as 2027-01-01T00:00:00Z")
             }

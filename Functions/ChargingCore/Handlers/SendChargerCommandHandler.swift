@@ -33,8 +33,13 @@ public struct SendChargerCommandHandler: HTTPFunction {
                 "chargePointId", "must be 1-\(StartRequest.maxIDLength) characters from A-Z a-z 0-9 . _ : -")
         }
         let (action, payload) = try Self.command(request.bodyBytes)
-        guard try await control.ocppRegistration(chargePointId) != nil else {
-            throw ChargingError(.sessionNotFound, "charger \(chargePointId) is not a registered OCPP charger")
+        guard let registration = try await control.registry.registration(chargePointId: chargePointId) else {
+            throw ChargingError(.sessionNotFound, "charger \(chargePointId) is not registered")
+        }
+        // A registered MQTT charger exists but speaks no OCPP: a conflict with its kind, not a missing resource.
+        guard registration.ocpp else {
+            throw ChargingError(
+                .notOcppCharger, "charger \(chargePointId) is an MQTT charger; commands go to OCPP chargers only")
         }
         let calls = try control.requireCalls(chargePointId)
         let outcome = try await calls.call(

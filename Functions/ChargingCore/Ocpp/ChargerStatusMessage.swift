@@ -8,7 +8,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// A message on `chargepoint/status` (ocpp-contract §2): published after `$connect` (connected, no connector),
+/// A message on `chargepoint/status` (docs/OCPP.md): published after `$connect` (connected, no connector),
 /// `$disconnect` (not connected) and every StatusNotification (connected, with the connector's fields).
 public struct ChargerStatusMessage: Codable, Sendable, Hashable {
     /// The topic (functions publish it; chargers may not).

@@ -1,6 +1,6 @@
 import BSON
 
-/// The stored shapes of ``DataAPIChargerStateStore`` (ocpp-contract §3).
+/// The stored shapes of ``DataAPIChargerStateStore`` (docs/OCPP.md "Connecting a charger").
 extension DataAPIChargerStateStore {
     static func connectionDocument(_ connection: ChargerConnection) -> Document {
         var document: Document = [

@@ -1,4 +1,4 @@
-/// Everything the OCPP handlers share, composed once per process (CORE adds `live(_:logger:)`).
+/// Everything the OCPP handlers share, composed once per process (``live(_:logger:)`` in OcppDependencies+Live.swift).
 public struct OcppDependencies: Sendable {
     /// The session store, publisher, tariff, clock, defaults, plausibility and metrics.
     public var charging: FunctionDependencies

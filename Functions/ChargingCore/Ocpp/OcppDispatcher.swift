@@ -15,7 +15,7 @@ public struct OcppPeer: Sendable, Hashable {
 }
 
 /// Runs one charger→CSMS CALL: the action's handler after its schema check, with the CALLERROR of OCPP-J §4.2.3
-/// for everything that goes wrong (ocpp-contract §4):
+/// for everything that goes wrong (docs/OCPP.md "Errors"):
 /// - an action OCPP 1.6 does not have → `NotImplemented`; a 1.6 action without a handler here (one the Central
 ///   System sends, e.g. `Reset`, or a charger action nobody registered) → `NotSupported`;
 /// - a payload that breaks the action's schema → its `TypeConstraintViolation` / `PropertyConstraintViolation` /
@@ -74,7 +74,7 @@ public struct OcppDispatcher: Sendable {
 }
 
 extension OcppDispatcher {
-    /// The Central System's handlers: CORE's six and TX's four transaction actions.
+    /// The Central System's handlers: the six charger-state actions and the four transaction actions.
     public static func live(_ deps: OcppDependencies) -> OcppDispatcher {
         OcppDispatcher([
             BootNotificationAction(deps), HeartbeatAction(deps), StatusNotificationAction(deps),

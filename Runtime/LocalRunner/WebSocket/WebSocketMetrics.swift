@@ -12,9 +12,10 @@ struct WebSocketMetrics: Sendable {
     init(registry: PrometheusCollectorRegistry) {
         connections = registry.makeGauge(
             descriptor: MetricNameDescriptor(
-                metricName: "evcsm_websocket_connections", helpText: "Open WebSocket API connections."))
+                metricName: "evcsm_websocket_connections", unitName: "", helpText: "Open WebSocket API connections."))
         let messages = MetricNameDescriptor(
-            metricName: "evcsm_websocket_messages_total", helpText: "WebSocket API messages by direction.")
+            metricName: "evcsm_websocket_messages_total", unitName: "", helpText: "WebSocket API messages by direction."
+        )
         messagesIn = registry.makeCounter(descriptor: messages, labels: [("direction", "in")])
         messagesOut = registry.makeCounter(descriptor: messages, labels: [("direction", "out")])
     }
