@@ -167,7 +167,7 @@ public actor OcppChargePoint {
     func write(_ frame: OcppFrame) async -> Bool {
         guard let outbound else { return false }
         do {
-            try await outbound.write(.text(String(decoding: frame.serialized(), as: UTF8.self)))
+            try await outbound.write(.text(frame.text))
             return true
         } catch {
             logger.warning("OCPP: write failed: \(error)")

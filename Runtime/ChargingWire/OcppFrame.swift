@@ -97,6 +97,9 @@ public enum OcppFrame: Sendable, Hashable {
         }
     }
 
+    /// ``serialized()`` as a string (a WebSocket text message).
+    public var text: String { String(decoding: serialized(), as: UTF8.self) }
+
     /// A CALLERROR answering `messageId` (`"-1"` when the id could not be read).
     public static func error(
         answering messageId: String?, _ code: OcppErrorCode, _ description: String, details: OcppJSON = [:]

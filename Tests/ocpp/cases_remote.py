@@ -8,6 +8,7 @@ Reset, refused payloads, ChargerBusy while a call is outstanding), and the SSE s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from cases_flow import booted, stopped_view
 from ocpp_charger import charger, energy_sample, next_item
@@ -24,6 +25,16 @@ async def connector_status_is(w, cp: str, connector: int, status: str):
     return await wait_until(f"GET /chargers shows {cp} connector {connector} {status}", probe)
 
 
+@contextlib.asynccontextmanager
+async def available_charger(w, cp: str, password: str):
+    """A connected, booted charge point whose connector 1 the Central System has seen `Available`."""
+    async with charger(w.url(cp), cp, password) as point:
+        await booted(point)
+        await point.status(1, "Available")
+        await connector_status_is(w, cp, 1, "Available")
+        yield point
+
+
 def start_body(cp: str, user: str) -> dict:
     return {"userId": user, "vehicleId": f"{user}-car", "chargingPointId": cp, "maxPower": 11, "targetCharge": 80}
 
@@ -34,10 +45,7 @@ async def remote_start_stop(w):
     password = await w.register(cp)
     await w.put_idtag(tag, user)
     driver = await w.token(user)
-    async with charger(w.url(cp), cp, password) as point:
-        await booted(point)
-        await point.status(1, "Available")
-        await connector_status_is(w, cp, 1, "Available")
+    async with available_charger(w, cp, password) as point:
         point.meter_wh = 4321
         started = await w.expect("POST", "start", start_body(cp, user), status=201, token=driver)
         sid = started.get("sessionId")
@@ -67,10 +75,7 @@ async def remote_start_rejected(w):
     cp, user = "py-rejected", "py-rejected-driver"
     password = await w.register(cp)
     driver = await w.token(user)
-    async with charger(w.url(cp), cp, password) as point:
-        await booted(point)
-        await point.status(1, "Available")
-        await connector_status_is(w, cp, 1, "Available")
+    async with available_charger(w, cp, password) as point:
         point.remote_start = "Rejected"
         reply = await w.rest("POST", "start", start_body(cp, user), token=driver)
         check(reply.status == 409 and (reply.json or {}).get("error") == "ChargerRejected",
@@ -185,10 +190,7 @@ async def remote_target_reached(w):
     cp, user = "py-target", "py-target-driver"
     password = await w.register(cp)
     driver = await w.token(user)
-    async with charger(w.url(cp), cp, password) as point:
-        await booted(point)
-        await point.status(1, "Available")
-        await connector_status_is(w, cp, 1, "Available")
+    async with available_charger(w, cp, password) as point:
         point.meter_wh = 1000
         # (80 − 79) % of 1 kWh: a 10 Wh target, within the plausibility tolerance at once.
         body = {**start_body(cp, user), "batteryCapacity": 1, "currentCharge": 79}

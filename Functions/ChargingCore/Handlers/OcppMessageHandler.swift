@@ -36,7 +36,7 @@ public struct OcppMessageHandler: OcppRoute {
         guard let reply = await reply(to: request, logger: context.logger) else {
             return APIGatewayWebSocketResponse(statusCode: 200)
         }
-        return APIGatewayWebSocketResponse(statusCode: 200, body: String(decoding: reply.serialized(), as: UTF8.self))
+        return APIGatewayWebSocketResponse(statusCode: 200, body: reply.text)
     }
 
     /// The frame to send back, or nil.
