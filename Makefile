@@ -39,17 +39,22 @@ setup: apt ## install system packages the build and the runner need
 build: setup ## debug build of everything (functions, runner, tools, tests)
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --build-tests
 
-release: setup ## release build of the executables
-	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS)
+# The runner, the Data API server and the simulator; the functions `make run` and `make bench` run are the
+# Lambda bootstraps themselves (`lambda-release`: static Swift stdlib, libcurl loaded on first use), so what runs
+# on a laptop is what `sam build` packages.
+RELEASE_PRODUCTS = evcsm-local evcsm-data-api evcsm-charger-sim
+release: setup ## release build of the runner, the Data API server and the simulator
+	@for product in $(RELEASE_PRODUCTS); do $(SWIFT) build -c release $(SWIFT_BUILD_FLAGS) --product $$product || exit 1; done
 
 lint: ## swift-format lint (strict) with the committed .swift-format
 	$(SWIFT) format lint --strict --recursive --parallel Package.swift Functions Runtime Tests
 
-# Function binaries link FoundationEssentials, libcurl and shared libraries only: no full Foundation,
-# no SwiftNIO, no libmongoc (DESIGN.md §2), and hold no test double (ChargingCoreTesting) and no runner
+# Function binaries link FoundationEssentials and shared libraries only: no full Foundation, no SwiftNIO, no
+# libmongoc (DESIGN.md §2), and libcurl is not linked but loaded on first use (dlopen, Runtime/CCurl/shim.h), so
+# a worker that never needs https maps none of it; they hold no test double (ChargingCoreTesting) and no runner
 # route (`/_bench`). evcsm-data-api speaks the Data API over BSON only: no libcurl. One line per failure.
 # (grep reads all of its input here, never -q: under pipefail an early exit would fail nm/ldd with SIGPIPE.)
-FORBIDDEN_LIBS := libFoundation\.so|libFoundationNetworking|libNIO|mongoc|libbson|mosquitto
+FORBIDDEN_LIBS := libFoundation\.so|libFoundationNetworking|libNIO|mongoc|libbson|mosquitto|libcurl
 TEST_DOUBLES := ChargingCoreTesting|InMemorySessionStore|RecordingPublisher|FixedClock
 check-deps: build ## ldd/nm checks: function binaries (no Foundation/NIO/libmongoc/test doubles), evcsm-data-api (no libcurl)
 	@bad=0; for f in $(FUNCTIONS); do \
@@ -69,7 +74,7 @@ check-deps: build ## ldd/nm checks: function binaries (no Foundation/NIO/libmong
 		[ -z "$$curl" ] || { echo "FAIL: evcsm-data-api links libcurl: $$curl"; bad=$$((bad + 1)); }; \
 	else echo "FAIL: evcsm-data-api: binary missing at $$server"; bad=$$((bad + 1)); fi; \
 	if [ $$bad = 0 ]; then \
-		echo "check-deps: OK: $(words $(FUNCTIONS)) function binaries link no Foundation/NIO/libmongoc and hold no test double or /_bench route; evcsm-data-api links no libcurl"; \
+		echo "check-deps: OK: $(words $(FUNCTIONS)) function binaries link no Foundation/NIO/libmongoc/libcurl (loaded on first use) and hold no test double or /_bench route; evcsm-data-api links no libcurl"; \
 	else echo "check-deps: $$bad failure(s)"; exit 1; fi
 
 swift-test: build ## Swift Testing suites (unit + integration)
@@ -81,8 +86,8 @@ swift-test: build ## Swift Testing suites (unit + integration)
 test: setup lint build check-deps swift-test $(TEST_SUITES) ## everything CI runs
 	@echo "make test: all suites passed ($(words $(TEST_SUITES)) extra suites: $(TEST_SUITES))"
 
-run: setup release ## start the whole system on http://127.0.0.1:5274
-	$(RELEASE_BIN)/evcsm-local --functions-dir $(RELEASE_BIN) --simulate-chargers $(RUN_FLAGS)
+run: setup release lambda-release ## start the whole system on http://127.0.0.1:5274
+	$(RELEASE_BIN)/evcsm-local --functions-dir $(LAMBDA_BIN) --simulate-chargers $(RUN_FLAGS)
 
 clean:
 	rm -rf .build .build-lambda dist .aws-sam test-artifacts

@@ -41,9 +41,8 @@ let package = Package(
     ],
     targets: functionTargets + [
         // MARK: System-library shims
-        .systemLibrary(
-            name: "CCurl", path: "Runtime/CCurl", pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl's headers only: FunctionRuntime loads the library on first use (Runtime/CCurl/shim.h).
+        .systemLibrary(name: "CCurl", path: "Runtime/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(
             name: "CMongoc", path: "Runtime/CMongoc", pkgConfig: "libmongoc-1.0",
             providers: [.apt(["libmongoc-dev"])]),
@@ -60,6 +59,10 @@ let package = Package(
         .target(name: "BSON", dependencies: ["Essentials"], path: "Runtime/BSON"),
         /// Wire types of `session/updates`, `charging/updates` and meter readings (ChargingCore + simulator).
         .target(name: "ChargingWire", dependencies: ["Essentials"], path: "Runtime/ChargingWire"),
+        /// AWS SigV4: one canonicalization for the functions' signer and evcsm-local's verifier.
+        .target(
+            name: "SigV4", dependencies: ["Essentials", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Runtime/SigV4"),
 
         // MARK: Function side (FoundationEssentials + libcurl only)
         .target(
@@ -75,7 +78,7 @@ let package = Package(
         .target(
             name: "ChargingCore",
             dependencies: [
-                "FunctionRuntime", "DataAPI", "BSON", "ChargingWire", "Essentials",
+                "FunctionRuntime", "DataAPI", "BSON", "ChargingWire", "Essentials", "SigV4",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -124,7 +127,7 @@ let package = Package(
         .target(
             name: "LocalRunner",
             dependencies: [
-                "DataAPIServer", "BSON", "FunctionRuntime", "Essentials", "ChildProcesses", "CMosquitto",
+                "BSON", "FunctionRuntime", "Essentials", "ChildProcesses", "CMosquitto", "SigV4",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -142,7 +145,7 @@ let package = Package(
         .target(
             name: "ChargerSimulator",
             dependencies: [
-                "LocalRunner", "ChargingWire", "Essentials",
+                "LocalRunner", "FunctionRuntime", "ChargingWire", "Essentials",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],
@@ -195,7 +198,7 @@ let package = Package(
             name: "ChargingCoreTests",
             dependencies: [
                 "ChargingCore", "ChargingCoreTesting", "ChargingWire", "FunctionRuntime", "DataAPI", "BSON",
-                "Essentials",
+                "Essentials", "SigV4",
                 "TestSupport",
             ],
             path: "Tests/ChargingCoreTests"
@@ -212,7 +215,7 @@ let package = Package(
             name: "LocalRunnerTests",
             dependencies: [
                 "LocalRunner", "ChargerSimulator", "ChargingWire", "ChildProcesses", "FunctionRuntime", "Essentials",
-                "TestSupport",
+                "SigV4", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

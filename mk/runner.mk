@@ -24,7 +24,7 @@ $(SWAGGER_UI_DIST)/swagger-ui-bundle.js:
 
 # Every figure of issue 11 with its same-run baseline and ratio; the table also goes to test-artifacts/bench.txt.
 # Other knobs (BENCH_SESSIONS, BENCH_MQTT_MESSAGES, ...) are listed in Tests/runner/bench.sh.
-bench: setup release ## figures vs same-run baselines: store size, full path, MQTT ingest, pairs, RSS (bench.txt)
+bench: setup release lambda-release ## figures vs same-run baselines: store size, full path, MQTT ingest, pairs, RSS (bench.txt)
 	@$(call apt_ensure,wrk mosquitto mosquitto-clients strace)
-	BIN_DIR="$(RELEASE_BIN)" BENCH_DURATION=$(BENCH_DURATION) BENCH_CONNECTIONS=$(BENCH_CONNECTIONS) \
+	BIN_DIR="$(RELEASE_BIN)" FUNCTIONS_DIR="$(CURDIR)/$(LAMBDA_BIN)" BENCH_DURATION=$(BENCH_DURATION) BENCH_CONNECTIONS=$(BENCH_CONNECTIONS) \
 		bash Tests/runner/bench.sh

@@ -1,8 +1,15 @@
 import FunctionRuntime
+import SigV4
 
-/// Where an AWS HTTP API lives and how to sign its requests: SigV4 (`aws:amz:{region}:{service}`, libcurl's
-/// `CURLOPT_AWS_SIGV4`) when AWS credentials are configured, plain otherwise (the local runner serves the same
-/// routes unsigned). Shared by the IoT Data Plane publisher, the MQTT client provisioner and the API Gateway
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Where an AWS HTTP API lives and how to sign its requests: SigV4 (``SigV4Signer``, headers computed here, so
+/// the request goes over plain HTTP to evcsm-local and over libcurl to AWS alike) when AWS credentials are
+/// configured, plain otherwise (the local runner serves the same routes unsigned). Shared by the IoT Data Plane publisher, the MQTT client provisioner and the API Gateway
 /// management API. Read once from the environment.
 public struct AWSEndpointConfiguration: Sendable {
     /// The endpoint without a trailing `/`, e.g. `http://127.0.0.1:5274` or
@@ -50,10 +57,16 @@ public struct AWSEndpointConfiguration: Sendable {
         return AWSEndpointConfiguration(endpoint: endpoint, region: region, credentials: credentials, service: service)
     }
 
-    /// Signs `request` with SigV4 for ``service`` when credentials are configured; leaves it unsigned otherwise.
-    public func sign(_ request: inout HTTPClientRequest) {
+    /// Signs `request` (its method, URL and body as they will be sent) with SigV4 for ``service`` when credentials
+    /// are configured, adding `x-amz-date`, `x-amz-security-token` and `Authorization`; leaves it unsigned
+    /// otherwise.
+    public func sign(_ request: inout HTTPClientRequest, now: Date = Date()) {
         guard let credentials, let region else { return }
-        request.awsSigV4 = "aws:amz:\(region):\(service)"
-        request.awsCredentials = credentials
+        let signer = SigV4Signer(
+            accessKeyID: credentials.accessKeyID, secretAccessKey: credentials.secretAccessKey,
+            sessionToken: credentials.sessionToken, region: region, service: service)
+        guard let headers = signer.headers(method: request.method, url: request.url, body: request.body, now: now)
+        else { return }
+        request.headers += headers
     }
 }

@@ -3,7 +3,7 @@ import Essentials
 import FunctionRuntime
 
 /// A session as `GET /status`, `GET /sessions` and `GET /sessions/{id}` return it.
-public struct SessionView: Encodable, Sendable, Hashable {
+public struct SessionView: JSONBytesEncodable, Sendable, Hashable {
     public let sessionId: String
     public let chargingPointId: String
     /// Nil (left out of the JSON) when the caller may see the point's state but not whose session it is.
@@ -77,6 +77,41 @@ public struct SessionView: Encodable, Sendable, Hashable {
         try c.encode(rejectedReadings, forKey: .rejectedReadings)
         try c.encodeIfPresent(connectorId, forKey: .connectorId)
         try c.encodeIfPresent(transactionId, forKey: .transactionId)
+    }
+
+    /// The JSON of ``encode(to:)``, written directly (keys in the encoder's sorted order).
+    public func writeJSON(to out: inout JSONBytesWriter) throws(JSONBytesWriter.Unencodable) {
+        out.beginObject()
+        out.member("chargingPointId", chargingPointId)
+        if let connectorId {
+            out.key("connectorId")
+            out.integer(Int64(connectorId))
+        }
+        out.key("cost")
+        try out.double(cost)
+        out.member("currency", currency)
+        out.key("durationMinutes")
+        out.integer(durationMinutes)
+        out.memberOrNull("endTime", endTime)
+        out.key("energyConsumed")
+        try out.double(energyConsumed)
+        out.key("maxPower")
+        try out.double(maxPower)
+        out.key("rejectedReadings")
+        out.integer(rejectedReadings)
+        out.member("sessionId", sessionId)
+        out.member("startTime", startTime)
+        out.member("status", status)
+        out.memberOrNull("stopReason", stopReason)
+        out.key("targetCharge")
+        try out.double(targetCharge)
+        if let transactionId {
+            out.key("transactionId")
+            out.integer(transactionId)
+        }
+        out.member("userId", userId)
+        out.member("vehicleId", vehicleId)
+        out.endObject()
     }
 
     /// The CSV header of ``csvRow``.
@@ -173,7 +208,7 @@ public struct StopResponse: Encodable, Sendable, Hashable {
 }
 
 /// `200` body of `GET /sessions`.
-public struct SessionListResponse: Encodable, Sendable, Hashable {
+public struct SessionListResponse: JSONBytesEncodable, Sendable, Hashable {
     public let sessions: [SessionView]
     /// Pass as `cursor` to get the next page; `null` on the last page.
     public let nextCursor: String?
@@ -189,6 +224,17 @@ public struct SessionListResponse: Encodable, Sendable, Hashable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(sessions, forKey: .sessions)
         try c.encode(nextCursor, forKey: .nextCursor)
+    }
+
+    /// The JSON of ``encode(to:)``, written directly.
+    public func writeJSON(to out: inout JSONBytesWriter) throws(JSONBytesWriter.Unencodable) {
+        out.beginObject()
+        out.memberOrNull("nextCursor", nextCursor)
+        out.key("sessions")
+        out.beginArray()
+        for session in sessions { try session.writeJSON(to: &out) }
+        out.endArray()
+        out.endObject()
     }
 }
 

@@ -7,7 +7,10 @@ import Foundation
 #endif
 
 /// A BSON value, limited to the types evcsm stores and the Data API carries.
-public indirect enum BSONValue: Sendable, Hashable {
+///
+/// Scalars are stored inline (no allocation per value); only a document is boxed, which keeps the value at
+/// 16 bytes and a tag (arrays and documents hold their elements in their own buffers already).
+public enum BSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case int32(Int32)
@@ -17,7 +20,7 @@ public indirect enum BSONValue: Sendable, Hashable {
     /// A BSON date: milliseconds since the epoch.
     case datetime(Int64)
     case objectId(ObjectId)
-    case document(Document)
+    indirect case document(Document)
     case array([BSONValue])
 
     /// The string, nil for other types.

@@ -33,6 +33,9 @@ public struct Document: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
         self.init(elements)
     }
 
+    /// Makes room for `count` keys without growing again (a parser reserving what objects usually hold).
+    public mutating func reserveCapacity(_ count: Int) { slots.reserveCapacity(count) }
+
     /// The keys in order.
     public var keys: [String] { slots.compactMap { $0?.key } }
     /// The values in key order.

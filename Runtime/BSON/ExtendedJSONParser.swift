@@ -1,6 +1,7 @@
 import Essentials
 
-// Parsing: a byte-level JSON reader that builds ``BSONValue``s and hands every object to `ExtendedJSON.unwrap`.
+// Parsing: a byte-level JSON reader that builds ``BSONValue``s; a one-key object that is an EJSON wrapper becomes
+// its typed value (`ExtendedJSON.unwrapped`) without a document being built.
 // Duplicate keys are found by the document's own lookup, O(1) per key however large the object.
 extension ExtendedJSON {
     struct Parser {
@@ -89,36 +90,54 @@ extension ExtendedJSON {
             }
         }
 
+        /// An object; a one-key object that is an EJSON wrapper becomes its typed value without a document.
         mutating func parseObject(depth: Int) throws(DataAPIError) -> BSONValue {
             index += 1
-            var document = Document()
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1
-                return .document(document)
+                return .document(Document())
             }
-            while true {
-                skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key") }
-                let key = try parseString()
-                skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected :") }
-                index += 1
-                skipWhitespace()
-                let value = try parseValue(depth: depth + 1)
+            let (firstKey, firstValue) = try parseMember(depth: depth)
+            guard try objectContinues() else {
+                return try ExtendedJSON.unwrapped(key: firstKey, value: firstValue)
+                    ?? .document(Document([(firstKey, firstValue)]))
+            }
+            var document = Document()
+            document.reserveCapacity(16)
+            document.updateValue(firstValue, forKey: firstKey)
+            repeat {
+                let (key, value) = try parseMember(depth: depth)
                 guard document.updateValue(value, forKey: key) == nil else {
                     throw error("duplicate key \"\(key)\"")
                 }
-                skipWhitespace()
-                guard index < bytes.count else { throw error("unterminated object") }
-                if bytes[index] == UInt8(ascii: ",") {
-                    index += 1
-                    continue
-                }
-                guard bytes[index] == UInt8(ascii: "}") else { throw error("expected , or }") }
+            } while try objectContinues()
+            return .document(document)
+        }
+
+        /// `"key": value`, from the whitespace before the key.
+        private mutating func parseMember(depth: Int) throws(DataAPIError) -> (String, BSONValue) {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key") }
+            let key = try parseString()
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected :") }
+            index += 1
+            skipWhitespace()
+            return (key, try parseValue(depth: depth + 1))
+        }
+
+        /// After a member: true past a `,`, false past the closing `}`.
+        private mutating func objectContinues() throws(DataAPIError) -> Bool {
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unterminated object") }
+            if bytes[index] == UInt8(ascii: ",") {
                 index += 1
-                return try ExtendedJSON.unwrap(document)
+                return true
             }
+            guard bytes[index] == UInt8(ascii: "}") else { throw error("expected , or }") }
+            index += 1
+            return false
         }
     }
 }

@@ -5,27 +5,32 @@ extension ExtendedJSON {
     /// Turns an EJSON wrapper object into its typed value; returns other objects unchanged.
     static func unwrap(_ document: Document) throws(DataAPIError) -> BSONValue {
         var entries = document.makeIterator()
-        guard document.count == 1, let (key, value) = entries.next(), key.hasPrefix("$") else {
-            return .document(document)
-        }
+        guard document.count == 1, let (key, value) = entries.next() else { return .document(document) }
+        return try unwrapped(key: key, value: value) ?? .document(document)
+    }
+
+    /// The typed value of the one-key object `{key: value}` when it is an EJSON wrapper; nil for any other
+    /// object (the caller keeps it as a document).
+    static func unwrapped(key: String, value: BSONValue) throws(DataAPIError) -> BSONValue? {
+        guard key.utf8.first == UInt8(ascii: "$") else { return nil }
         func bad(_ what: String) -> DataAPIError {
             DataAPIError(.invalidParameter, "invalid Extended JSON \(key): \(what)")
         }
         switch key {
         case "$oid":
-            guard let s = value.stringValue else { return .document(document) }
+            guard let s = value.stringValue else { return nil }
             guard let oid = ObjectId(hex: s) else { throw bad("expected 24 hex digits") }
             return .objectId(oid)
         case "$numberInt":
-            guard let s = value.stringValue else { return .document(document) }
+            guard let s = value.stringValue else { return nil }
             guard let v = Int32(s) else { throw bad("not a 32-bit integer") }
             return .int32(v)
         case "$numberLong":
-            guard let s = value.stringValue else { return .document(document) }
+            guard let s = value.stringValue else { return nil }
             guard let v = Int64(s) else { throw bad("not a 64-bit integer") }
             return .int64(v)
         case "$numberDouble":
-            guard let s = value.stringValue else { return .document(document) }
+            guard let s = value.stringValue else { return nil }
             switch s {
             case "Infinity": return .double(.infinity)
             case "-Infinity": return .double(-.infinity)
@@ -45,10 +50,10 @@ extension ExtendedJSON {
                 guard let ms = BSONValue.double(d).int64Value else { throw bad("not a millisecond count") }
                 return .datetime(ms)
             default:
-                return .document(document)
+                return nil
             }
         default:
-            return .document(document)
+            return nil
         }
     }
 }

@@ -1,12 +1,9 @@
 import ChargingWire
 import Essentials
 import Foundation
+import FunctionRuntime
 import LocalRunner
 import Logging
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// A fleet of simulated chargers. It follows `session/updates`; for every session in `Charging` it
 /// publishes `{sessionId, energyWh, timestamp, seq}` to `chargers/<chargingPointId>/meter` once per second,
@@ -146,17 +143,18 @@ public actor ChargerSimulator {
     }
 
     func lookUpSession(_ sessionId: String) async -> SessionPower? {
-        guard let apiURL,
-            let url = URL(string: "\(apiURL)/api/ChargingSessionAPI/sessions/\(sessionId)")
-        else { return nil }
+        guard let apiURL else { return nil }
         for attempt in 0..<2 {
-            var request = URLRequest(url: url)
-            request.timeoutInterval = 5
-            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-            guard let (data, response) = try? await URLSession.shared.data(for: request) else { return nil }
-            let status = (response as? HTTPURLResponse)?.statusCode
-            if status == 200 { return try? WireCoding.decode(SessionPower.self, from: data) }
-            guard status == 401, attempt == 0, let fresh = await Self.developmentToken(apiURL) else { return nil }
+            var headers: [(String, String)] = []
+            if let token { headers.append(("Authorization", "Bearer \(token)")) }
+            let request = HTTPClientRequest(
+                method: "GET", url: "\(apiURL)/api/ChargingSessionAPI/sessions/\(sessionId)", headers: headers,
+                timeout: .seconds(5))
+            guard case .success(let response) = await BlockingHTTP.send(request) else { return nil }
+            if response.status == 200 { return try? WireCoding.decode(SessionPower.self, from: response.body) }
+            guard response.status == 401, attempt == 0, let fresh = await Self.developmentToken(apiURL) else {
+                return nil
+            }
             token = fresh
         }
         return nil
@@ -165,16 +163,13 @@ public actor ChargerSimulator {
     /// An operator token from the runner's development issuer (`POST /dev/token`, loopback only); nil when the
     /// runner has none (an external issuer), and the simulator falls back to 11 kW.
     static func developmentToken(_ apiURL: String) async -> String? {
-        guard let url = URL(string: "\(apiURL)/dev/token") else { return nil }
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.timeoutInterval = 5
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(#"{"sub":"evcsm-charger-sim","role":"operator"}"#.utf8)
-        guard let (data, response) = try? await URLSession.shared.data(for: request),
-            (response as? HTTPURLResponse)?.statusCode == 200
-        else { return nil }
-        return (try? WireCoding.decode(IssuedToken.self, from: data))?.token
+        let request = HTTPClientRequest(
+            method: "POST", url: "\(apiURL)/dev/token", headers: [("Content-Type", "application/json")],
+            body: Array(#"{"sub":"evcsm-charger-sim","role":"operator"}"#.utf8), timeout: .seconds(5))
+        guard case .success(let response) = await BlockingHTTP.send(request), response.status == 200 else {
+            return nil
+        }
+        return (try? WireCoding.decode(IssuedToken.self, from: response.body))?.token
     }
 
     /// The one member of a `POST /dev/token` answer the simulator needs.

@@ -1,12 +1,9 @@
 import ChargingWire
 import Foundation
+import FunctionRuntime
 import LocalRunner
 import Logging
 import Synchronization
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// evcsm-local's OCPP charger (`--simulate-chargers`): one ``OcppChargePoint`` `ocpp-1` against the
 /// runner's own WebSocket API (`ws://<host>:<port>/ocpp/ocpp-1`).
@@ -155,29 +152,24 @@ public actor OcppLocalCharger {
     /// `POST /api/ChargingSessionAPI/chargers` with a development operator token (none when the runner has no
     /// development issuer: then the API decides).
     func register(apiURL: String) async -> Registration {
-        guard let url = URL(string: "\(apiURL)/api/ChargingSessionAPI/chargers") else {
-            return .failed("bad API URL \(apiURL)", retry: false)
-        }
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.timeoutInterval = 10
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        var headers = [("Content-Type", "application/json")]
         if let token = await ChargerSimulator.developmentToken(apiURL) {
-            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            headers.append(("Authorization", "Bearer \(token)"))
         }
         let body: OcppJSON = [
             "chargePointId": .string(chargePointId), "ocpp": true,
             "connectors": [["connectorId": 1, "maxPower": .number(Self.maxPowerKW)]],
         ]
-        request.httpBody = Data(body.serialized())
-        let data: Data
-        let response: URLResponse
-        do {
-            (data, response) = try await URLSession.shared.data(for: request)
-        } catch {
-            return .failed("\(error.localizedDescription)", retry: true)
+        let request = HTTPClientRequest(
+            method: "POST", url: "\(apiURL)/api/ChargingSessionAPI/chargers", headers: headers,
+            body: body.serialized(), timeout: .seconds(10))
+        let response: HTTPClientResponse
+        switch await BlockingHTTP.send(request) {
+        case .success(let answer): response = answer
+        case .failure(let error): return .failed(error.message, retry: true)
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let status = response.status
+        let data = response.body
         switch status {
         case 201:
             guard let registered = try? WireCoding.decode(Registered.self, from: data) else {

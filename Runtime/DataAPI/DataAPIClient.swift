@@ -75,12 +75,20 @@ public struct DataAPIClient: Sendable {
     public let configuration: DataAPIConfiguration
     private let transport: any HTTPTransport
     private let logger: Logger
+    /// `{baseURL}/action/{name}` of every action, and the headers of every request, built once.
+    private let actionURLs: [DataAPIAction: String]
+    private let headers: [(String, String)]
 
     /// A client sending through `transport`.
     public init(configuration: DataAPIConfiguration, transport: any HTTPTransport, logger: Logger) {
         self.configuration = configuration
         self.transport = transport
         self.logger = logger
+        actionURLs = Dictionary(
+            uniqueKeysWithValues: DataAPIAction.allCases.map { ($0, "\(configuration.baseURL)/action/\($0.rawValue)") })
+        headers = [
+            ("Content-Type", "application/ejson"), ("Accept", "application/ejson"), ("apiKey", configuration.apiKey),
+        ]
     }
 
     /// The first document matching `filter`, nil when none does.
@@ -219,11 +227,8 @@ public struct DataAPIClient: Sendable {
     /// Posts one action, retrying reads after transport failures and 5xx answers.
     public func call(_ action: DataAPIAction, _ body: Document) throws(DataAPIError) -> Document {
         let request = HTTPClientRequest(
-            method: "POST", url: "\(configuration.baseURL)/action/\(action.rawValue)",
-            headers: [
-                ("Content-Type", "application/ejson"), ("Accept", "application/ejson"),
-                ("apiKey", configuration.apiKey),
-            ],
+            method: "POST", url: actionURLs[action] ?? "\(configuration.baseURL)/action/\(action.rawValue)",
+            headers: headers,
             body: ExtendedJSON.serializeBytes(.document(body), mode: .canonical), timeout: configuration.timeout,
             connectTimeout: configuration.connectTimeout)
         let attempts = action.isRead ? configuration.readRetries + 1 : 1

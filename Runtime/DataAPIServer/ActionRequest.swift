@@ -159,6 +159,15 @@ struct ActionRequest: Sendable {
         }
     }
 
+    /// The documents of `find` and `findOne` as canonical Extended JSON (capped like ``run(on:)``), and
+    /// whether the action is `findOne` (then at most one: its limit is 1). Nil for the other actions.
+    func canonicalDocuments(on backend: any DocumentBackend) async throws -> (SerializedDocuments, one: Bool)? {
+        guard case .find(let find, let one) = command else { return nil }
+        let found = try await backend.findCanonical(find)
+        if found.count > DataAPILimits.maxResultDocuments { throw DataAPILimits.resultTooLarge("find") }
+        return (found, one)
+    }
+
     // MARK: - Field readers
 
     private static func string(_ body: Document, _ key: String) throws(DataAPIError) -> String {

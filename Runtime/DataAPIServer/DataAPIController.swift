@@ -51,32 +51,51 @@ public struct DataAPIController<Context: RequestContext>: Sendable {
         let started = ContinuousClock.now
         let name = context.parameters.get("action") ?? ""
         let format = ResponseFormat(request)
-        var logger = context.logger
-        logger[metadataKey: "action"] = "\(name)"
+        // No per-request logger metadata: the action and namespace go into the lines that are written.
+        var namespace: Namespace?
         let response: Response
         do {
-            response = try await respond(request, action: name, format: format, logger: &logger)
+            response = try await respond(request, action: name, format: format, namespace: &namespace)
         } catch let error as DataAPIError {
             response = Self.errorResponse(error, format: format)
             if error.httpStatus >= 500 {
-                logger.error("Data API backend error", metadata: ["error": "\(error.debugDescription)"])
+                context.logger.error(
+                    "Data API backend error",
+                    metadata: Self.metadata(name, namespace, ["error": "\(error.debugDescription)"]))
             }
         } catch {
             let failure = DataAPIError(.backendFailure, "internal error", underlying: error)
             response = Self.errorResponse(failure, format: format)
-            logger.error("Data API unexpected error", metadata: ["error": "\(failure.debugDescription)"])
+            context.logger.error(
+                "Data API unexpected error",
+                metadata: Self.metadata(name, namespace, ["error": "\(failure.debugDescription)"]))
         }
-        let elapsed = (ContinuousClock.now - started).components
-        let milliseconds = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
         // Per request at debug (issue 11): info stays quiet under load. Headers are never logged (no key).
-        logger.debug(
+        context.logger.debug(
             "Data API request",
-            metadata: ["status": "\(response.status.code)", "ms": "\((milliseconds * 10).rounded() / 10)"])
+            metadata: Self.metadata(
+                name, namespace,
+                ["status": "\(response.status.code)", "ms": "\(Self.milliseconds(since: started))"]))
         return response
     }
 
+    private static func metadata(
+        _ action: String, _ namespace: Namespace?, _ more: Logger.Metadata
+    ) -> Logger.Metadata {
+        var metadata = more
+        metadata["action"] = "\(action)"
+        if let namespace { metadata["namespace"] = "\(namespace)" }
+        return metadata
+    }
+
+    private static func milliseconds(since started: ContinuousClock.Instant) -> Double {
+        let elapsed = (ContinuousClock.now - started).components
+        let milliseconds = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
+        return (milliseconds * 10).rounded() / 10
+    }
+
     private func respond(
-        _ request: Request, action name: String, format: ResponseFormat, logger: inout Logger
+        _ request: Request, action name: String, format: ResponseFormat, namespace: inout Namespace?
     )
         async throws -> Response
     {
@@ -104,9 +123,12 @@ public struct DataAPIController<Context: RequestContext>: Sendable {
         let body = try ExtendedJSON.parseDocument(
             buffer.readableBytesView, maximumDepth: DataAPILimits.maxRequestJSONDepth)
         let parsed = try ActionRequest(action, body)
-        logger[metadataKey: "namespace"] = "\(parsed.namespace)"
-        let reply = try await parsed.run(on: backend)
-        return Self.response(.ok, reply, format: format)
+        namespace = parsed.namespace
+        // The workers ask for canonical EJSON: a find's stored documents are spliced into the reply.
+        if format.mode == .canonical, let (found, one) = try await parsed.canonicalDocuments(on: backend) {
+            return Self.response(.ok, buffer: Self.findReply(found, one: one), format: format)
+        }
+        return Self.response(.ok, try await parsed.run(on: backend), format: format)
     }
 
     private func authenticate(_ request: Request) throws(DataAPIError) {
@@ -158,9 +180,31 @@ public struct DataAPIController<Context: RequestContext>: Sendable {
     }
 
     private static func response(_ status: HTTPResponse.Status, _ body: Document, format: ResponseFormat) -> Response {
-        let bytes = ExtendedJSON.serializeBytes(.document(body), mode: format.mode)
-        return Response(
-            status: status, headers: [.contentType: format.contentType],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        response(status, bytes: ExtendedJSON.serializeBytes(.document(body), mode: format.mode), format: format)
+    }
+
+    private static func response(_ status: HTTPResponse.Status, bytes: [UInt8], format: ResponseFormat) -> Response {
+        response(status, buffer: ByteBuffer(bytes: bytes), format: format)
+    }
+
+    private static func response(_ status: HTTPResponse.Status, buffer: ByteBuffer, format: ResponseFormat) -> Response
+    {
+        Response(
+            status: status, headers: [.contentType: format.contentType], body: ResponseBody(byteBuffer: buffer))
+    }
+
+    /// `{"documents":[…]}`, or `{"document":…}` (null when nothing matched) for `findOne`: the bytes the
+    /// reply document serializes to canonically, with the documents spliced in.
+    static func findReply(_ found: SerializedDocuments, one: Bool) -> ByteBuffer {
+        let (open, close) = one ? (#"{"document":"#, "}") : (#"{"documents":["#, "]}")
+        var reply = ByteBufferAllocator().buffer(capacity: found.bytes.count + 16)
+        reply.writeString(open)
+        if one && found.count == 0 {
+            reply.writeString("null")
+        } else {
+            reply.writeBytes(found.bytes)
+        }
+        reply.writeString(close)
+        return reply
     }
 }

@@ -10,6 +10,9 @@ import BSON
 public protocol DocumentBackend: Sendable {
     /// Matching documents, sorted, skipped, limited and projected.
     func find(_ command: FindCommand) async throws -> [Document]
+    /// What ``find(_:)`` returns, as canonical Extended JSON: the `application/ejson` reply of `find` and
+    /// `findOne` is spliced from it. A backend that stores that text returns it without parsing it.
+    func findCanonical(_ command: FindCommand) async throws -> SerializedDocuments
     /// Inserts in order, stopping at the first failure (like MongoDB's ordered inserts). Documents
     /// already carry their `_id` (first field); returns the inserted ids.
     func insert(_ command: InsertCommand) async throws -> [BSONValue]
@@ -19,6 +22,41 @@ public protocol DocumentBackend: Sendable {
     func delete(_ command: DeleteCommand) async throws -> Int
     /// Runs an aggregation pipeline over the collection.
     func aggregate(_ command: AggregateCommand) async throws -> [Document]
+}
+
+extension DocumentBackend {
+    /// Serializes what ``find(_:)`` returns.
+    public func findCanonical(_ command: FindCommand) async throws -> SerializedDocuments {
+        SerializedDocuments(try await find(command))
+    }
+}
+
+/// Documents as canonical Extended JSON objects, comma-separated (the elements of a JSON array), and
+/// how many there are.
+public struct SerializedDocuments: Sendable {
+    /// The objects, comma-separated, without brackets.
+    public private(set) var bytes = [UInt8]()
+    /// How many objects ``bytes`` holds.
+    public private(set) var count = 0
+
+    public init() {}
+
+    /// The documents, serialized.
+    public init(_ documents: [Document]) {
+        for document in documents { append(document) }
+    }
+
+    /// Appends a document, serialized.
+    public mutating func append(_ document: Document) {
+        appendSerialized(ExtendedJSON.serializeBytes(.document(document), mode: .canonical))
+    }
+
+    /// Appends one document's canonical Extended JSON text as it is.
+    mutating func appendSerialized(_ text: some Collection<UInt8>) {
+        if count > 0 { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(contentsOf: text)
+        count += 1
+    }
 }
 
 /// A database and collection name pair, validated against MongoDB's naming rules.

@@ -10,7 +10,8 @@ import GRDB
 /// Documents are stored as canonical Extended JSON in a single table keyed by namespace and a
 /// normalized `_id` (unique). Expression indexes on the fields evcsm queries (``EvcsmIndexes``) serve
 /// filters, sorts, `skip` and `limit` in SQL (``SQLiteQuery``); Swift parses the returned rows and checks
-/// whatever SQL cannot decide exactly. Writes run in one serialized write transaction each, which makes
+/// whatever SQL cannot decide exactly. A canonical reply (``findCanonical(_:)``, what the workers ask for)
+/// copies the stored text of the rows SQL alone selects, without parsing them. Writes run in one serialized write transaction each, which makes
 /// every filtered update an atomic compare-and-set.
 public struct SQLiteDocumentBackend: DocumentBackend {
     let pool: DatabasePool
@@ -45,6 +46,17 @@ public struct SQLiteDocumentBackend: DocumentBackend {
         }
         if let projection = command.projection { result = result.map(projection.apply) }
         return result
+    }
+
+    /// Without a projection, the stored text of each row SQL alone selects, never parsed
+    /// (``SQLiteQuery/runCanonical(_:skip:limit:)``).
+    public func findCanonical(_ command: FindCommand) async throws -> SerializedDocuments {
+        if command.projection != nil { return SerializedDocuments(try await find(command)) }
+        let query = SQLiteQuery(command.namespace, filter: command.filter, sort: command.sort)
+        let (skip, limit) = (command.skip, command.limit > 0 ? command.limit : nil)
+        return try await database {
+            try readHere { db in try query.runCanonical(db, skip: skip, limit: limit) }
+        }
     }
 
     public func insert(_ command: InsertCommand) async throws -> [BSONValue] {
@@ -150,7 +162,7 @@ public struct SQLiteDocumentBackend: DocumentBackend {
         try await pool.read { db in
             try query.statements(skip: skip, limit: limit > 0 ? limit : nil).flatMap { statement in
                 try Row.fetchAll(
-                    db, sql: "EXPLAIN QUERY PLAN " + statement.sql, arguments: StatementArguments(statement.arguments)
+                    db, sql: "EXPLAIN QUERY PLAN " + statement.sql, arguments: statement.statementArguments
                 ).map { row in row["detail"] as String? ?? "" }
             }
         }

@@ -6,8 +6,15 @@ struct SQLFragment: Sendable {
     var sql: String
     var arguments: [DatabaseValue] = []
 
+    /// The arguments for GRDB (mapped with a closure: GRDB's initializer for `[DatabaseValue]` maps with a
+    /// key path, which is instantiated on every call).
+    var statementArguments: StatementArguments {
+        StatementArguments(arguments.lazy.map { $0 as (any DatabaseValueConvertible)? })
+    }
+
     static func joined(_ parts: [SQLFragment], _ separator: String) -> SQLFragment {
-        SQLFragment(sql: parts.map(\.sql).joined(separator: separator), arguments: parts.flatMap(\.arguments))
+        SQLFragment(
+            sql: parts.map { $0.sql }.joined(separator: separator), arguments: parts.flatMap { $0.arguments })
     }
 }
 

@@ -17,6 +17,16 @@ struct SQLiteIndexedField: Sendable, Hashable {
 
     let name: String
     let kind: Kind
+    /// The SQL texts below, built once per field (queries are planned on every request).
+    private let sql: SQL
+
+    private struct SQL: Sendable {
+        let expression: String
+        let typed: String
+        let untypedTerms: [String]
+        let arrayTerm: String?
+        let notArray: String?
+    }
 
     static let textFields = ["sessionId", "chargingPointId", "status", "userId"]
     static let dateFields = ["startTime", "lastActivity"]
@@ -24,18 +34,40 @@ struct SQLiteIndexedField: Sendable, Hashable {
     static let textArrayMarker = "x'00'"
     static let dateArrayMarker = "-9223372036854775808"
 
+    private static let all: [String: SQLiteIndexedField] = {
+        var all = ["_id": SQLiteIndexedField(name: "_id", kind: .id)]
+        for name in textFields { all[name] = SQLiteIndexedField(name: name, kind: .text) }
+        for name in dateFields { all[name] = SQLiteIndexedField(name: name, kind: .date) }
+        return all
+    }()
+
+    private init(name: String, kind: Kind) {
+        self.name = name
+        self.kind = kind
+        let expression = Self.expression(name, kind)
+        let arrayTerm = Self.arrayTerm(expression, kind)
+        sql = SQL(
+            expression: expression, typed: Self.typed(expression, kind),
+            untypedTerms: Self.untypedTerms(expression, kind, arrayTerm: arrayTerm), arrayTerm: arrayTerm,
+            notArray: Self.notArray(expression, kind))
+    }
+
+    static func == (a: Self, b: Self) -> Bool { a.name == b.name && a.kind == b.kind }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(kind)
+    }
+
     /// The indexed field at a path, nil for paths the schema does not index.
     static func named(_ path: FieldPath) -> SQLiteIndexedField? { named(path.description) }
 
-    static func named(_ name: String) -> SQLiteIndexedField? {
-        if name == "_id" { return SQLiteIndexedField(name: name, kind: .id) }
-        if textFields.contains(name) { return SQLiteIndexedField(name: name, kind: .text) }
-        if dateFields.contains(name) { return SQLiteIndexedField(name: name, kind: .date) }
-        return nil
-    }
+    static func named(_ name: String) -> SQLiteIndexedField? { all[name] }
 
     /// The expression, exactly as the indexes declare it (SQLite matches index expressions textually).
-    var expression: String {
+    var expression: String { sql.expression }
+
+    private static func expression(_ name: String, _ kind: Kind) -> String {
         switch kind {
         case .id:
             return "id_key"
@@ -59,7 +91,9 @@ struct SQLiteIndexedField: Sendable, Hashable {
 
     /// True exactly for values of the indexed type. Kept out of index selection (the filter's terms choose
     /// the index), checked on the rows the index search finds.
-    var typed: String {
+    var typed: String { sql.typed }
+
+    private static func typed(_ expression: String, _ kind: Kind) -> String {
         let e = "+" + expression
         switch kind {
         case .id: return "\(e) >= 's:' AND \(e) < 's;'"
@@ -70,7 +104,9 @@ struct SQLiteIndexedField: Sendable, Hashable {
 
     /// Terms, each served by an index on the expression, that together select every value not of the
     /// indexed type (the expression is NULL or a marker, or `_id` is not a string).
-    var untypedTerms: [String] {
+    var untypedTerms: [String] { sql.untypedTerms }
+
+    private static func untypedTerms(_ expression: String, _ kind: Kind, arrayTerm: String?) -> [String] {
         switch kind {
         case .id: return ["id_key < 's:'", "id_key >= 's;'"]
         case .text, .date: return ["\(expression) IS NULL"] + (arrayTerm.map { [$0] } ?? [])
@@ -79,7 +115,9 @@ struct SQLiteIndexedField: Sendable, Hashable {
 
     /// The rows whose value is an array (through which an equality or range may match): nil for `_id`,
     /// which is never an array.
-    var arrayTerm: String? {
+    var arrayTerm: String? { sql.arrayTerm }
+
+    private static func arrayTerm(_ expression: String, _ kind: Kind) -> String? {
         switch kind {
         case .id: return nil
         case .text: return "\(expression) = \(Self.textArrayMarker)"
@@ -88,7 +126,9 @@ struct SQLiteIndexedField: Sendable, Hashable {
     }
 
     /// Every row but the ``arrayTerm`` ones.
-    var notArray: String? {
+    var notArray: String? { sql.notArray }
+
+    private static func notArray(_ expression: String, _ kind: Kind) -> String? {
         switch kind {
         case .id: return nil
         case .text: return "+\(expression) IS NOT \(Self.textArrayMarker)"

@@ -18,19 +18,20 @@ import GRDB
 /// or `$in`) reads its few rows directly. A sort on non-indexed fields sorts the matches in Swift, at most
 /// ``DataAPILimits/maxInMemorySortDocuments`` of them.
 struct SQLiteQuery {
-    private enum Strategy {
-        /// `_id` equality or `$in`: the candidates, in insertion order.
-        case lookup(SQLFragment)
+    enum Strategy {
+        /// `_id` equality or `$in`: the candidates, in insertion order; `exact` when SQL decides the whole
+        /// filter (it reads `_id` only, never an array).
+        case lookup(SQLFragment, exact: Bool)
         /// `main` in the order of `order` (nil: insertion order), `others` the rows it cannot order or filter.
         case indexed(main: SQLFragment, others: SQLFragment?, exact: Bool)
     }
 
-    private let strategy: Strategy
+    let strategy: Strategy
     private let filter: Filter
     /// The order the main query returns (and the other rows are merged in).
     private let order: SortSpecification?
     /// A sort done in Swift after reading every match (lookups, and sorts on non-indexed fields).
-    private let swiftSort: SortSpecification?
+    let swiftSort: SortSpecification?
 
     init(_ namespace: Namespace, filter: Filter, sort: SortSpecification?) {
         self.filter = filter
@@ -40,8 +41,11 @@ struct SQLiteQuery {
             filter, sortFields: indexedSort ? Set(sortFields?.compactMap { $0 } ?? []) : [])
         let ns = namespace.description.databaseValue
         if let lookup = translation.idLookup {
-            let where_ = [SQLFragment(sql: "ns = ?", arguments: [ns]), lookup] + translation.narrowing
-            strategy = .lookup(Self.select(where_, orderBy: "seq"))
+            let exact = translation.complete && translation.fields.allSatisfy { $0.kind == .id }
+            let where_ =
+                [SQLFragment(sql: "ns = ?", arguments: [ns]), lookup] + (exact ? translation.exact : [])
+                + translation.narrowing
+            strategy = .lookup(Self.select(where_, orderBy: "seq"), exact: exact)
             order = nil
             swiftSort = sort
             return
@@ -66,11 +70,12 @@ struct SQLiteQuery {
             conditions, orderBy: orderBy.joined(separator: ", "),
             index: Self.index(equalities: translation.equalities, sort: keys))
 
+        // Each term once, in order (a handful: comparing them beats hashing the long expressions).
         var terms = [String]()
-        for (field, _) in keys { terms += field.untypedTerms }
-        for field in translation.fields { if let term = field.arrayTerm { terms.append(term) } }
-        var seen = Set<String>()
-        terms = terms.filter { seen.insert($0).inserted }
+        for (field, _) in keys { for term in field.untypedTerms where !terms.contains(term) { terms.append(term) } }
+        for field in translation.fields {
+            if let term = field.arrayTerm, !terms.contains(term) { terms.append(term) }
+        }
         var others: SQLFragment?
         if !terms.isEmpty {
             let selects = terms.map { term in
@@ -117,7 +122,7 @@ struct SQLiteQuery {
 
     // MARK: Running
 
-    private struct Match {
+    struct Match {
         let seq: Int64
         let document: Document
         let keys: [BSONValue?]
@@ -141,36 +146,48 @@ struct SQLiteQuery {
     /// The first `need` matches (all when nil) in order, the first `skip` of them dropped.
     private func documents(_ db: Database, skip: Int = 0, need: Int?) throws -> [SQLiteSchema.StoredDocument] {
         switch strategy {
-        case .lookup(let query):
+        case .lookup(let query, _):
             let found = try Self.rows(db, query) { seq, document in
                 filter.matches(document) ? SQLiteSchema.StoredDocument(seq: seq, document: document) : nil
             }
             return Array(found.dropFirst(skip).prefix((need ?? .max) - skip))
         case .indexed(let main, let othersQuery, let exact):
-            var others = [Match]()
-            if let othersQuery {
-                var read = 0
-                others = try Self.rows(db, othersQuery) { seq, document in
-                    read += 1
-                    guard filter.matches(document) else { return nil }
-                    return Match(seq: seq, document: document, keys: order?.sortKeys(of: document) ?? [])
-                }
-                if read > DataAPILimits.maxInMemorySortDocuments { throw DataAPILimits.inMemorySortTooLarge() }
-                others.sort(by: precedes)
-            }
+            let others = try otherRows(db, othersQuery)
             if others.isEmpty && exact {
                 // The common case: SQL filters, orders, skips and limits; only returned rows are parsed.
-                var query = main
-                query.sql += " LIMIT ? OFFSET ?"
-                query.arguments += [(need.map { $0 - skip } ?? -1).databaseValue, skip.databaseValue]
-                return try Self.rows(db, query) { SQLiteSchema.StoredDocument(seq: $0, document: $1) }
+                return try Self.rows(db, Self.limited(main, skip: skip, need: need)) {
+                    SQLiteSchema.StoredDocument(seq: $0, document: $1)
+                }
             }
             return try merged(db, main, exact: exact, others: others, skip: skip, need: need)
         }
     }
 
+    /// The rows the main query cannot order or filter, matched and sorted in Swift (at most
+    /// ``DataAPILimits/maxInMemorySortDocuments`` read).
+    func otherRows(_ db: Database, _ othersQuery: SQLFragment?) throws -> [Match] {
+        guard let othersQuery else { return [] }
+        var read = 0
+        var others = try Self.rows(db, othersQuery) { (seq, document) -> Match? in
+            read += 1
+            guard filter.matches(document) else { return nil }
+            return Match(seq: seq, document: document, keys: order?.sortKeys(of: document) ?? [])
+        }
+        if read > DataAPILimits.maxInMemorySortDocuments { throw DataAPILimits.inMemorySortTooLarge() }
+        others.sort(by: precedes)
+        return others
+    }
+
+    /// The main query with SQL's `LIMIT` and `OFFSET` for the first `need` rows, `skip` dropped.
+    static func limited(_ main: SQLFragment, skip: Int, need: Int?) -> SQLFragment {
+        var query = main
+        query.sql += " LIMIT ? OFFSET ?"
+        query.arguments += [(need.map { $0 - skip } ?? -1).databaseValue, skip.databaseValue]
+        return query
+    }
+
     /// The main query's stream, checked in Swift unless `exact`, merged with the sorted other rows.
-    private func merged(
+    func merged(
         _ db: Database, _ main: SQLFragment, exact: Bool, others: [Match], skip: Int, need: Int?
     ) throws -> [SQLiteSchema.StoredDocument] {
         var query = main
@@ -182,7 +199,7 @@ struct SQLiteQuery {
         var result = [SQLiteSchema.StoredDocument]()
         var next = others.startIndex
         let cursor = try Row.fetchCursor(
-            db.cachedStatement(sql: query.sql), arguments: StatementArguments(query.arguments))
+            db.cachedStatement(sql: query.sql), arguments: query.statementArguments)
         rows: while result.count < want, let row = try cursor.next() {
             let document = try SQLiteSchema.document(row, atIndex: 1)
             guard exact || filter.matches(document) else { continue }
@@ -214,7 +231,7 @@ struct SQLiteQuery {
         _ db: Database, _ query: SQLFragment, _ transform: (Int64, Document) throws -> T?
     ) throws -> [T] {
         let statement = try db.cachedStatement(sql: query.sql)
-        let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(query.arguments))
+        let cursor = try Row.fetchCursor(statement, arguments: query.statementArguments)
         var result = [T]()
         while let row = try cursor.next() {
             if let value = try transform(row[0], try SQLiteSchema.document(row, atIndex: 1)) { result.append(value) }
@@ -226,13 +243,10 @@ struct SQLiteQuery {
     /// (for query plans).
     func statements(skip: Int = 0, limit: Int? = nil) -> [SQLFragment] {
         switch strategy {
-        case .lookup(let query):
+        case .lookup(let query, _):
             return [query]
         case .indexed(let main, let others, _):
-            var limited = main
-            limited.sql += " LIMIT ? OFFSET ?"
-            limited.arguments += [(limit ?? -1).databaseValue, skip.databaseValue]
-            return [limited] + (others.map { [$0] } ?? [])
+            return [Self.limited(main, skip: skip, need: limit.map { skip + $0 })] + (others.map { [$0] } ?? [])
         }
     }
 }

@@ -90,16 +90,24 @@ public struct JSONScanner: Sendable {
     public mutating func string() throws(Failure) -> String {
         index += 1
         let start = index
-        while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\"),
-            bytes[index] >= 0x20
-        {
-            index += 1
+        // The common case, a string without escapes, is read in place: ASCII needs no validation.
+        let plain = bytes.withUnsafeBufferPointer { buffer -> (end: Int, text: String?) in
+            var end = start
+            var high: UInt8 = 0
+            while end < buffer.count {
+                let byte = buffer[end]
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+                high |= byte
+                end += 1
+            }
+            guard end < buffer.count, buffer[end] == UInt8(ascii: "\"") else { return (end, nil) }
+            let utf8 = UnsafeBufferPointer(rebasing: buffer[start..<end])
+            return (end, high < 0x80 ? String(decoding: utf8, as: UTF8.self) : String(validating: utf8, as: UTF8.self))
         }
+        index = plain.end
         if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
             index += 1
-            guard let text = String(validating: bytes[start..<(index - 1)], as: UTF8.self) else {
-                throw Failure("invalid UTF-8")
-            }
+            guard let text = plain.text else { throw Failure("invalid UTF-8") }
             return text
         }
         var text = Array(bytes[start..<index])

@@ -183,10 +183,19 @@ public struct APIGatewayV2Response: Codable, Sendable, Equatable {
 
     /// A JSON response with `content-type: application/json`.
     public static func json<T: Encodable>(_ value: T, status: Int = 200) throws -> APIGatewayV2Response {
-        let data = try JSONCoding.encoder.encode(value)
-        return APIGatewayV2Response(
+        try encodedJSON(value, status: status)
+    }
+
+    /// ``json(_:status:)`` through ``JSONCoding/encoder``.
+    static func encodedJSON<T: Encodable>(_ value: T, status: Int) throws -> APIGatewayV2Response {
+        json(bytes: Array(try JSONCoding.encoder.encode(value)), status: status)
+    }
+
+    /// A response with `content-type: application/json` and `bytes` (JSON text) as its body.
+    static func json(bytes: [UInt8], status: Int) -> APIGatewayV2Response {
+        APIGatewayV2Response(
             statusCode: status, headers: ["content-type": "application/json"],
-            body: String(decoding: data, as: UTF8.self))
+            body: String(decoding: bytes, as: UTF8.self))
     }
 }
 

@@ -10,9 +10,10 @@ import Glibc
 /// The handle keeps its connection cache between requests, so consecutive requests to the same host
 /// reuse the connection (HTTP keep-alive). Unsigned `http://` requests (the Runtime API, a local Data API) go
 /// over a ``PlainHTTPConnection`` instead, which sends the same request and answers the same response without
-/// libcurl's per-transfer work; libcurl (and with it OpenSSL) is initialised only on the first request that
-/// needs it: https, SigV4, or any request while a proxy is set in the environment (`http_proxy`, `all_proxy`),
-/// which only curl honours. Requests are serialized by a lock: one client serves one
+/// libcurl's per-transfer work; libcurl (and with it OpenSSL) is loaded (`dlopen`) and initialised only on the
+/// first request that needs it: https, SigV4, or any request while a proxy is set in the environment
+/// (`http_proxy`, `all_proxy`), which only curl honours. A process that never needs it never maps it; when it
+/// cannot be loaded, such a request fails as a transport error naming `libcurl.so.4`. Requests are serialized by a lock: one client serves one
 /// caller at a time, which is all a function needs. Calls block the calling thread until the answer
 /// is complete (see ``HTTPTransport``).
 public final class CurlHTTPClient: HTTPTransport, @unchecked Sendable {
@@ -22,8 +23,13 @@ public final class CurlHTTPClient: HTTPTransport, @unchecked Sendable {
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private let lock = Mutex(())
 
-    /// `curl_global_init` runs exactly once per process, before the first handle is created.
-    private static let globalInit: CURLcode = evcsm_curl_global_init_default()
+    /// Loads libcurl and runs `curl_global_init`, exactly once per process, before the first handle is created:
+    /// nil when done, else why not.
+    private static let loadFailure: String? = {
+        if let failure = evcsm_curl_load() { return "libcurl.so.4 could not be loaded: \(String(cString: failure))" }
+        let code = evcsm_curl_global_init_default()
+        return code == CURLE_OK ? nil : "curl_global_init failed (\(code.rawValue))"
+    }()
 
     /// Whether plain requests may skip libcurl: no proxy in the environment (read once).
     static let plainHTTPAllowed: Bool = ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"].allSatisfy {
@@ -38,7 +44,7 @@ public final class CurlHTTPClient: HTTPTransport, @unchecked Sendable {
     }
 
     deinit {
-        if let curlHandle { curl_easy_cleanup(curlHandle) }
+        if let curlHandle { evcsm_curl_easy_cleanup(curlHandle) }
         errorBuffer.deallocate()
     }
 
@@ -59,24 +65,26 @@ public final class CurlHTTPClient: HTTPTransport, @unchecked Sendable {
         }
     }
 
-    /// The easy handle, made on first use.
-    private func easyHandle() -> UnsafeMutableRawPointer {
+    /// The easy handle, made on first use (loading libcurl first).
+    private func easyHandle(for request: HTTPClientRequest) throws(FunctionRuntimeError) -> UnsafeMutableRawPointer {
         if let curlHandle { return curlHandle }
-        _ = Self.globalInit
-        guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed (out of memory)") }
+        if let failure = Self.loadFailure {
+            throw FunctionRuntimeError(.transport, "\(failure) for \(request.method.uppercased()) \(request.url)")
+        }
+        guard let handle = evcsm_curl_easy_init() else { fatalError("curl_easy_init failed (out of memory)") }
         curlHandle = handle
         return handle
     }
 
     private func perform(_ request: HTTPClientRequest) throws(FunctionRuntimeError) -> HTTPClientResponse {
-        let handle = easyHandle()
+        let handle = try easyHandle(for: request)
         // Reset clears the options of the previous request but keeps live connections and caches.
-        curl_easy_reset(handle)
+        evcsm_curl_easy_reset(handle)
         errorBuffer[0] = 0
         let accumulator = ResponseAccumulator()
         let userData = Unmanaged.passUnretained(accumulator).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
-        defer { curl_slist_free_all(headerList) }
+        defer { evcsm_curl_slist_free_all(headerList) }
 
         var code = evcsm_curl_easy_setopt_errorbuffer(handle, errorBuffer)
         func set(_ result: CURLcode) {
@@ -135,12 +143,12 @@ public final class CurlHTTPClient: HTTPTransport, @unchecked Sendable {
             fields.append("Expect:")
         }
         for field in fields {
-            headerList = curl_slist_append(headerList, field)
+            headerList = evcsm_curl_slist_append(headerList, field)
         }
         set(evcsm_curl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
         guard code == CURLE_OK else { throw failure(code, request) }
 
-        let result = withExtendedLifetime(accumulator) { curl_easy_perform(handle) }
+        let result = withExtendedLifetime(accumulator) { evcsm_curl_easy_perform(handle) }
         guard result == CURLE_OK else { throw failure(result, request) }
         var status = 0
         _ = evcsm_curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
@@ -149,7 +157,7 @@ public final class CurlHTTPClient: HTTPTransport, @unchecked Sendable {
 
     private func failure(_ code: CURLcode, _ request: HTTPClientRequest) -> FunctionRuntimeError {
         var text = String(cString: errorBuffer)
-        if text.isEmpty { text = String(cString: curl_easy_strerror(code)) }
+        if text.isEmpty { text = String(cString: evcsm_curl_easy_strerror(code)) }
         return FunctionRuntimeError(.transport, "\(text) for \(request.method.uppercased()) \(request.url)")
     }
 

@@ -16,22 +16,30 @@ struct PlainHTTPTarget: Equatable {
 
     init?(_ url: String) {
         guard url.hasPrefix("http://") else { return nil }
-        var rest = url.dropFirst("http://".count)
-        if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+        // On the UTF-8 bytes: the delimiters are ASCII, and a path with anything else is left to libcurl anyway.
+        var rest = url.utf8.dropFirst("http://".utf8.count)
+        if let hash = rest.firstIndex(of: UInt8(ascii: "#")) { rest = rest[..<hash] }
+        let authorityEnd =
+            rest.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }) ?? rest.endIndex
         let authority = rest[..<authorityEnd]
-        guard !authority.isEmpty, !authority.contains("@"), !authority.contains("[") else { return nil }
-        var path = String(rest[authorityEnd...])
-        guard !path.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) else { return nil }
+        guard !authority.isEmpty, !authority.contains(where: { $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: "[") })
+        else { return nil }
+        let pathBytes = rest[authorityEnd...]
+        guard !pathBytes.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) else { return nil }
+        var path = String(decoding: pathBytes, as: UTF8.self)
         if path.isEmpty || path.hasPrefix("?") { path = "/" + path }
-        let parts = authority.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count <= 2, !parts[0].isEmpty else { return nil }
         var port: UInt16 = 80
-        if parts.count == 2 {
-            guard let explicit = UInt16(parts[1]), explicit > 0 else { return nil }
+        var hostBytes = authority
+        if let colon = authority.firstIndex(of: UInt8(ascii: ":")) {
+            hostBytes = authority[..<colon]
+            let portBytes = authority[authority.index(after: colon)...]
+            guard !portBytes.contains(UInt8(ascii: ":")),
+                let explicit = UInt16(String(decoding: portBytes, as: UTF8.self)), explicit > 0
+            else { return nil }
             port = explicit
         }
-        host = String(parts[0])
+        guard !hostBytes.isEmpty else { return nil }
+        host = String(decoding: hostBytes, as: UTF8.self)
         self.port = port
         hostHeader = port == 80 ? host : "\(host):\(port)"
         target = path
@@ -55,6 +63,9 @@ final class PlainHTTPConnection {
     /// Bytes read past the end of the previous answer.
     var pending: [UInt8] = []
     var pendingStart = 0
+    /// True right after a request was written: the answer cannot be there yet, so the first read waits first
+    /// (one `poll` instead of a `recv` that would only say `EAGAIN`).
+    private var answerPending = false
 
     deinit { close() }
 
@@ -64,6 +75,7 @@ final class PlainHTTPConnection {
         peer = nil
         pending = []
         pendingStart = 0
+        answerPending = false
     }
 
     /// Sends `request` and reads its answer, reconnecting once when a reused connection turned out closed.
@@ -86,6 +98,7 @@ final class PlainHTTPConnection {
     ) throws(PlainHTTPFailure) -> HTTPClientResponse {
         do {
             try write(bytes, deadline: deadline)
+            answerPending = true
             let (response, keepAlive) = try readResponse(method: request.method.uppercased(), deadline: deadline)
             if !keepAlive { close() }
             return response
@@ -191,6 +204,10 @@ final class PlainHTTPConnection {
         if pendingStart > 0, pendingStart == pending.count {
             pending.removeAll(keepingCapacity: true)
             pendingStart = 0
+        }
+        if answerPending {
+            answerPending = false
+            guard Self.wait(descriptor, for: Int16(POLLIN), until: deadline) else { throw Self.timeout(received) }
         }
         while true {
             let count = withUnsafeTemporaryAllocation(byteCount: 16_384, alignment: 1) { chunk in

@@ -47,7 +47,7 @@ struct RouteBinding: Sendable {
     }
 
     static func decoded(_ part: Substring) -> String {
-        guard part.contains("%") else { return String(part) }
+        guard part.utf8.contains(UInt8(ascii: "%")) else { return String(part) }
         return part.removingPercentEncoding ?? String(part)
     }
 }

@@ -1,5 +1,4 @@
 import BSON
-import DataAPIServer
 import Foundation
 import FunctionRuntime
 import Hummingbird
@@ -11,18 +10,6 @@ import Synchronization
 /// `Content-Type` and `Accept` headers go through as they are; the process checks the key. While the process
 /// is down the answer is 503 `{"error":"Data API is restarting","error_code":"ServiceUnavailable"}`.
 enum DataAPIMount {
-    /// Adds the routes. `backend` is the runner's ``DataAPIUpstream``; any other backend is served in-process.
-    static func addRoutes(
-        to router: Router<BasicRequestContext>, backend: any DocumentBackend, apiKey: String, logger: Logger
-    ) {
-        guard let upstream = backend as? DataAPIUpstream else {
-            DataAPIController<BasicRequestContext>(backend: backend, apiKeys: [apiKey], logger: logger)
-                .addRoutes(to: router.group("/data-api"))
-            return
-        }
-        addRoutes(to: router, upstream: upstream, logger: logger)
-    }
-
     /// Adds the proxy routes to `upstream`.
     static func addRoutes(to router: Router<BasicRequestContext>, upstream: DataAPIUpstream, logger: Logger) {
         let proxy = DataAPIProxy(upstream: upstream, logger: logger)
@@ -46,25 +33,7 @@ final class DataAPIUpstream: Sendable {
     func set(_ baseURL: String?) { address.withLock { $0 = baseURL } }
 }
 
-/// The name ``RouterServices`` and its tests still use for ``DataAPIUpstream``.
-typealias DeferredDocumentBackend = DataAPIUpstream
-
-/// Only so that ``RouterServices/dataAPI`` (an `any DocumentBackend`) can carry the upstream: the proxy never
-/// calls these, and each fails as unavailable.
-extension DataAPIUpstream: DocumentBackend {
-    private static var notInProcess: DataAPIError {
-        DataAPIError(.backendUnavailable, "the Data API runs as its own process")
-    }
-
-    func find(_ command: FindCommand) async throws -> [Document] { throw Self.notInProcess }
-    func insert(_ command: InsertCommand) async throws -> [BSONValue] { throw Self.notInProcess }
-    func update(_ command: UpdateCommand) async throws -> UpdateResult { throw Self.notInProcess }
-    func delete(_ command: DeleteCommand) async throws -> Int { throw Self.notInProcess }
-    func aggregate(_ command: AggregateCommand) async throws -> [Document] { throw Self.notInProcess }
-}
-
-/// Forwards one request to the Data API process over libcurl, on a Dispatch thread (a blocking call must not
-/// hold one of the few threads of Swift's cooperative pool).
+/// Forwards one request to the Data API process (plain HTTP on loopback, see ``BlockingHTTP``).
 struct DataAPIProxy: Sendable {
     /// The largest body passed on (what `evcsm-data-api` accepts by default).
     static let maxBodyBytes = 16 << 20
@@ -95,7 +64,7 @@ struct DataAPIProxy: Sendable {
         let outgoing = HTTPClientRequest(
             method: request.method.rawValue, url: base + path + query, headers: headers, body: Array(buffer: body),
             timeout: Self.timeout, connectTimeout: Self.connectTimeout)
-        switch await Self.send(outgoing) {
+        switch await BlockingHTTP.send(outgoing) {
         case .success(let reply):
             var fields = HTTPFields()
             if let type = reply.header("content-type") { fields[.contentType] = type }
@@ -106,15 +75,6 @@ struct DataAPIProxy: Sendable {
             // Refused or cut off: the process is down or has just crashed, and its supervisor restarts it.
             logger.warning("Data API proxy: \(error.message)")
             return Self.restarting
-        }
-    }
-
-    static func send(_ request: HTTPClientRequest) async -> Result<HTTPClientResponse, FunctionRuntimeError> {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(
-                    returning: Result { () throws(FunctionRuntimeError) in try CurlHTTPClient().send(request) })
-            }
         }
     }
 

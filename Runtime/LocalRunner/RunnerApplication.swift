@@ -1,10 +1,21 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// The assembled runner: the HTTP application plus the services around it (broker, IoT bridge, workers).
 public struct RunnerApplication: Sendable {
+    /// Runs Swift concurrency's global executor on SwiftNIO's singleton event loops (the group Hummingbird
+    /// serves on), so a request handler, its actors and the socket writes share threads instead of hopping
+    /// between the cooperative pool and the event loops on every await (evcsm-data-api does the same). Call
+    /// once, first thing in `run()`; false when the platform does not support it (everything runs as before).
+    @discardableResult
+    public static func installEventLoopExecutor() -> Bool {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+
     /// The HTTP application (API Gateway, Data API proxy, IoT Data Plane, SSE, Swagger, health, web page).
     public let app: Application<PeerAddressResponder<RouterResponder<BasicRequestContext>>>
     let infrastructure: InfrastructureService
@@ -81,7 +92,7 @@ public func buildApplication(
         configuration: configuration,
         services: RouterServices(
             template: template, invoker: lambda, metrics: metrics, events: events, publisher: publisher,
-            dataAPI: dataAPI, dataAPIKey: dataAPIKey,
+            dataAPI: dataAPI,
             brokerConnected: { infrastructure.connection.current?.isConnected ?? false }, schedules: schedules,
             mqttAccess: infrastructure.access, iotDataVerifier: workerCredentials.iotDataVerifier(region: awsRegion),
             authorizer: authorizer, webSocket: webSocket,

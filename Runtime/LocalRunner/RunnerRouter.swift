@@ -1,4 +1,3 @@
-import DataAPIServer
 import Foundation
 import Hummingbird
 import Logging
@@ -13,9 +12,8 @@ struct RouterServices: Sendable {
     var events: EventStream
     /// The bridge's MQTT connection, once it exists (IoT Data Plane publishes through it).
     var publisher: AsyncValue<any MessagePublisher>
-    /// The Data API's store (opened at start-up; see ``DeferredDocumentBackend``).
-    var dataAPI: any DocumentBackend
-    var dataAPIKey: String
+    /// Where the Data API process is (the `/data-api` mount proxies to it).
+    var dataAPI: DataAPIUpstream
     /// Whether the bridge's broker connection is up (for `/healthz`).
     var brokerConnected: @Sendable () -> Bool
     /// When the runner was built (for the uptime in `/healthz`).
@@ -45,8 +43,7 @@ func buildRouter(configuration: RunnerConfiguration, services: RouterServices) -
     router.middlewares.add(ErrorEnvelopeMiddleware(metrics: services.metrics, routes: routes))
     router.middlewares.add(
         FileMiddleware(configuration.webDirectory, searchForIndexHtml: true, logger: Logger(label: "evcsm.web")))
-    DataAPIMount.addRoutes(
-        to: router, backend: services.dataAPI, apiKey: services.dataAPIKey, logger: Logger(label: "evcsm.data-api"))
+    DataAPIMount.addRoutes(to: router, upstream: services.dataAPI, logger: Logger(label: "evcsm.data-api"))
     IoTDataPlane(publisher: services.publisher, metrics: services.metrics, verifier: services.iotDataVerifier)
         .addRoutes(to: router)
     if let access = services.mqttAccess {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import ChargerSimulator
-import DataAPIServer
 import Foundation
 import FunctionRuntime
 import LocalRunner
@@ -46,7 +45,7 @@ struct EvcsmLocal: AsyncParsableCommand {
     @OptionGroup(title: "Authentication") var authOptions: AuthOptions
 
     func run() async throws {
-        EventLoopExecutor.install()
+        RunnerApplication.installEventLoopExecutor()
         if dumpTemplate {
             let model = try TemplateLoader().load(path: template)
             print(try TemplateDump.json(model))

@@ -56,7 +56,7 @@ struct APIGatewayRoutesTests {
         configuration.swaggerUIDirectory = "/nonexistent"
         let services = RouterServices(
             template: template, invoker: echo, metrics: metrics, events: EventStream(), publisher: AsyncValue(),
-            dataAPI: DeferredDocumentBackend(), dataAPIKey: "key", brokerConnected: { true })
+            dataAPI: DataAPIUpstream(), brokerConnected: { true })
         return buildRouter(configuration: configuration, services: services)
     }
 

@@ -20,6 +20,17 @@ struct AuthKeyRotationTests {
             fetches.add(1, ordering: .relaxed)
             return HTTPClientResponse(status: 200, body: jwks.withLock { $0 })
         }
+
+        /// An authorizer for the issuer this server is, its keys fetched once (from `https://issuer.test/keys`).
+        func authorizer() async throws -> JWTAuthorizer {
+            var settings = AuthSettings()
+            settings.issuer = AuthTestIssuer.issuer
+            settings.audience = AuthTestIssuer.audience
+            settings.jwksURL = "https://issuer.test/keys"
+            let authorizer = JWTAuthorizer(settings: settings, transport: self, metrics: RunnerMetrics())
+            try await authorizer.prepare(dataDirectory: "/nonexistent")
+            return authorizer
+        }
     }
 
     @Test("a rotated-in key is picked up by one re-fetch; unknown kids within the minute fetch nothing")
@@ -27,12 +38,7 @@ struct AuthKeyRotationTests {
         let old = try await AuthTestIssuer.es256(kid: "old")
         let new = try await AuthTestIssuer.rs256(kid: "new")
         let server = FakeIssuerServer(jwks: old.jwks)
-        var settings = AuthSettings()
-        settings.issuer = AuthTestIssuer.issuer
-        settings.audience = AuthTestIssuer.audience
-        settings.jwksURL = "https://issuer.test/keys"
-        let authorizer = JWTAuthorizer(settings: settings, transport: server, metrics: RunnerMetrics())
-        try await authorizer.prepare(dataDirectory: "/nonexistent")
+        let authorizer = try await server.authorizer()
         #expect(server.fetches.load(ordering: .relaxed) == 1)
         #expect((try? await authorizer.authorize("Bearer \(try old.token())", requestID: "r").get()) != nil)
 

@@ -29,8 +29,8 @@ struct RunnerRouterTests {
         RouterServices(
             template: APIGatewayTests.template,
             invoker: FakeInvoker { _ in .success(Array(#"{"statusCode":200,"body":"ok"}"#.utf8)) },
-            metrics: metrics, events: EventStream(), publisher: AsyncValue(), dataAPI: DeferredDocumentBackend(),
-            dataAPIKey: "key", brokerConnected: { true })
+            metrics: metrics, events: EventStream(), publisher: AsyncValue(), dataAPI: DataAPIUpstream(),
+            brokerConnected: { true })
     }
 
     static func router(bench: Bool = false, metrics: RunnerMetrics = RunnerMetrics()) -> Router<BasicRequestContext> {

@@ -76,7 +76,7 @@ enum WebSocketHarness {
         configuration.swaggerUIDirectory = "/nonexistent"
         let services = RouterServices(
             template: template, invoker: invoker, metrics: metrics, events: EventStream(), publisher: AsyncValue(),
-            dataAPI: DeferredDocumentBackend(), dataAPIKey: "key", brokerConnected: { true }, webSocket: gateway,
+            dataAPI: DataAPIUpstream(), brokerConnected: { true }, webSocket: gateway,
             connectionsVerifier: WebSocketManagementRoutes.verifier(credentials: credentials, region: "us-east-1"))
         let router = buildRouter(configuration: configuration, services: services)
         let app = Application(

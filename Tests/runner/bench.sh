@@ -3,7 +3,8 @@
 # the ratio, one table at the end (also in test-artifacts/bench.txt). Not a test: the machines are shared and
 # noisy, so only ratios against a same-run baseline mean anything. The sections live in Tests/runner/bench/
 # (Python 3 stdlib; wrk, mosquitto, mosquitto-clients and strace from apt).
-#   BIN_DIR             release bin dir (required): evcsm-local and the function binaries
+#   BIN_DIR             release bin dir (required): evcsm-local (and the function binaries, unless FUNCTIONS_DIR)
+#   FUNCTIONS_DIR       the function binaries (`make bench`: the Lambda bootstraps of `make lambda-release`)
 #   BENCH_DURATION      each wrk run and the start+stop loop (10s)    BENCH_CONNECTIONS  wrk connections (64)
 #   BENCH_SESSIONS      sessions seeded into the large store (100000)
 #   BENCH_MQTT_MESSAGES meter readings per evcsm ingest case (10000); BENCH_MQTT_BASELINE_MESSAGES raw (20000)

@@ -6,6 +6,12 @@ import Synchronization
 /// The HTTP API JWT authorizer as evcsm-local runs it: the verifier of the moment (keys parsed at start), the
 /// development issuer or the external issuer's JWKS source, and a re-fetch of a `--jwks-url` when a token names
 /// an unknown `kid` (at most once a minute, as key rotation needs and no more).
+///
+/// Verified tokens are cached (``VerifiedTokenCache``, 4,096 entries, oldest out first) by their exact
+/// `Authorization` header value: a token seen before skips the signature check and the JSON parsing, but its
+/// `exp`, `nbf` and `iat` are checked against the clock on every request (an expired cached token is refused
+/// and dropped). Every change of the verifier (keys loaded or re-fetched, issuer set) starts a new key-set
+/// generation, which empties the cache; only accepted tokens are ever stored.
 public final class JWTAuthorizer: Sendable {
     /// Where an external issuer's keys come from.
     enum KeySource: Sendable, Equatable {
@@ -28,6 +34,14 @@ public final class JWTAuthorizer: Sendable {
         var development: DevelopmentIssuer?
         var lastFetch: ContinuousClock.Instant?
         var client = ClientConfiguration(mode: "none")
+        /// Bumped whenever `verifier` changes: the ``VerifiedTokenCache`` generation.
+        var generation: UInt64 = 0
+
+        /// Replaces the verifier (or changes it in place) and starts a new generation.
+        mutating func updateVerifier(_ change: (inout JWTVerifier?) -> Void) {
+            change(&verifier)
+            generation &+= 1
+        }
     }
 
     /// Shortest time between two JWKS fetches caused by unknown key ids.
@@ -39,11 +53,24 @@ public final class JWTAuthorizer: Sendable {
     let logger: Logger
     let state = Mutex(State())
     let keySource: Mutex<KeySource?> = Mutex(nil)
+    /// Tokens verified under the current generation.
+    let cache: VerifiedTokenCache
+    /// Seconds since the epoch: what `exp`, `nbf` and `iat` are checked against.
+    let now: @Sendable () -> Int64
+
+    /// Verified tokens kept by default: far more distinct tokens than a local runner sees in a token's lifetime.
+    public static let tokenCacheCapacity = 4096
+
+    /// The system clock in whole seconds since the epoch.
+    public static let systemClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
 
     public init(
         settings: AuthSettings, transport: any HTTPTransport = CurlHTTPClient(), metrics: RunnerMetrics,
-        logger: Logger = Logger(label: "evcsm.auth")
+        logger: Logger = Logger(label: "evcsm.auth"), cacheCapacity: Int = JWTAuthorizer.tokenCacheCapacity,
+        now: @escaping @Sendable () -> Int64 = JWTAuthorizer.systemClock
     ) {
+        self.cache = VerifiedTokenCache(capacity: cacheCapacity)
+        self.now = now
         self.settings = settings
         self.transport = transport
         self.metrics = metrics
@@ -77,7 +104,7 @@ public final class JWTAuthorizer: Sendable {
             state.withLock {
                 $0.development = development
                 // The issuer URL is the runner's own address, known once it listens (``serving(at:)``).
-                $0.verifier = JWTVerifier(keys: keys, issuer: "", audiences: [settings.requiredAudience])
+                $0.updateVerifier { $0 = JWTVerifier(keys: keys, issuer: "", audiences: [settings.requiredAudience]) }
             }
             return
         }
@@ -105,7 +132,7 @@ public final class JWTAuthorizer: Sendable {
         keySource.withLock { $0 = source }
         let keys = try await loadKeys(source)
         state.withLock { [client] in
-            $0.verifier = JWTVerifier(keys: keys, issuer: issuer, audiences: [settings.requiredAudience])
+            $0.updateVerifier { $0 = JWTVerifier(keys: keys, issuer: issuer, audiences: [settings.requiredAudience]) }
             $0.lastFetch = .now
             $0.client = client
         }
@@ -116,28 +143,47 @@ public final class JWTAuthorizer: Sendable {
     public func serving(at baseURL: String) {
         guard settings.usesDevelopmentIssuer else { return }
         state.withLock {
-            $0.verifier?.issuer = baseURL
+            $0.updateVerifier { $0?.issuer = baseURL }
             $0.client = ClientConfiguration(
                 mode: "dev", issuer: baseURL, audience: settings.requiredAudience,
                 tokenEndpoint: "\(baseURL)/dev/token")
         }
     }
 
-    /// Checks an `Authorization` header value. A denial is counted and logged at debug with its reason (and the
-    /// subject when the token had one); the token itself is never logged.
+    /// Checks an `Authorization` header value (a cached token only against the clock). A denial is counted and
+    /// logged at debug with its reason (and the subject when the token had one); the token itself is never logged.
     public func authorize(_ authorization: String?, requestID: String) async -> Result<VerifiedToken, AuthorizerDenial>
     {
-        let now = Int64(Date().timeIntervalSince1970)
-        let verifier = state.withLock { $0.verifier }
+        let now = self.now()
+        let (verifier, generation) = state.withLock { ($0.verifier, $0.generation) }
         do throws(AuthorizerDenial) {
+            if let authorization, let cached = cache.entry(for: authorization, generation: generation) {
+                do throws(AuthorizerDenial) {
+                    try cached.validity.check(now: now)
+                } catch {
+                    cache.remove(authorization)
+                    throw error
+                }
+                return .success(cached.token)
+            }
             let token = try JWTVerifier.token(fromAuthorization: authorization)
             guard let verifier else { throw .unknownKey }
+            let verified: (token: VerifiedToken, validity: JWTVerifier.Validity)
+            let verifiedGeneration: UInt64
             do throws(AuthorizerDenial) {
-                return .success(try verifier.verify(token, now: now))
+                verified = try verifier.verifyWithValidity(token, now: now)
+                verifiedGeneration = generation
             } catch .unknownKey {
                 guard let refreshed = await refreshKeys() else { throw .unknownKey }
-                return .success(try refreshed.verify(token, now: now))
+                verified = try refreshed.verifier.verifyWithValidity(token, now: now)
+                verifiedGeneration = refreshed.generation
             }
+            if let authorization {
+                cache.insert(
+                    .init(token: verified.token, validity: verified.validity), for: authorization,
+                    generation: verifiedGeneration)
+            }
+            return .success(verified.token)
         } catch {
             metrics.counter(.authorizerDenied, [("reason", error.rawValue)]).increment()
             logger.debug("authorizer denied: \(error.rawValue)", metadata: ["requestID": "\(requestID)"])
@@ -146,8 +192,8 @@ public final class JWTAuthorizer: Sendable {
     }
 
     /// Re-fetches a `--jwks-url` (or discovered) key set when the last fetch is a minute old or more; the new
-    /// verifier, or nil when no fetch was due or it failed.
-    func refreshKeys() async -> JWTVerifier? {
+    /// verifier and its generation, or nil when no fetch was due or it failed.
+    func refreshKeys() async -> (verifier: JWTVerifier, generation: UInt64)? {
         guard case .url(let url)? = keySource.withLock({ $0 }) else { return nil }
         let due = state.withLock { s -> Bool in
             if let last = s.lastFetch, ContinuousClock.now - last < Self.refetchInterval { return false }
@@ -159,8 +205,8 @@ public final class JWTAuthorizer: Sendable {
             let keys = try await loadKeys(.url(url))
             logger.info("JWKS re-fetched from \(url): keys \(keys.keyIDs.joined(separator: ", "))")
             return state.withLock { s in
-                s.verifier?.keys = keys
-                return s.verifier
+                s.updateVerifier { $0?.keys = keys }
+                return s.verifier.map { ($0, s.generation) }
             }
         } catch {
             logger.warning("JWKS re-fetch from \(url) failed: \(error.message)")

@@ -60,12 +60,42 @@ public struct JWTVerifier: Sendable {
             guard header[..<space].lowercased() == "bearer" else { throw .malformed }
             token = header[header.index(after: space)...].drop(while: { $0 == " " })
         }
-        guard !token.isEmpty, !token.contains(" ") else { throw .malformed }
+        guard !token.isEmpty, !token.utf8.contains(UInt8(ascii: " ")) else { throw .malformed }
         return token
+    }
+
+    /// The time window a token is valid in: its `exp`, `nbf` and `iat` (NumericDates, in seconds) and the leeway
+    /// it was verified with. A claim present but not a number is `Int64.max` for `nbf`/`iat` (never valid).
+    struct Validity: Sendable, Equatable {
+        var expires: Int64?
+        var notBefore: Int64?
+        var issuedAt: Int64?
+        var leeway: Int64
+
+        init(_ payload: [String: JSONValue], leeway: Int64) {
+            expires = JWTVerifier.seconds(payload["exp"])
+            notBefore = payload["nbf"].map { JWTVerifier.seconds($0) ?? .max }
+            issuedAt = payload["iat"].map { JWTVerifier.seconds($0) ?? .max }
+            self.leeway = leeway
+        }
+
+        /// `exp` (which must be there), then `nbf` and `iat` at `now`, as API Gateway checks them.
+        func check(now: Int64) throws(AuthorizerDenial) {
+            guard let expires, now - leeway < expires else { throw .expired }  // no overflow for a huge `exp`
+            if let notBefore { guard notBefore <= now + leeway else { throw .notYetValid } }
+            if let issuedAt { guard issuedAt <= now + leeway else { throw .notYetValid } }
+        }
     }
 
     /// Verifies `token` at `now` (seconds since the epoch).
     public func verify(_ token: Substring, now: Int64) throws(AuthorizerDenial) -> VerifiedToken {
+        try verifyWithValidity(token, now: now).token
+    }
+
+    /// ``verify(_:now:)`` with the token's validity window, for a cache to check again later.
+    func verifyWithValidity(
+        _ token: Substring, now: Int64
+    ) throws(AuthorizerDenial) -> (token: VerifiedToken, validity: Validity) {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerBytes = Base64URL.decode(parts[0]),
             let header = try? RunnerJSON.decoder.decode(Header.self, from: Data(headerBytes))
@@ -78,12 +108,13 @@ public struct JWTVerifier: Sendable {
         guard (try? key.verifier.verify(signature, signs: Array(signingInput))) == true else { throw .signature }
         guard let payloadBytes = Base64URL.decode(parts[1]), case .object(let payload) = JSONValue.parse(payloadBytes)
         else { throw .malformed }
-        try check(payload, now: now)
-        return VerifiedToken(claims: JWTClaimText.claims(payload), scopes: JWTClaimText.scopes(payload))
+        let validity = try check(payload, now: now)
+        return (VerifiedToken(claims: JWTClaimText.claims(payload), scopes: JWTClaimText.scopes(payload)), validity)
     }
 
-    /// The registered claims API Gateway checks.
-    func check(_ payload: [String: JSONValue], now: Int64) throws(AuthorizerDenial) {
+    /// The registered claims API Gateway checks; the token's validity window when they pass.
+    @discardableResult
+    func check(_ payload: [String: JSONValue], now: Int64) throws(AuthorizerDenial) -> Validity {
         guard case .string(let iss)? = payload["iss"], iss == issuer else { throw .issuer }
         let audience: [String]
         switch payload["aud"] {
@@ -95,13 +126,9 @@ public struct JWTVerifier: Sendable {
         default: audience = []
         }
         guard audience.contains(where: audiences.contains) else { throw .audience }
-        guard let exp = Self.seconds(payload["exp"]), now < exp + leeway else { throw .expired }
-        if let value = payload["nbf"] {
-            guard let nbf = Self.seconds(value), nbf <= now + leeway else { throw .notYetValid }
-        }
-        if let value = payload["iat"] {
-            guard let iat = Self.seconds(value), iat <= now + leeway else { throw .notYetValid }
-        }
+        let validity = Validity(payload, leeway: leeway)
+        try validity.check(now: now)
+        return validity
     }
 
     /// A NumericDate claim in whole seconds.

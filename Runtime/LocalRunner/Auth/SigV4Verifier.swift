@@ -1,6 +1,7 @@
 import Crypto
 import Essentials
 import Foundation
+import SigV4
 
 /// Errors of SigV4 verification: the shared ``CodedError`` with AWS's own error names as codes.
 public typealias SigV4Error = CodedError<SigV4ErrorCode>
@@ -88,23 +89,22 @@ public struct SigV4Verifier: Sendable {
                 .incompleteSignature, "'\(name)' is named as a SignedHeader, but it does not exist in the HTTP request."
             )
         }
-        let payloadHash = Self.hex(SHA256.hash(data: body))
+        let payloadHash = SigV4Canonical.hex(SHA256.hash(data: body))
         if let declared = fields.first("x-amz-content-sha256"), declared.lowercased() != payloadHash {
             throw SigV4Error(
                 .signatureDoesNotMatch, "The provided 'x-amz-content-sha256' header does not match what was computed.")
         }
-        let canonical = Self.canonicalRequest(
+        let canonical = SigV4Canonical.canonicalRequest(
             method: method, path: path, query: query, headers: fields, signedHeaders: auth.signedHeaders,
             payloadHash: payloadHash)
         var lines = canonical.split(separator: "\n", omittingEmptySubsequences: false)
         lines[1] = Substring(path)
         let canonicals = acceptsPathAsSent ? [canonical, lines.joined(separator: "\n")] : [canonical]
-        let key = Self.signingKey(secret: secret, date: auth.date, region: region, service: service)
+        let key = SigV4Canonical.signingKey(secret: secret, date: auth.date, region: region, service: service)
         guard let provided = Self.bytes(fromHex: auth.signature),
             canonicals.contains(where: { canonical in
-                let stringToSign = [
-                    "AWS4-HMAC-SHA256", amzDate, auth.scope, Self.hex(SHA256.hash(data: Array(canonical.utf8))),
-                ].joined(separator: "\n")
+                let stringToSign = SigV4Canonical.stringToSign(
+                    amzDate: amzDate, scope: auth.scope, canonicalRequest: canonical)
                 return HMAC<SHA256>.isValidAuthenticationCode(
                     provided, authenticating: Array(stringToSign.utf8), using: key)
             })
@@ -139,17 +139,8 @@ public struct SigV4Verifier: Sendable {
         guard abs(signedAt.timeIntervalSince(now)) <= Self.allowedSkew else {
             throw SigV4Error(
                 .invalidSignature,
-                "Signature expired: \(amzDate) is more than 15 minutes away from \(Self.amzDate(now)).")
+                "Signature expired: \(amzDate) is more than 15 minutes away from \(SigV4Canonical.amzDate(now)).")
         }
-    }
-
-    /// The signing key `HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`.
-    static func signingKey(secret: String, date: String, region: String, service: String) -> SymmetricKey {
-        var key = SymmetricKey(data: Array("AWS4\(secret)".utf8))
-        for part in [date, region, service, "aws4_request"] {
-            key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key))
-        }
-        return key
     }
 
     static func isPresigned(_ query: String) -> Bool {
@@ -165,20 +156,6 @@ public struct SigV4Verifier: Sendable {
         guard b.count == 16, b[8] == UInt8(ascii: "T"), b[15] == UInt8(ascii: "Z") else { return nil }
         let s = { (from: Int, to: Int) in String(decoding: b[from..<to], as: UTF8.self) }
         return Timestamp.parse("\(s(0, 4))-\(s(4, 6))-\(s(6, 8))T\(s(9, 11)):\(s(11, 13)):\(s(13, 15))Z")
-    }
-
-    /// `date` as `yyyyMMddTHHmmssZ`.
-    static func amzDate(_ date: Date) -> String {
-        let iso = Array(Timestamp.format(date).utf8)  // yyyy-MM-ddTHH:mm:ss.SSSZ
-        let keep = iso[0..<19].filter { $0 != UInt8(ascii: "-") && $0 != UInt8(ascii: ":") }
-        return String(decoding: keep, as: UTF8.self) + "Z"
-    }
-
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in digest { out += [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]] }
-        return String(decoding: out, as: UTF8.self)
     }
 
     static func bytes(fromHex text: String) -> [UInt8]? {

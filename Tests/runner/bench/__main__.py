@@ -66,7 +66,7 @@ def main() -> int:
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
     header = f"evcsm-local bench — {stamp}, {machine()}"
     bench.say(header)
-    bench.say(f"release binaries: {config.bin_dir}; wrk -t2 -c{config.connections} -d{config.duration:g}s")
+    bench.say(f"release binaries: {config.bin_dir}; functions: {config.functions_dir}; wrk -t2 -c{config.connections} -d{config.duration:g}s")
     rows: list[Row] = []
     broken = []
     try:

@@ -21,6 +21,7 @@ def _seconds(text: str) -> float:
 class Config:
     root: str
     bin_dir: str
+    functions_dir: str = ""  # the function binaries (the Lambda bootstraps); bin_dir when unset
     duration: float = 10.0
     warmup: float = 1.0
     connections: int = 64
@@ -45,7 +46,8 @@ class Config:
         bin_dir = env.get("BIN_DIR")
         if not bin_dir:
             raise SystemExit("BIN_DIR (the release bin dir, `swift build -c release --show-bin-path`) is required")
-        config = Config(root=root, bin_dir=os.path.abspath(bin_dir))
+        config = Config(root=root, bin_dir=os.path.abspath(bin_dir),
+                        functions_dir=os.path.abspath(env.get("FUNCTIONS_DIR") or bin_dir))
         config.duration = _seconds(env.get("BENCH_DURATION", "10s"))
         config.warmup = _seconds(env.get("BENCH_WARMUP", "1s"))
         config.connections = int(env.get("BENCH_CONNECTIONS", "64"))

@@ -64,6 +64,21 @@ def rss_bytes(pid: int) -> int | None:
     return None
 
 
+def pss_and_anonymous(pid: int) -> tuple[int, int] | None:
+    """(Pss, Anonymous) of a process in bytes from /proc/<pid>/smaps_rollup: its proportional share of the pages
+    it maps (shared library pages divided among the processes mapping them) and its private heap/stack pages."""
+    values = {}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                name, _, rest = line.partition(":")
+                if name in ("Pss", "Anonymous"):
+                    values[name] = int(rest.split()[0]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return (values["Pss"], values["Anonymous"]) if len(values) == 2 else None
+
+
 def descendants(pid: int) -> list[int]:
     """Every live descendant of `pid`, found through the parent ids in /proc/*/stat."""
     children: dict[int, list[int]] = {}

@@ -129,7 +129,7 @@ class Runner:
 
     def start(self, timeout: float = 60.0) -> "Runner":
         binary = os.path.join(self.config.bin_dir, "evcsm-local")
-        args = [binary, "--functions-dir", self.config.bin_dir, "--data-dir", self.data_dir,
+        args = [binary, "--functions-dir", self.config.functions_dir, "--data-dir", self.data_dir,
                 "--port", "0", "--mqtt-port", "0", "--mqtt-ws-port", "0", "--log-level", "warning"]
         if _has_bench_flag(binary):
             args.append("--bench")  # older builds serve /_bench/hello without it
@@ -220,7 +220,7 @@ class Runner:
     def workers(self) -> list[tuple[str, int]]:
         """(function name, pid) of every live worker: descendants whose executable is a function binary."""
         found = []
-        bin_dir = os.path.realpath(self.config.bin_dir)
+        bin_dir = os.path.realpath(self.config.functions_dir)
         for pid in processes.descendants(self.pid):
             exe = processes.executable(pid)
             name = os.path.basename(exe)
