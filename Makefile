@@ -43,8 +43,26 @@ build: setup ## debug build of everything (functions, runner, tools, tests)
 # Lambda bootstraps themselves (`lambda-release`: static Swift stdlib, libcurl loaded on first use), so what runs
 # on a laptop is what `sam build` packages.
 RELEASE_PRODUCTS = evcsm-local evcsm-data-api evcsm-charger-sim
-release: setup ## release build of the runner, the Data API server and the simulator
-	@for product in $(RELEASE_PRODUCTS); do $(SWIFT) build -c release $(SWIFT_BUILD_FLAGS) --product $$product || exit 1; done
+# Every release binary (these and the Lambda bootstraps, mk/cloud.mk) links the Swift runtime, Foundation and
+# libstdc++ statically, as a position-dependent executable that exports no symbols: no Swift library to map and
+# no image relocations to apply (as a PIE, ~47,000 relative relocations per function binary dirty its metadata
+# pages and read a 1.1 MB table at every start). Measured here: evcsm-local idle 45 -> 35 MB RSS, a warm
+# MeterValues worker 14.0 -> 12.3 MB. The price: no ASLR for the executable image itself (shared libraries,
+# heap and stacks stay randomized).
+# libstdc++ is linked statically: an -L dir that holds only libstdc++.a makes the `-lstdc++` in Swift's
+# static-stdlib-args.lnk resolve to the archive (GNU ld applies every -L to every -l, in -L order).
+STATIC_CXX_DIR = .build-static-cxx
+STATIC_RELEASE_FLAGS = --static-swift-stdlib -Xlinker -L$(CURDIR)/$(STATIC_CXX_DIR) -Xlinker --no-export-dynamic \
+	-Xlinker -no-pie
+$(STATIC_CXX_DIR)/libstdc++.a:
+	@mkdir -p $(STATIC_CXX_DIR)
+	@lib="$$($${CC:-gcc} -print-file-name=libstdc++.a)"; \
+		[ -f "$$lib" ] || { echo "FAIL: libstdc++.a not found (apt: libstdc++-12-dev)"; exit 1; }; \
+		ln -sf "$$lib" $@
+
+release: setup $(STATIC_CXX_DIR)/libstdc++.a ## release build of the runner, the Data API server and the simulator
+	@for product in $(RELEASE_PRODUCTS); do \
+		$(SWIFT) build -c release $(STATIC_RELEASE_FLAGS) $(SWIFT_BUILD_FLAGS) --product $$product || exit 1; done
 
 lint: ## swift-format lint (strict) with the committed .swift-format
 	$(SWIFT) format lint --strict --recursive --parallel Package.swift Functions Runtime Tests
@@ -90,4 +108,4 @@ run: setup release lambda-release ## start the whole system on http://127.0.0.1:
 	$(RELEASE_BIN)/evcsm-local --functions-dir $(LAMBDA_BIN) --simulate-chargers $(RUN_FLAGS)
 
 clean:
-	rm -rf .build .build-lambda dist .aws-sam test-artifacts
+	rm -rf .build .build-lambda $(STATIC_CXX_DIR) dist .aws-sam test-artifacts

@@ -5,16 +5,18 @@
 # One release build shared by `make package`, `sam build --build-in-source` and the checks. Its own scratch
 # dir (not .build) so `make release`/`make run` builds do not relink the static-stdlib Lambda binaries.
 LAMBDA_SCRATCH ?= .build-lambda
-# libstdc++ is linked statically: an -L dir that holds only libstdc++.a makes the `-lstdc++` in Swift's
-# static-stdlib-args.lnk resolve to the archive (GNU ld applies every -L to every -l, in -L order).
-LAMBDA_CXX_DIR = $(LAMBDA_SCRATCH)/static-cxx
-LAMBDA_BUILD = $(SWIFT) build -c release --static-swift-stdlib --scratch-path $(LAMBDA_SCRATCH) $(SWIFT_BUILD_FLAGS) \
-	-Xlinker -L$(CURDIR)/$(LAMBDA_CXX_DIR)
+# Static Swift stdlib and libstdc++, position-dependent, no exported symbols: STATIC_RELEASE_FLAGS (Makefile).
+LAMBDA_BUILD = $(SWIFT) build -c release $(STATIC_RELEASE_FLAGS) --scratch-path $(LAMBDA_SCRATCH) $(SWIFT_BUILD_FLAGS)
 LAMBDA_BIN = $(LAMBDA_SCRATCH)/$(shell uname -m)-unknown-linux-gnu/release
+# The build flags, rewritten only when they change, so a flag change relinks the functions like a source change.
+LAMBDA_FLAGS_STAMP = $(LAMBDA_SCRATCH)/build-flags
+$(shell mkdir -p $(LAMBDA_SCRATCH) && { echo '$(STATIC_RELEASE_FLAGS)' | cmp -s - $(LAMBDA_FLAGS_STAMP) \
+	|| echo '$(STATIC_RELEASE_FLAGS)' > $(LAMBDA_FLAGS_STAMP); })
 # What the function binaries are built from; a binary newer than all of these is not rebuilt (an up-to-date
 # `swift build --product` still costs 10-20 s here, once per function per package and per sam build).
-LAMBDA_SOURCES := Package.swift $(wildcard Package.resolved) \
-	$(shell find Functions Runtime/FunctionRuntime Runtime/DataAPI Runtime/CCurl Runtime/CGlibcCompat -type f 2>/dev/null)
+LAMBDA_SOURCES := Package.swift $(wildcard Package.resolved) $(LAMBDA_FLAGS_STAMP) \
+	$(shell find Functions Runtime/FunctionRuntime Runtime/DataAPI Runtime/BSON Runtime/Essentials Runtime/SigV4 \
+	Runtime/ChargingWire Runtime/CCurl Runtime/CGlibcCompat -type f 2>/dev/null)
 CLOUD_DIST ?= dist
 
 CLOUD_TESTS = Tests/cloud
@@ -33,13 +35,7 @@ SAM_ENV = env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL SAM_CLI_TELEMETRY=0 SAM_CLI_DI
 .PHONY: lambda-release package cloud-venvs cloud-lint al2023-check lambda-smoke sam-build template-test \
 	compose-check test-cloud $(addprefix build-,$(FUNCTIONS))
 
-$(LAMBDA_CXX_DIR)/libstdc++.a:
-	@mkdir -p $(LAMBDA_CXX_DIR)
-	@lib="$$($${CC:-gcc} -print-file-name=libstdc++.a)"; \
-		[ -f "$$lib" ] || { echo "FAIL: libstdc++.a not found (apt: libstdc++-12-dev)"; exit 1; }; \
-		ln -sf "$$lib" $@
-
-$(addprefix $(LAMBDA_BIN)/,$(FUNCTIONS)): $(LAMBDA_BIN)/%: $(LAMBDA_SOURCES) | $(LAMBDA_CXX_DIR)/libstdc++.a
+$(addprefix $(LAMBDA_BIN)/,$(FUNCTIONS)): $(LAMBDA_BIN)/%: $(LAMBDA_SOURCES) | $(STATIC_CXX_DIR)/libstdc++.a
 	@$(call apt_ensure,libcurl4-openssl-dev zip)
 	$(LAMBDA_BUILD) --product $*
 	@[ -x $@ ] || { echo "FAIL: release build of $* produced no $@"; exit 1; }

@@ -76,23 +76,23 @@ extension DataAPISessionStore {
     /// A session from a stored document, or what makes it unreadable: a missing id, charging point or start
     /// time, a `status` other than the two spellings evcsm writes (`Charging`, `Stopped`: anything else could
     /// never match the guarded updates and would be stuck), or a number that is not finite or out of range.
-    static func decodeSession(_ d: Document) -> Result<ChargingSession, ChargingError> {
+    static func decodeSession(_ d: some StoredSessionFields) -> Result<ChargingSession, ChargingError> {
         func unreadable(_ problem: String) -> Result<ChargingSession, ChargingError> {
             .failure(ChargingError(.storeContention, "stored session is unreadable: \(problem)"))
         }
-        guard let sessionId = d["sessionId"]?.stringValue ?? d["_id"]?.stringValue else { return unreadable("no id") }
-        guard let chargingPointId = d["chargingPointId"]?.stringValue else { return unreadable("no chargingPointId") }
-        guard let status = d["status"]?.stringValue.flatMap(SessionStatus.init(rawValue:)) else {
+        guard let sessionId = d[.sessionId]?.stringValue ?? d[.id]?.stringValue else { return unreadable("no id") }
+        guard let chargingPointId = d[.chargingPointId]?.stringValue else { return unreadable("no chargingPointId") }
+        guard let status = d[.status]?.stringValue.flatMap(SessionStatus.init(rawValue:)) else {
             return unreadable("status must be Charging or Stopped")
         }
-        guard let startTime = date(d["startTime"]) else { return unreadable("no startTime") }
+        guard let startTime = date(d[.startTime]) else { return unreadable("no startTime") }
         let energyWh: Int64
-        if let stored = d["energyWh"] {
+        if let stored = d[.energyWh] {
             guard let wh = stored.int64Value, (0...maximumEnergyWh).contains(wh) else {
                 return unreadable("energyWh out of range")
             }
             energyWh = wh
-        } else if let kWh = d["energyConsumed"] {
+        } else if let kWh = d[.energyConsumed] {
             guard let wh = scaled(kWh, by: 1000), (0...maximumEnergyWh).contains(wh) else {
                 return unreadable("energyConsumed out of range")
             }
@@ -101,24 +101,24 @@ extension DataAPISessionStore {
             energyWh = 0
         }
         var costCents: Int64?
-        if let cost = d["cost"], !cost.isNull {
+        if let cost = d[.cost], !cost.isNull {
             guard let cents = scaled(cost, by: 100) else { return unreadable("cost out of range") }
             costCents = cents
         }
-        let maxPower = d["maxPower"]?.doubleValue ?? 0
-        let targetCharge = d["targetCharge"]?.doubleValue ?? 0
+        let maxPower = d[.maxPower]?.doubleValue ?? 0
+        let targetCharge = d[.targetCharge]?.doubleValue ?? 0
         guard maxPower.isFinite, targetCharge.isFinite else { return unreadable("maxPower or targetCharge not finite") }
         return .success(
             ChargingSession(
-                sessionId: sessionId, chargingPointId: chargingPointId, userId: d["userId"]?.stringValue ?? "unknown",
-                vehicleId: d["vehicleId"]?.stringValue ?? "unknown", status: status, startTime: startTime,
-                endTime: date(d["endTime"]), energyWh: energyWh, maxPower: maxPower, targetCharge: targetCharge,
-                targetEnergyWh: d["targetEnergyWh"]?.int64Value ?? 0, lastMeterSeq: d["lastMeterSeq"]?.int64Value ?? -1,
-                stopReason: d["stopReason"]?.stringValue.flatMap(StopReason.init(rawValue:)), costCents: costCents,
-                currency: d["currency"]?.stringValue ?? "EUR", lastReadingAt: date(d["lastReadingAt"]),
-                rejectedReadings: max(0, d["rejectedReadings"]?.int64Value ?? 0), tariff: tariff(d["tariff"]),
-                connectorId: d["connectorId"]?.int64Value.flatMap { Int(exactly: $0) }, idTag: d["idTag"]?.stringValue,
-                meterStartWh: d["meterStart"]?.int64Value, transactionId: d["transactionId"]?.int64Value))
+                sessionId: sessionId, chargingPointId: chargingPointId, userId: d[.userId]?.stringValue ?? "unknown",
+                vehicleId: d[.vehicleId]?.stringValue ?? "unknown", status: status, startTime: startTime,
+                endTime: date(d[.endTime]), energyWh: energyWh, maxPower: maxPower, targetCharge: targetCharge,
+                targetEnergyWh: d[.targetEnergyWh]?.int64Value ?? 0, lastMeterSeq: d[.lastMeterSeq]?.int64Value ?? -1,
+                stopReason: d[.stopReason]?.stringValue.flatMap(StopReason.init(rawValue:)), costCents: costCents,
+                currency: d[.currency]?.stringValue ?? "EUR", lastReadingAt: date(d[.lastReadingAt]),
+                rejectedReadings: max(0, d[.rejectedReadings]?.int64Value ?? 0), tariff: tariff(d[.tariff]),
+                connectorId: d[.connectorId]?.int64Value.flatMap { Int(exactly: $0) }, idTag: d[.idTag]?.stringValue,
+                meterStartWh: d[.meterStart]?.int64Value, transactionId: d[.transactionId]?.int64Value))
     }
 
     /// The most energy a stored session may hold: 10 GWh, far above any battery, far below Int64 overflow.
@@ -133,8 +133,8 @@ extension DataAPISessionStore {
     }
 
     /// The keyset position of a stored document (its `startTime` and string `_id`), when it has both.
-    static func cursor(after d: Document) -> SessionCursor? {
-        guard let startTime = date(d["startTime"]), let id = d["_id"]?.stringValue else { return nil }
+    static func cursor(after d: some StoredSessionFields) -> SessionCursor? {
+        guard let startTime = date(d[.startTime]), let id = d[.id]?.stringValue else { return nil }
         return SessionCursor(startTime: startTime, sessionId: id)
     }
 

@@ -176,8 +176,9 @@ public struct DataAPISessionStore: SessionStore {
     /// the `(status, lastActivity, _id)` index without a sort step.
     func findIdle(before cutoff: Int64, limit: Int) async throws -> [ChargingSession] {
         let found = try client.find(
-            Self.sessionsCollection, filter: Self.idleFilter(before: cutoff), sort: Self.idleSort, limit: limit)
-        return found.compactMap(readable)
+            Self.sessionsCollection, filter: Self.idleFilter(before: cutoff), sort: Self.idleSort, limit: limit,
+            fields: StoredSessionField.extendedJSONFields)
+        return found.storedSessions.compactMap(readable)
     }
 
     /// The filter of ``findIdle(before:limit:)``; OCPP sessions (with a `connectorId`) are left out, the charger
@@ -195,7 +196,8 @@ public struct DataAPISessionStore: SessionStore {
     func listSessions(_ query: SessionQuery) async throws -> SessionPage {
         let found = try client.find(
             Self.sessionsCollection, filter: Self.filter(query), sort: ["startTime": -1, "_id": -1],
-            limit: query.limit + 1)
+            limit: query.limit + 1, fields: StoredSessionField.extendedJSONFields
+        ).storedSessions
         // The window is the first `limit` documents as stored; an unreadable one is left out of the page (and
         // logged) but still counts for the window, so the cursor and "is there more" never depend on it.
         let window = found.prefix(query.limit)
@@ -214,19 +216,20 @@ public struct DataAPISessionStore: SessionStore {
         if let chargingPointId { filter["chargingPointId"] = .string(chargingPointId) }
         if let userId { filter["userId"] = .string(userId) }
         let found = try client.find(
-            Self.sessionsCollection, filter: filter, sort: Self.currentSort, limit: 1)
-        return found.first.flatMap(readable)
+            Self.sessionsCollection, filter: filter, sort: Self.currentSort, limit: 1,
+            fields: StoredSessionField.extendedJSONFields)
+        return found.storedSessions.first.flatMap(readable)
     }
 
     /// The session of a stored document, or nil with an error log line naming the document and what is wrong.
-    func readable(_ document: Document) -> ChargingSession? {
+    func readable(_ document: some StoredSessionFields) -> ChargingSession? {
         switch Self.decodeSession(document) {
         case .success(let session): return session
         case .failure(let problem):
             logger.error(
                 "stored session is unreadable; left out",
                 metadata: [
-                    "_id": "\(document["_id"].map { ExtendedJSON.serialize($0, mode: .relaxed) } ?? "none")",
+                    "_id": "\(document[.id].map { ExtendedJSON.serialize($0, mode: .relaxed) } ?? "none")",
                     "problem": "\(problem.message)",
                 ])
             return nil

@@ -92,6 +92,7 @@ extension ExtendedJSON {
 
         /// An object; a one-key object that is an EJSON wrapper becomes its typed value without a document.
         mutating func parseObject(depth: Int) throws(DataAPIError) -> BSONValue {
+            if depth + 2 <= maximumDepth, let wrapper = compactWrapper() { return wrapper }
             index += 1
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {

@@ -31,14 +31,8 @@ extension ExtendedJSON {
             return .int64(v)
         case "$numberDouble":
             guard let s = value.stringValue else { return nil }
-            switch s {
-            case "Infinity": return .double(.infinity)
-            case "-Infinity": return .double(-.infinity)
-            case "NaN": return .double(.nan)
-            default:
-                guard let d = Double(s) else { throw bad("not a number") }
-                return .double(d)
-            }
+            guard let d = double(canonical: s) else { throw bad("not a number") }
+            return .double(d)
         case "$date":
             switch value {
             case .string(let s):
@@ -54,6 +48,16 @@ extension ExtendedJSON {
             }
         default:
             return nil
+        }
+    }
+
+    /// The number of a `$numberDouble` text (`Infinity`, `-Infinity`, `NaN` or a decimal); nil when it is none.
+    static func double(canonical text: String) -> Double? {
+        switch text {
+        case "Infinity": return .infinity
+        case "-Infinity": return -.infinity
+        case "NaN": return .nan
+        default: return Double(text)
         }
     }
 }

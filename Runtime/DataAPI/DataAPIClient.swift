@@ -14,58 +14,6 @@ import Glibc
 import Darwin
 #endif
 
-/// Where and how to reach a MongoDB Data API (v1 wire format). Read once at start.
-public struct DataAPIConfiguration: Sendable, Equatable {
-    /// Base URL; actions are posted to `{baseURL}/action/{name}`.
-    public var baseURL: String
-    /// Sent as the `apiKey` header.
-    public var apiKey: String
-    /// The `dataSource` of every request (Atlas's cluster name; evcsm-data-api ignores it).
-    public var dataSource: String
-    /// The database of every request.
-    public var database: String
-    /// Total time for one HTTP exchange.
-    public var timeout: Duration
-    /// Time to establish the connection.
-    public var connectTimeout: Duration
-    /// How often a read is retried after a fast connection failure or 5xx answer. An attempt that took half of
-    /// `timeout` or more is not retried, so a stalled store costs one `timeout` (and the function answers 503
-    /// inside its own timeout) rather than `timeout × (readRetries + 1)`. Writes are never retried.
-    public var readRetries: Int
-
-    /// A configuration; a trailing `/` of `baseURL` is dropped.
-    public init(
-        baseURL: String, apiKey: String, dataSource: String = "mongodb-atlas", database: String = "EVChargingDB",
-        timeout: Duration = .seconds(5), connectTimeout: Duration = .seconds(2), readRetries: Int = 2
-    ) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.apiKey = apiKey
-        self.dataSource = dataSource
-        self.database = database
-        self.timeout = timeout
-        self.connectTimeout = connectTimeout
-        self.readRetries = readRetries
-    }
-
-    /// Reads `DATA_API_URL`, `DATA_API_KEY` (required), `DATA_API_DATA_SOURCE`, `DATA_API_DATABASE`,
-    /// `DATA_API_TIMEOUT_MS`.
-    public static func fromEnvironment(_ env: FunctionEnvironment) throws(FunctionRuntimeError) -> DataAPIConfiguration
-    {
-        let url = try env.required("DATA_API_URL")
-        guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
-            throw FunctionRuntimeError(.invalidEnvironment, "DATA_API_URL must be an http(s) URL: \(url)")
-        }
-        let timeoutMs = try env.int("DATA_API_TIMEOUT_MS", default: 5000)
-        guard timeoutMs > 0 else {
-            throw FunctionRuntimeError(.invalidEnvironment, "DATA_API_TIMEOUT_MS must be positive: \(timeoutMs)")
-        }
-        return DataAPIConfiguration(
-            baseURL: url, apiKey: try env.required("DATA_API_KEY"),
-            dataSource: env["DATA_API_DATA_SOURCE"] ?? "mongodb-atlas",
-            database: env["DATA_API_DATABASE"] ?? "EVChargingDB", timeout: .milliseconds(timeoutMs))
-    }
-}
-
 /// A MongoDB Data API v1 client over an ``HTTPTransport`` (libcurl in the functions).
 ///
 /// Requests and responses are canonical Extended JSON, so dates stay dates and integers stay
@@ -120,6 +68,27 @@ public struct DataAPIClient: Sendable {
         if let limit { body["limit"] = .integer(Int64(limit)) }
         if let skip { body["skip"] = .integer(Int64(skip)) }
         return try documents(try call(.find, body), action: .find)
+    }
+
+    /// ``find(_:filter:projection:sort:limit:skip:)`` with each document reduced to `fields`, read from the reply
+    /// without a ``Document`` per row (the same values; a reply of another shape is read the general way).
+    public func find(
+        _ collection: String, filter: Document, sort: Document? = nil, limit: Int? = nil,
+        fields: ExtendedJSONFields
+    ) throws(DataAPIError) -> ExtendedJSONRows {
+        var body = base(collection)
+        body["filter"] = .document(filter)
+        if let sort { body["sort"] = .document(sort) }
+        if let limit { body["limit"] = .integer(Int64(limit)) }
+        return try call(.find, body) { response throws(DataAPIError) in
+            if (200..<300).contains(response.status),
+                let rows = ExtendedJSON.rows(in: response.body, key: "documents", fields: fields)
+            {
+                return rows
+            }
+            let documents = try documents(try reply(.find, response), action: .find)
+            return ExtendedJSONRows(documents: documents, fields: fields)
+        }
     }
 
     /// Inserts a document; returns its `_id` (a new ObjectId when the document had none).
@@ -226,6 +195,14 @@ public struct DataAPIClient: Sendable {
 
     /// Posts one action, retrying reads after transport failures and 5xx answers.
     public func call(_ action: DataAPIAction, _ body: Document) throws(DataAPIError) -> Document {
+        try call(action, body) { response throws(DataAPIError) in try reply(action, response) }
+    }
+
+    /// Posts one action and reads its answer with `read`, retrying reads after transport failures and 5xx
+    /// answers (a `read` throwing one of those codes counts as such an answer).
+    private func call<Reply>(
+        _ action: DataAPIAction, _ body: Document, read: (HTTPClientResponse) throws(DataAPIError) -> Reply
+    ) throws(DataAPIError) -> Reply {
         let request = HTTPClientRequest(
             method: "POST", url: actionURLs[action] ?? "\(configuration.baseURL)/action/\(action.rawValue)",
             headers: headers,
@@ -237,7 +214,7 @@ public struct DataAPIClient: Sendable {
         for attempt in 1...attempts {
             let started = clock.now
             do {
-                return try exchange(action, request)
+                return try read(try exchange(action, request))
             } catch {
                 lastError = error
                 let retryable =
@@ -254,7 +231,9 @@ public struct DataAPIClient: Sendable {
         throw lastError
     }
 
-    private func exchange(_ action: DataAPIAction, _ request: HTTPClientRequest) throws(DataAPIError) -> Document {
+    private func exchange(
+        _ action: DataAPIAction, _ request: HTTPClientRequest
+    ) throws(DataAPIError) -> HTTPClientResponse {
         let response: HTTPClientResponse
         do {
             response = try transport.send(request)
@@ -263,6 +242,11 @@ public struct DataAPIClient: Sendable {
         }
         logger.debug(
             "Data API call", metadata: ["action": "\(action.rawValue)", "status": "\(response.status)"])
+        return response
+    }
+
+    /// The reply document of a 2xx answer; the Data API's error (or what is wrong with the answer) otherwise.
+    private func reply(_ action: DataAPIAction, _ response: HTTPClientResponse) throws(DataAPIError) -> Document {
         let reply: Document
         do {
             reply = try ExtendedJSON.parseDocument(response.body)

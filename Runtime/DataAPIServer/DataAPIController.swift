@@ -151,6 +151,8 @@ public struct DataAPIController<Context: RequestContext>: Sendable {
     }
 
     private static func isJSONContentType(_ value: String) -> Bool {
+        // What the workers send, compared without lowercasing or splitting (the general case below).
+        if value == "application/ejson" || value == "application/json" { return true }
         let mediaType = value.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         return mediaType == "application/json" || mediaType == "application/ejson"
     }
@@ -162,7 +164,13 @@ public struct DataAPIController<Context: RequestContext>: Sendable {
         let mode: ExtendedJSON.Mode
 
         init(_ request: Request) {
-            let accept = request.headers[.accept]?.lowercased() ?? ""
+            let raw = request.headers[.accept]
+            // What the workers send, decided without lowercasing or searching the header.
+            if raw == "application/ejson" {
+                mode = .canonical
+                return
+            }
+            let accept = raw?.lowercased() ?? ""
             if accept.contains("application/ejson") {
                 mode = .canonical
             } else if accept.contains("application/json") {

@@ -12,13 +12,35 @@ extension SQLiteDocumentBackend {
         try pool.read(body)
     }
 
-    /// Runs `body` in a write transaction on the pool's writer, on the calling thread.
+    /// Adds `observer` to the writer for the life of the database (a test seam: an observer that throws from
+    /// `databaseWillCommit` makes the next COMMIT fail, and one that counts `databaseDidCommit` counts batches).
+    func observeTransactions(_ observer: some TransactionObserver) {
+        pool.writeWithoutTransaction { db in db.add(transactionObserver: observer, extent: .databaseLifetime) }
+    }
+
+    /// Opens every reader connection of the pool now, before the server serves.
     ///
-    /// The writer stays serialized (its queue is a lock here too), so every write is still one transaction
-    /// and a filtered update still an atomic compare-and-set; only the hop to the writer's dispatch queue and
-    /// back is gone. A caller waits for the write in progress, as its task waited before.
-    func writeHere<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.write(body)
+    /// GRDB opens readers lazily; a reader opened under load, while the writer commits (group commit runs on
+    /// the writer's own thread), failed a few times at start with `SQLite error 10: disk I/O error` in GRDB's
+    /// open check (`SELECT * FROM sqlite_master LIMIT 1`). Opened here, nothing writes yet. Each of `count`
+    /// threads holds a read until all of them have one, so the pool must open `count` connections.
+    static func openReaders(_ pool: DatabasePool, count: Int) {
+        let opened = DispatchGroup()
+        let hold = DispatchSemaphore(value: 0)
+        for _ in 0..<count {
+            opened.enter()
+            DispatchQueue.global().async {
+                var entered = false
+                _ = try? pool.read { _ in
+                    entered = true
+                    opened.leave()
+                    hold.wait()
+                }
+                if !entered { opened.leave() }
+            }
+        }
+        opened.wait()
+        for _ in 0..<count { hold.signal() }
     }
 
     /// Readers in the pool: GRDB's default, or one more than the cores (the threads Swift concurrency and the

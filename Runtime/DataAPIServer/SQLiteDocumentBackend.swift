@@ -11,10 +11,12 @@ import GRDB
 /// normalized `_id` (unique). Expression indexes on the fields evcsm queries (``EvcsmIndexes``) serve
 /// filters, sorts, `skip` and `limit` in SQL (``SQLiteQuery``); Swift parses the returned rows and checks
 /// whatever SQL cannot decide exactly. A canonical reply (``findCanonical(_:)``, what the workers ask for)
-/// copies the stored text of the rows SQL alone selects, without parsing them. Writes run in one serialized write transaction each, which makes
-/// every filtered update an atomic compare-and-set.
+/// copies the stored text of the rows SQL alone selects, without parsing them. Writes are serialized on one
+/// writer, which makes every filtered update an atomic compare-and-set; writes that arrive together share one
+/// transaction, each in its own savepoint, and are answered after its COMMIT (``SQLiteGroupCommit``).
 public struct SQLiteDocumentBackend: DocumentBackend {
     let pool: DatabasePool
+    let commits: SQLiteGroupCommit
 
     /// Opens (creating when needed) the database file at `path`; its directory must exist. Migrations
     /// bring an existing file's table and indexes up to date.
@@ -26,6 +28,8 @@ public struct SQLiteDocumentBackend: DocumentBackend {
         // Set on the writer after the pool has opened it: GRDB's WAL set-up would override a value set earlier.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         try SQLiteSchema.migrate(pool)
+        Self.openReaders(pool, count: configuration.maximumReaderCount)
+        commits = SQLiteGroupCommit(pool: pool)
     }
 
     /// `journal_mode` and `synchronous` (0 OFF, 1 NORMAL, 2 FULL) of the connection that writes.
@@ -62,7 +66,7 @@ public struct SQLiteDocumentBackend: DocumentBackend {
     public func insert(_ command: InsertCommand) async throws -> [BSONValue] {
         // Ordered insert: documents before a duplicate stay inserted, like MongoDB.
         let outcome: Result<[BSONValue], DataAPIError> = try await database {
-            try writeHere { db in
+            try await commits.write(documents: command.documents.count) { db in
                 var ids = [BSONValue]()
                 for document in command.documents {
                     let id = document["_id"] ?? .null
@@ -81,7 +85,7 @@ public struct SQLiteDocumentBackend: DocumentBackend {
     public func update(_ command: UpdateCommand) async throws -> UpdateResult {
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
         return try await database {
-            try writeHere { db in
+            try await commits.write { db in
                 let query = SQLiteQuery(command.namespace, filter: command.filter, sort: nil)
                 let matched = try query.run(db, limit: command.multi ? nil : 1)
                 guard !matched.isEmpty else {
@@ -99,7 +103,7 @@ public struct SQLiteDocumentBackend: DocumentBackend {
                 var modified = 0
                 for row in matched {
                     let updated = try command.update.apply(to: row.document, inserting: false, now: now)
-                    // A refusal rolls the whole transaction back: an updateMany writes all or nothing.
+                    // A refusal rolls the whole action back (its savepoint): an updateMany writes all or nothing.
                     try DocumentShape(updated).checkStorable("the updated document")
                     if !BSONOrder.identical(updated, row.document) {
                         try SQLiteSchema.replace(db, seq: row.seq, updated)
@@ -113,7 +117,7 @@ public struct SQLiteDocumentBackend: DocumentBackend {
 
     public func delete(_ command: DeleteCommand) async throws -> Int {
         try await database {
-            try writeHere { db in
+            try await commits.write { db in
                 let query = SQLiteQuery(command.namespace, filter: command.filter, sort: nil)
                 let matched = try query.run(db, limit: command.multi ? nil : 1)
                 for row in matched { try SQLiteSchema.delete(db, seq: row.seq) }

@@ -20,15 +20,47 @@ public enum Timestamp {
         format(milliseconds: milliseconds(date))
     }
 
-    /// Formats milliseconds since the epoch as `yyyy-MM-ddTHH:mm:ss.SSSZ` in UTC.
+    /// Formats milliseconds since the epoch as `yyyy-MM-ddTHH:mm:ss.SSSZ` in UTC (written in place for the years
+    /// 0…9999, through string interpolation for the rare others).
     public static func format(milliseconds: Int64) -> String {
         let (days, msOfDay) = floorDivide(milliseconds, 86_400_000)
         let (y, m, d) = civil(fromDays: days)
+        guard (0...9999).contains(y) else {
+            return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T" + clock(msOfDay)
+        }
+        // 24 bytes written in place: no intermediate strings.
+        return String(unsafeUninitializedCapacity: 24) { out in
+            func put(_ value: Int64, _ width: Int, at offset: Int) {
+                var v = value
+                for i in stride(from: offset + width - 1, through: offset, by: -1) {
+                    out[i] = UInt8(truncatingIfNeeded: 48 + v % 10)
+                    v /= 10
+                }
+            }
+            put(y, 4, at: 0)
+            put(m, 2, at: 5)
+            put(d, 2, at: 8)
+            put(msOfDay / 3_600_000, 2, at: 11)
+            put((msOfDay / 60_000) % 60, 2, at: 14)
+            put((msOfDay / 1000) % 60, 2, at: 17)
+            put(msOfDay % 1000, 3, at: 20)
+            out[4] = UInt8(ascii: "-")
+            out[7] = UInt8(ascii: "-")
+            out[10] = UInt8(ascii: "T")
+            out[13] = UInt8(ascii: ":")
+            out[16] = UInt8(ascii: ":")
+            out[19] = UInt8(ascii: ".")
+            out[23] = UInt8(ascii: "Z")
+            return 24
+        }
+    }
+
+    /// `HH:mm:ss.SSSZ` of a millisecond of the day.
+    private static func clock(_ msOfDay: Int64) -> String {
         let h = msOfDay / 3_600_000
         let min = (msOfDay / 60_000) % 60
         let s = (msOfDay / 1000) % 60
-        let ms = msOfDay % 1000
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(h, 2)):\(pad(min, 2)):\(pad(s, 2)).\(pad(ms, 3))Z"
+        return "\(pad(h, 2)):\(pad(min, 2)):\(pad(s, 2)).\(pad(msOfDay % 1000, 3))Z"
     }
 
     /// Parses an ISO-8601 date-time with a `Z` or `±hh:mm` offset; nil when it is not one.

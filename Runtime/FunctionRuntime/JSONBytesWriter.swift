@@ -67,27 +67,73 @@ public struct JSONBytesWriter: Sendable {
     public mutating func string(_ value: String) {
         separate()
         bytes.append(UInt8(ascii: "\""))
-        if value.utf8.withContiguousStorageIfAvailable({ append(escaping: $0) }) == nil {
-            append(escaping: Array(value.utf8))
-        }
+        var value = value
+        value.withUTF8 { append(escaping: $0) }
         bytes.append(UInt8(ascii: "\""))
         needsComma = true
     }
 
-    /// Appends `utf8` with the bytes JSON needs escaped escaped, unescaped runs in one copy each.
-    private mutating func append(escaping utf8: some RandomAccessCollection<UInt8>) {
-        var start = utf8.startIndex
-        var index = start
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                bytes.append(contentsOf: utf8[start..<index])
-                escape(byte)
-                start = utf8.index(after: index)
-            }
-            index = utf8.index(after: index)
+    /// Appends `utf8` with the bytes JSON needs escaped escaped: counted first, then written in place in one go.
+    private mutating func append(escaping utf8: UnsafeBufferPointer<UInt8>) {
+        var extra = 0
+        Self.escapeLengths.withUnsafeBufferPointer { lengths in
+            for byte in utf8 { extra &+= Int(lengths[Int(byte)]) }
         }
-        bytes.append(contentsOf: utf8[start..<index])
+        guard extra > 0 else {
+            bytes.append(contentsOf: utf8)
+            return
+        }
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: utf8.count + extra))
+        bytes.withUnsafeMutableBufferPointer { out in
+            var o = start
+            for byte in utf8 {
+                guard Self.needsEscape(byte) else {
+                    out[o] = byte
+                    o += 1
+                    continue
+                }
+                out[o] = UInt8(ascii: "\\")
+                if byte >= 0x20 {
+                    out[o + 1] = byte
+                    o += 2
+                } else if let short = Self.shortEscape(byte) {
+                    out[o + 1] = short
+                    o += 2
+                } else {
+                    out[o + 1] = UInt8(ascii: "u")
+                    out[o + 2] = UInt8(ascii: "0")
+                    out[o + 3] = UInt8(ascii: "0")
+                    out[o + 4] = Self.hexDigits[Int(byte >> 4)]
+                    out[o + 5] = Self.hexDigits[Int(byte & 0x0F)]
+                    o += 6
+                }
+            }
+        }
+    }
+
+    /// How many bytes escaping adds to a byte: 1 for a quote, a backslash and the short control escapes, 5 for
+    /// the other control characters (`\u00xx`).
+    private static let escapeLengths: [UInt8] = (0...255).map { value in
+        let byte = UInt8(value)
+        guard needsEscape(byte) else { return 0 }
+        return byte < 0x20 && shortEscape(byte) == nil ? 5 : 1
+    }
+
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    }
+
+    /// The letter of a control character's two-byte escape (`\b \f \n \r \t`), nil when it has none.
+    private static func shortEscape(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x08: return UInt8(ascii: "b")
+        case 0x0C: return UInt8(ascii: "f")
+        case 0x0A: return UInt8(ascii: "n")
+        case 0x0D: return UInt8(ascii: "r")
+        case 0x09: return UInt8(ascii: "t")
+        default: return nil
+        }
     }
 
     /// `true` or `false`.
@@ -148,22 +194,6 @@ public struct JSONBytesWriter: Sendable {
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    private mutating func escape(_ byte: UInt8) {
-        bytes.append(UInt8(ascii: "\\"))
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
-        case 0x08: bytes.append(UInt8(ascii: "b"))
-        case 0x0C: bytes.append(UInt8(ascii: "f"))
-        case 0x0A: bytes.append(UInt8(ascii: "n"))
-        case 0x0D: bytes.append(UInt8(ascii: "r"))
-        case 0x09: bytes.append(UInt8(ascii: "t"))
-        default:
-            bytes.append(contentsOf: "u00".utf8)
-            bytes.append(Self.hexDigits[Int(byte >> 4)])
-            bytes.append(Self.hexDigits[Int(byte & 0x0F)])
-        }
-    }
 }
 
 /// An `Encodable` answer that also writes its JSON directly, byte for byte what ``JSONCoding/encoder`` writes for

@@ -1,29 +1,38 @@
-import CoreMetrics
 import Foundation
 import Logging
 import Synchronization
 
 /// The invocations of one function: a FIFO in front of at most `concurrency` warm workers, started on
 /// first use and replaced after a crash.
-actor InvocationQueue {
+///
+/// Its state lives behind one lock: taking an idle worker and putting it back are a lock each, with no actor hop
+/// on the invocation path; only starting a worker suspends.
+final class InvocationQueue: Sendable {
+    /// Where an invocation waiting for a worker is resumed: a worker, a failure, or nil to look again.
+    typealias Waiter = CheckedContinuation<Result<WorkerProcess, LocalRunnerError>?, Never>
+
+    /// Everything that changes, guarded by ``state``.
+    struct State {
+        var workers: [ObjectIdentifier: WorkerProcess] = [:]
+        var idle: [WorkerProcess] = []
+        var waiting: [Waiter] = []
+        var inFlight = 0
+        var accepting = true
+        var workerCount = 0
+        /// Spawns waiting for the runner environment, not yet in `workers`: they hold a concurrency slot too.
+        var spawning = 0
+        var drained: [CheckedContinuation<Void, Never>] = []
+    }
+
     let function: FunctionDefinition
     let binary: String
     let concurrency: Int
     let environment: AsyncValue<[String: String]>
     let metrics: RunnerMetrics
     let logger: Logger
-
-    var workers: [ObjectIdentifier: WorkerProcess] = [:]
-    var idle: [WorkerProcess] = []
-    var waiting: [CheckedContinuation<Result<WorkerProcess, LocalRunnerError>, Never>] = []
-    var inFlight = 0
-    var accepting = true
-    var workerCount = 0
-    /// Spawns waiting for the runner environment, not yet in `workers`: they hold a concurrency slot too.
-    var spawning = 0
-    var drained: [CheckedContinuation<Void, Never>] = []
     /// What a successful invocation records, looked up in the registry once.
     let successSeries: InvocationSeries
+    let state = Mutex(State())
 
     init(
         function: FunctionDefinition, binary: String, concurrency: Int, environment: AsyncValue<[String: String]>,
@@ -40,17 +49,22 @@ actor InvocationQueue {
         self.logger = logger
     }
 
+    /// The workers started and not yet gone.
+    var workers: [ObjectIdentifier: WorkerProcess] { state.withLock { $0.workers } }
+    /// The workers waiting for an invocation.
+    var idle: [WorkerProcess] { state.withLock { $0.idle } }
+    /// The invocations waiting for a worker.
+    var waiting: [Waiter] { state.withLock { $0.waiting } }
+
     /// Runs one invocation, waiting for a free worker when all are busy.
     func invoke(payload: [UInt8], requestID: String) async -> InvocationOutcome {
-        guard accepting else { return .unavailable("the runner is shutting down") }
-        inFlight += 1
-        defer {
-            inFlight -= 1
-            if inFlight == 0 {
-                for waiter in drained { waiter.resume() }
-                drained = []
-            }
+        let accepted = state.withLock { s in
+            guard s.accepting else { return false }
+            s.inFlight += 1
+            return true
         }
+        guard accepted else { return .unavailable("the runner is shutting down") }
+        defer { finished() }
         let started = ContinuousClock.now
         // A warm worker can die while idle (killed, OOM) before the runner has seen it exit. An invocation it
         // never handed to the function is run once more on another worker, as Lambda would route it to a
@@ -81,35 +95,85 @@ actor InvocationQueue {
         return .unavailable("no worker could take the invocation")
     }
 
-    func acquire() async -> Result<WorkerProcess, LocalRunnerError> {
-        if let worker = idle.popLast() { return .success(worker) }
-        if workers.count + spawning < concurrency { return await spawn() }
-        return await withCheckedContinuation { waiting.append($0) }
+    /// One invocation is over: the last one wakes a waiting ``shutdown()``.
+    func finished() {
+        let drained = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.inFlight -= 1
+            guard s.inFlight == 0 else { return [] }
+            defer { s.drained = [] }
+            return s.drained
+        }
+        for waiter in drained { waiter.resume() }
     }
 
-    func spawn() async -> Result<WorkerProcess, LocalRunnerError> {
-        workerCount += 1
-        spawning += 1
+    /// Takes a concurrency slot for a new worker and returns its number (the caller then calls ``spawn(number:)``).
+    func reserve(_ s: inout State) -> Int {
+        s.workerCount += 1
+        s.spawning += 1
+        return s.workerCount
+    }
+
+    func acquire() async -> Result<WorkerProcess, LocalRunnerError> {
+        enum Step {
+            case ready(WorkerProcess)
+            case spawn(Int)
+            case wait
+        }
+        while true {
+            let step = state.withLock { s -> Step in
+                if let worker = s.idle.popLast() { return .ready(worker) }
+                if s.workers.count + s.spawning < concurrency { return .spawn(reserve(&s)) }
+                return .wait
+            }
+            switch step {
+            case .ready(let worker): return .success(worker)
+            case .spawn(let number): return await spawn(number: number)
+            case .wait: break
+            }
+            let resumed = await withCheckedContinuation { (waiter: Waiter) in
+                let parked = state.withLock { s -> Bool? in
+                    guard s.accepting else { return nil }
+                    guard s.idle.isEmpty, s.workers.count + s.spawning >= concurrency else { return false }
+                    s.waiting.append(waiter)
+                    return true
+                }
+                switch parked {
+                case nil: waiter.resume(returning: .failure(Self.shuttingDown))
+                case false: waiter.resume(returning: nil)
+                case true: break
+                }
+            }
+            if let resumed { return resumed }
+        }
+    }
+
+    static var shuttingDown: LocalRunnerError { LocalRunnerError(.process, "the runner is shutting down") }
+
+    /// Starts worker `number` in a slot taken with ``reserve(_:)``.
+    func spawn(number: Int) async -> Result<WorkerProcess, LocalRunnerError> {
         let runnerEnvironment = await environment.value
-        spawning -= 1
-        // shutdown() may have begun while waiting: a worker added now would never be stopped.
-        guard accepting else { return .failure(LocalRunnerError(.process, "the runner is shutting down")) }
         var merged = function.environment.filter { $0.value != TemplateLoader.runnerProvidedPlaceholder }
         merged.merge(runnerEnvironment) { _, runner in runner }
         merged["AWS_LAMBDA_FUNCTION_NAME"] = function.logicalId
         merged["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "\(function.memorySize)"
         merged["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST"
         let worker = WorkerProcess(
-            function: function, number: workerCount, binary: binary, environment: merged, logger: logger,
+            function: function, number: number, binary: binary, environment: merged, logger: logger,
             metrics: metrics, onExit: { [weak self] worker in await self?.workerExited(worker) })
-        workers[ObjectIdentifier(worker)] = worker
-        metrics.setWorkers(function: function.logicalId, count: workers.count)
+        let added = state.withLock { s -> Bool in
+            s.spawning -= 1
+            // shutdown() may have begun while waiting: a worker added now would never be stopped.
+            guard s.accepting else { return false }
+            s.workers[ObjectIdentifier(worker)] = worker
+            metrics.setWorkers(function: function.logicalId, count: s.workers.count)
+            return true
+        }
+        guard added else { return .failure(Self.shuttingDown) }
         do {
             try await worker.start()
             return .success(worker)
         } catch {
-            workers[ObjectIdentifier(worker)] = nil
-            metrics.setWorkers(function: function.logicalId, count: workers.count)
+            state.withLock { s in forget(worker, in: &s) }
             logger.error("\(error.message)")
             return .failure(error)
         }
@@ -117,136 +181,94 @@ actor InvocationQueue {
 
     /// Puts a worker back after an invocation; `usable` is what the invocation left it as.
     func release(_ worker: WorkerProcess, usable: Bool) async {
-        guard workers[ObjectIdentifier(worker)] != nil, usable else {
-            forget(worker)
-            await serveWaiter()
-            return
+        let kept = state.withLock { s -> Bool in
+            guard s.workers[ObjectIdentifier(worker)] != nil, usable else {
+                forget(worker, in: &s)
+                return false
+            }
+            return true
         }
-        if !waiting.isEmpty {
-            waiting.removeFirst().resume(returning: .success(worker))
-        } else {
-            idle.append(worker)
-        }
+        if kept { putBack(worker) } else { await serveWaiter() }
     }
 
-    func forget(_ worker: WorkerProcess) {
-        workers[ObjectIdentifier(worker)] = nil
-        idle.removeAll { $0 === worker }
-        metrics.setWorkers(function: function.logicalId, count: workers.count)
+    /// Hands a free worker to the first waiting invocation, or keeps it idle.
+    func putBack(_ worker: WorkerProcess) {
+        let waiter = state.withLock { s -> Waiter? in
+            if !s.waiting.isEmpty { return s.waiting.removeFirst() }
+            s.idle.append(worker)
+            return nil
+        }
+        waiter?.resume(returning: .success(worker))
+    }
+
+    func forget(_ worker: WorkerProcess, in s: inout State) {
+        s.workers[ObjectIdentifier(worker)] = nil
+        s.idle.removeAll { $0 === worker }
+        metrics.setWorkers(function: function.logicalId, count: s.workers.count)
     }
 
     /// A worker slot became free: start a worker for the first waiter.
     func serveWaiter() async {
-        guard !waiting.isEmpty, accepting, workers.count + spawning < concurrency else { return }
-        let waiter = waiting.removeFirst()
-        waiter.resume(returning: await spawn())
+        let next = state.withLock { s -> (Waiter, Int)? in
+            guard !s.waiting.isEmpty, s.accepting, s.workers.count + s.spawning < concurrency else { return nil }
+            return (s.waiting.removeFirst(), reserve(&s))
+        }
+        guard let (waiter, number) = next else { return }
+        waiter.resume(returning: await spawn(number: number))
     }
 
     func workerExited(_ worker: WorkerProcess) async {
-        let known = workers[ObjectIdentifier(worker)] != nil
-        let wasReady = await worker.ready
-        let doomed = await worker.doomed
-        forget(worker)
+        let wasReady = worker.ready
+        let doomed = worker.doomed
+        let (known, accepting, anyWaiting) = state.withLock { s in
+            let known = s.workers[ObjectIdentifier(worker)] != nil
+            forget(worker, in: &s)
+            return (known, s.accepting, !s.waiting.isEmpty)
+        }
         guard accepting else { return }
-        if !waiting.isEmpty {
+        if anyWaiting {
             await serveWaiter()
         } else if known, wasReady, !doomed {
             logger.info("replacing \(function.logicalId) worker \(worker.number)")
-            if case .success(let replacement) = await spawn() { idle.append(replacement) }
+            let number = state.withLock { reserve(&$0) }
+            if case .success(let replacement) = await spawn(number: number) { putBack(replacement) }
         }
     }
 
     /// Starts one worker ahead of use (bench cold starts, `--prewarm`).
     func prewarm() async {
-        guard idle.isEmpty, workers.count + spawning < concurrency else { return }
-        if case .success(let worker) = await spawn() { idle.append(worker) }
+        let number = state.withLock { s -> Int? in
+            guard s.idle.isEmpty, s.workers.count + s.spawning < concurrency else { return nil }
+            return reserve(&s)
+        }
+        guard let number else { return }
+        if case .success(let worker) = await spawn(number: number) { putBack(worker) }
     }
 
     /// Stops accepting, waits for in-flight invocations, then stops every worker.
     func shutdown() async {
-        accepting = false
-        for waiter in waiting {
-            waiter.resume(returning: .failure(LocalRunnerError(.process, "the runner is shutting down")))
+        let waiters = state.withLock { s -> [Waiter] in
+            s.accepting = false
+            defer { s.waiting = [] }
+            return s.waiting
         }
-        waiting = []
-        if inFlight > 0 { await withCheckedContinuation { drained.append($0) } }
-        let all = Array(workers.values)
+        for waiter in waiters { waiter.resume(returning: .failure(Self.shuttingDown)) }
+        await withCheckedContinuation { continuation in
+            let idle = state.withLock { s in
+                guard s.inFlight > 0 else { return true }
+                s.drained.append(continuation)
+                return false
+            }
+            if idle { continuation.resume() }
+        }
+        let all = state.withLock { Array($0.workers.values) }
         await withTaskGroup(of: Void.self) { group in
             for worker in all { group.addTask { await worker.stop() } }
         }
-        workers = [:]
-        idle = []
+        state.withLock { s in
+            s.workers = [:]
+            s.idle = []
+        }
         metrics.setWorkers(function: function.logicalId, count: 0)
-    }
-}
-
-/// The Lambda service: one ``InvocationQueue`` per template function, binaries from the functions dir.
-public final class LambdaService: FunctionInvoker {
-    let queues: [String: InvocationQueue]
-    /// The environment every worker gets on top of the template's (DATA_API_URL, keys, endpoints).
-    let runnerEnvironment: AsyncValue<[String: String]>
-
-    init(
-        template: TemplateModel, functionsDirectory: String, concurrency: Int, metrics: RunnerMetrics, logger: Logger
-    ) {
-        let environment = AsyncValue<[String: String]>()
-        runnerEnvironment = environment
-        var queues: [String: InvocationQueue] = [:]
-        for function in template.functions {
-            let binary = URL(fileURLWithPath: functionsDirectory).appendingPathComponent(function.logicalId).path
-            queues[function.logicalId] = InvocationQueue(
-                function: function, binary: binary, concurrency: concurrency, environment: environment,
-                metrics: metrics, logger: logger)
-        }
-        self.queues = queues
-    }
-
-    /// Sets what the workers get from the runner; spawning waits until it is set.
-    func setRunnerEnvironment(_ values: [String: String]) { runnerEnvironment.set(values) }
-
-    public func invoke(function: String, payload: [UInt8], requestID: String) async -> InvocationOutcome {
-        guard let queue = queues[function] else { return .unavailable("no function \(function) in the template") }
-        return await queue.invoke(payload: payload, requestID: requestID)
-    }
-
-    /// Starts one worker per function ahead of use.
-    public func prewarm() async {
-        await withTaskGroup(of: Void.self) { group in
-            for queue in queues.values { group.addTask { await queue.prewarm() } }
-        }
-    }
-
-    /// Finishes in-flight invocations and stops every worker.
-    public func shutdown() async {
-        await withTaskGroup(of: Void.self) { group in
-            for queue in queues.values { group.addTask { await queue.shutdown() } }
-        }
-    }
-}
-
-/// What ``RunnerMetrics/recordInvocation(function:outcome:duration:)`` records for a successful invocation, with
-/// the counter and histogram looked up in the registry on first use only.
-final class InvocationSeries: Sendable {
-    let metrics: RunnerMetrics
-    let function: String
-    private let handles = Mutex<(count: CoreMetrics.Counter, duration: CoreMetrics.Timer)?>(nil)
-
-    init(metrics: RunnerMetrics, function: String) {
-        self.metrics = metrics
-        self.function = function
-    }
-
-    func record(duration: Duration) {
-        let (count, timer) = handles.withLock { handles in
-            if let handles { return handles }
-            let made = (
-                metrics.counter(.invocations, [("function", function), ("outcome", "success")]),
-                metrics.timer(.invocationDuration, [("function", function)])
-            )
-            handles = made
-            return made
-        }
-        count.increment()
-        timer.record(duration: duration)
     }
 }

@@ -1,6 +1,7 @@
-import Foundation
-import Hummingbird
 import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 
 /// One invocation handed to a worker through `/runtime/invocation/next`.
 struct PendingInvocation: Sendable {
@@ -10,85 +11,56 @@ struct PendingInvocation: Sendable {
     var functionARN: String
 }
 
-/// What the Runtime API server asks of the worker it serves.
+/// What the Runtime API server asks of the worker it serves. Every call is synchronous and may come from an event
+/// loop thread: the worker answers from its own lock-protected state, never by suspending.
 protocol RuntimeAPIEndpoint: Sendable {
-    /// Waits for the next invocation; nil when the worker is being stopped.
-    func nextInvocation() async -> PendingInvocation?
+    /// Hands the next invocation to `deliver`, now or once one arrives (from any thread); nil when the worker is
+    /// being stopped.
+    func nextInvocation(_ deliver: @escaping @Sendable (PendingInvocation?) -> Void)
     /// Records the result of `requestID`; false when the id is not the current invocation.
-    func complete(requestID: String, outcome: InvocationOutcome) async -> Bool
+    func complete(requestID: String, outcome: InvocationOutcome) -> Bool
     /// Records an initialisation error.
-    func reportInitError(_ body: [UInt8]) async
+    func reportInitError(_ body: [UInt8])
 }
 
-/// The Lambda Runtime API (`2018-06-01`) on a loopback port of its own, for one worker process.
+/// The Lambda Runtime API (`2018-06-01`) on a loopback port of its own, for one worker process: a plain
+/// SwiftNIO HTTP/1.1 server (keep-alive, pipelining) on the shared event loop group, one ``RuntimeAPIHandler``
+/// per connection.
 struct RuntimeAPIServer: Sendable {
-    /// A running server: its port and the task to cancel to stop it.
+    /// A running server: its port and the listening channel to close to stop it.
     struct Running: Sendable {
         let port: Int
-        let task: Task<Void, Never>
-        func stop() { task.cancel() }
+        let channel: any Channel
+        func stop() { channel.close(promise: nil) }
     }
 
+    /// The largest `/response`, `/error` or `/init/error` body accepted (Lambda's synchronous payload limit).
     static let maximumResponseSize = 6 << 20
-    static let requestIDHeader = HTTPHeaderField.Name("Lambda-Runtime-Aws-Request-Id")!
-    static let deadlineHeader = HTTPHeaderField.Name("Lambda-Runtime-Deadline-Ms")!
-    static let functionARNHeader = HTTPHeaderField.Name("Lambda-Runtime-Invoked-Function-Arn")!
 
     /// Starts the server on `127.0.0.1:0` and returns once it is listening.
     static func start(endpoint: some RuntimeAPIEndpoint, logger: Logger) async throws(LocalRunnerError) -> Running {
-        let router = Router()
-        let base = "/2018-06-01/runtime"
-        router.get("\(base)/invocation/next") { _, _ -> Response in
-            guard let invocation = await endpoint.nextInvocation() else {
-                return Response(status: .gone)
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 16)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(RuntimeAPIHandler(endpoint: endpoint))
+                }
             }
-            var headers = HTTPFields()
-            headers.append(HTTPHeaderField(name: Self.requestIDHeader, value: invocation.requestID))
-            headers.append(HTTPHeaderField(name: Self.deadlineHeader, value: String(invocation.deadlineMilliseconds)))
-            headers.append(HTTPHeaderField(name: Self.functionARNHeader, value: invocation.functionARN))
-            headers.append(HTTPHeaderField(name: .contentType, value: "application/json"))
-            return Response(
-                status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: invocation.payload)))
-        }
-        router.post("\(base)/invocation/{id}/response") { request, context -> Response in
-            let id = try context.parameters.require("id")
-            let body = try await request.body.collect(upTo: maximumResponseSize)
-            let known = await endpoint.complete(requestID: id, outcome: .success(Array(buffer: body)))
-            return Response(status: known ? .accepted : .badRequest)
-        }
-        router.post("\(base)/invocation/{id}/error") { request, context -> Response in
-            let id = try context.parameters.require("id")
-            let body = try await request.body.collect(upTo: maximumResponseSize)
-            let known = await endpoint.complete(requestID: id, outcome: .functionError(Array(buffer: body)))
-            return Response(status: known ? .accepted : .badRequest)
-        }
-        router.post("\(base)/init/error") { request, _ -> Response in
-            let body = try await request.body.collect(upTo: maximumResponseSize)
-            await endpoint.reportInitError(Array(buffer: body))
-            return Response(status: .accepted)
-        }
-        var quiet = logger
-        quiet.logLevel = .critical
-        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
-            onServerRunning: { channel in
-                portSink.yield(channel.localAddress?.port ?? 0)
-                portSink.finish()
-            },
-            logger: quiet)
-        let task = Task {
-            do {
-                try await app.run()
-            } catch {
-                logger.error("Runtime API server failed: \(error)")
+        do {
+            let channel = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
+            guard let port = channel.localAddress?.port else {
+                channel.close(promise: nil)
+                throw LocalRunnerError(.process, "could not start a Runtime API server on 127.0.0.1")
             }
-            portSink.finish()
+            return Running(port: port, channel: channel)
+        } catch let error as LocalRunnerError {
+            throw error
+        } catch {
+            logger.error("Runtime API server failed: \(error)")
+            throw LocalRunnerError(.process, "could not start a Runtime API server on 127.0.0.1: \(error)")
         }
-        for await port in ports where port > 0 {
-            return Running(port: port, task: task)
-        }
-        task.cancel()
-        throw LocalRunnerError(.process, "could not start a Runtime API server on 127.0.0.1")
     }
 }

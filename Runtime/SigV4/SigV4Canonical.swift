@@ -1,5 +1,6 @@
 import Crypto
 import Essentials
+import Synchronization
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -113,13 +114,21 @@ public enum SigV4Canonical {
     }
 
     /// The signing key `HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`.
+    /// The last one derived is kept: a function signs every request of a day with one secret, region and
+    /// service, so the four HMACs run once a day, as the AWS SDKs cache it.
     public static func signingKey(secret: String, date: String, region: String, service: String) -> SymmetricKey {
+        let scope = [secret, date, region, service]
+        if let cached = lastSigningKey.withLock({ $0 }), cached.scope == scope { return cached.key }
         var key = SymmetricKey(data: Array("AWS4\(secret)".utf8))
         for part in [date, region, service, "aws4_request"] {
             key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key))
         }
+        lastSigningKey.withLock { $0 = (scope, key) }
         return key
     }
+
+    /// The scope (secret, date, region, service) and key of the last ``signingKey(secret:date:region:service:)``.
+    private static let lastSigningKey = Mutex<(scope: [String], key: SymmetricKey)?>(nil)
 
     /// `AWS4-HMAC-SHA256`, the date, the scope and the canonical request's hash, one per line.
     public static func stringToSign(amzDate: String, scope: String, canonicalRequest: String) -> String {

@@ -22,6 +22,14 @@ struct ControllerTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let backend = try SQLiteDocumentBackend(path: directory.path + "/test.sqlite")
+        try await Self.serve(backend, apiKeys: apiKeys, maxBodyBytes: maxBodyBytes, body)
+    }
+
+    /// Runs `body` against a controller over `backend`.
+    static func serve(
+        _ backend: any DocumentBackend, apiKeys: Set<String> = [key], maxBodyBytes: Int = 16 << 20,
+        _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
         let router = Router()
         DataAPIController<BasicRequestContext>(
             backend: backend, apiKeys: apiKeys, logger: Logger(label: "test"), maxBodyBytes: maxBodyBytes

@@ -23,6 +23,32 @@ struct TimestampTests {
         #expect(Timestamp.parseMilliseconds(Timestamp.format(milliseconds: milliseconds)) == milliseconds)
     }
 
+    @Test("formatting in place spells what Foundation's UTC calendar says, around every boundary")
+    func formatsAsTheCalendar() throws {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = try #require(TimeZone(identifier: "UTC"))
+        func reference(_ ms: Int64) -> String {
+            let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+            let c = calendar.dateComponents(
+                [.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: Double(seconds)))
+            func pad(_ value: Int?, _ width: Int) -> String {
+                let text = String(value ?? -1)
+                return String(repeating: "0", count: max(0, width - text.count)) + text
+            }
+            return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.hour, 2)):\(pad(c.minute, 2)):"
+                + "\(pad(c.second, 2)).\(pad(Int(ms - seconds * 1000), 3))Z"
+        }
+        // Foundation's calendar is Julian before October 1582; evcsm's is proleptic Gregorian throughout.
+        var samples: [Int64] = [0, -1, 1, 951_782_400_000, 253_402_300_799_999, -12_219_292_800_000]
+        for step in stride(from: Int64(-12_000_000_000_000), to: 253_000_000_000_000, by: 777_777_777_777) {
+            samples += [step, step + 999, step - 1]
+        }
+        for ms in samples { #expect(Timestamp.format(milliseconds: ms) == reference(ms), "\(ms)") }
+        #expect(Timestamp.format(milliseconds: -62_135_596_800_000) == "0001-01-01T00:00:00.000Z")
+        #expect(Timestamp.format(milliseconds: -62_167_219_200_000) == "0000-01-01T00:00:00.000Z")
+        #expect(Timestamp.format(milliseconds: 253_402_300_800_000) == "10000-01-01T00:00:00.000Z")
+    }
+
     @Test func parsesOtherFractionsAndOffsets() {
         #expect(Timestamp.parseMilliseconds("2026-11-26T11:09:55Z") == 1_795_691_395_000)
         #expect(Timestamp.parseMilliseconds("2026-11-26T11:09:55.1Z") == 1_795_691_395_100)

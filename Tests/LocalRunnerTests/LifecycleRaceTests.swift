@@ -20,7 +20,7 @@ struct LifecycleRaceTests {
         // stop() runs at start()'s first suspension point during a shutdown; model it by stopping first.
         await worker.stop()
         await #expect(throws: LocalRunnerError.self) { try await worker.start() }
-        #expect(await worker.pid == nil)
+        #expect(worker.pid == nil)
     }
 
     @Test("a worker spawn that was waiting for the runner environment does not start after shutdown")
@@ -34,8 +34,8 @@ struct LifecycleRaceTests {
         await queue.shutdown()
         environment.set([:])
         await prewarm.value
-        #expect(await queue.workers.isEmpty)
-        #expect(await queue.idle.isEmpty)
+        #expect(queue.workers.isEmpty)
+        #expect(queue.idle.isEmpty)
     }
 
     @Test("invocations that arrive before the runner environment is set respect the concurrency limit")
@@ -47,9 +47,9 @@ struct LifecycleRaceTests {
         let first = Task { await queue.invoke(payload: [], requestID: "r1") }
         let second = Task { await queue.invoke(payload: [], requestID: "r2") }
         // Both invocations are parked: on the environment (spawning a worker) or in the queue.
-        while await environment.state.withLock({ $0.waiters.count }) + queue.waiting.count < 2 { await Task.yield() }
+        while environment.state.withLock({ $0.waiters.count }) + queue.waiting.count < 2 { await Task.yield() }
         #expect(environment.state.withLock { $0.waiters.count } == 1)
-        #expect(await queue.waiting.count == 1)
+        #expect(queue.waiting.count == 1)
         let stopping = Task { await queue.shutdown() }
         environment.set([:])
         _ = await (first.value, second.value)

@@ -69,4 +69,20 @@ import Testing
         #expect(signer.headers(method: "GET", url: "ftp://example.com/", body: [], now: Date()) == nil)
         #expect(signer.headers(method: "GET", url: "https://user@example.com/", body: [], now: Date()) == nil)
     }
+
+    /// AWS's documented signing-key example, derived again after another scope's key: the kept last key is
+    /// used only for the same secret, date, region and service.
+    @Test func theSigningKeyIsAWSsExampleAndKeptOnlyForItsOwnScope() {
+        let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+        func hex(_ date: String, _ service: String = "iam") -> String {
+            let key = SigV4Canonical.signingKey(secret: secret, date: date, region: "us-east-1", service: service)
+            return key.withUnsafeBytes { SigV4Canonical.hex($0) }
+        }
+        let example = "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
+        #expect(hex("20120215") == example)
+        #expect(hex("20120215") == example)
+        #expect(hex("20120216") != example)
+        #expect(hex("20120215", "iot") != example)
+        #expect(hex("20120215") == example)
+    }
 }
