@@ -119,10 +119,29 @@ public struct JSONScanner: Sendable {
             case UInt8(ascii: "\""):
                 guard let string = String(validating: text, as: UTF8.self) else { throw Failure("invalid UTF-8") }
                 return string
-            case UInt8(ascii: "\\"): try escape(into: &text)
+            case UInt8(ascii: "\\"):
+                try escape(into: &text)
+                // The run up to the next quote, escape or control character is copied in one go (a JSON
+                // document inside a string, like an API Gateway response body, is mostly such runs).
+                let run = index
+                skipPlainBytes()
+                if index > run { text.append(contentsOf: bytes[run..<index]) }
             case 0..<0x20: throw Failure("control character in string")
             default: text.append(byte)
             }
+        }
+    }
+
+    /// Moves ``index`` past the bytes that a string holds as they are (no quote, backslash or control character).
+    private mutating func skipPlainBytes() {
+        index = bytes.withUnsafeBufferPointer { buffer in
+            var end = index
+            while end < buffer.count {
+                let byte = buffer[end]
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+                end += 1
+            }
+            return end
         }
     }
 

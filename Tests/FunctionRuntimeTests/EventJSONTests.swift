@@ -110,4 +110,24 @@ struct EventJSONTests {
             #expect(APIGatewayV2Response(jsonBytes: Array(text.utf8)) == nil, "\(text)")
         }
     }
+
+    @Test("escaped strings read directly equal the decoder's: runs between escapes, non-ASCII and errors after one")
+    func escapedRuns() throws {
+        let session = #"{\"sessionId\":\"s-1\",\"note\":\"caf\u00e9 – ok\\n\",\"path\":\"a\/b\"}"#
+        let bodies = [
+            String(repeating: session + ",", count: 200), #"\"x"#, #"x\""#, #"\\\\"#, #"\ud83d\ude00 é \t"#,
+            #"é\né"#,
+        ]
+        for body in bodies {
+            let input = Array(#"{"statusCode":200,"body":"\#(body)"}"#.utf8)
+            let read = try #require(APIGatewayV2Response(jsonBytes: input), "\(body.prefix(40))")
+            #expect(read == (try JSONDecoder().decode(APIGatewayV2Response.self, from: Data(input))))
+        }
+        // After an escape, a raw control character, bad UTF-8 or the end of input still fail the read.
+        for tail in [[0x5C, 0x6E, 0x61, 0x0A], [0x5C, 0x6E, 0xFF, 0x22], [0x5C, 0x6E, 0x61, 0x61]] as [[UInt8]] {
+            let input = Array(#"{"statusCode":200,"body":""#.utf8) + tail + Array("}".utf8)
+            #expect(APIGatewayV2Response(jsonBytes: input) == nil)
+            #expect((try? JSONDecoder().decode(APIGatewayV2Response.self, from: Data(input))) == nil)
+        }
+    }
 }
