@@ -88,107 +88,46 @@ public struct JSONScanner: Sendable {
     /// Reads a string from its opening quote: UTF-8 checked, escapes (surrogate pairs included) decoded, raw
     /// control characters refused.
     public mutating func string() throws(Failure) -> String {
-        index += 1
-        let start = index
-        // The common case, a string without escapes, is read in place: ASCII needs no validation.
-        let plain = bytes.withUnsafeBufferPointer { buffer -> (end: Int, text: String?) in
-            var end = start
-            var high: UInt8 = 0
-            while end < buffer.count {
-                let byte = buffer[end]
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
-                high |= byte
-                end += 1
-            }
-            guard end < buffer.count, buffer[end] == UInt8(ascii: "\"") else { return (end, nil) }
+        let start = index + 1
+        let result = bytes.withUnsafeBufferPointer { buffer in
+            Result { () throws(Failure) in try Self.string(in: buffer, from: start) }
+        }
+        let (text, end) = try result.get()
+        index = end
+        return text
+    }
+
+    /// The string whose first byte (past its opening quote) is `buffer[start]`, and the index past its closing
+    /// quote: what ``string()`` reads, for a reader that holds its input as a buffer. One pass in the common case
+    /// (no escape); else one pass to find the closing quote and one to decode into a buffer of that size. The
+    /// errors are those of reading it byte by byte: the first fault in the text is the one reported.
+    public static func string(
+        in buffer: UnsafeBufferPointer<UInt8>, from start: Int
+    ) throws(Failure) -> (text: String, end: Int) {
+        var end = start
+        var high: UInt8 = 0
+        while end < buffer.count {
+            let byte = buffer[end]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            high |= byte
+            end += 1
+        }
+        guard end < buffer.count else { throw Failure("unterminated string") }
+        if buffer[end] == UInt8(ascii: "\"") {
             let utf8 = UnsafeBufferPointer(rebasing: buffer[start..<end])
-            return (end, high < 0x80 ? String(decoding: utf8, as: UTF8.self) : String(validating: utf8, as: UTF8.self))
+            let text = high < 0x80 ? String(decoding: utf8, as: UTF8.self) : String(validating: utf8, as: UTF8.self)
+            guard let text else { throw Failure("invalid UTF-8") }
+            return (text, end + 1)
         }
-        index = plain.end
-        if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
-            index += 1
-            guard let text = plain.text else { throw Failure("invalid UTF-8") }
-            return text
+        // The closing quote (or the end of the input), escapes stepped over; the decoded text is no longer.
+        var close = end
+        while close < buffer.count, buffer[close] != UInt8(ascii: "\"") {
+            close += buffer[close] == UInt8(ascii: "\\") ? 2 : 1
         }
-        var text = Array(bytes[start..<index])
-        while true {
-            guard index < bytes.count else { throw Failure("unterminated string") }
-            let byte = bytes[index]
-            index += 1
-            switch byte {
-            case UInt8(ascii: "\""):
-                guard let string = String(validating: text, as: UTF8.self) else { throw Failure("invalid UTF-8") }
-                return string
-            case UInt8(ascii: "\\"):
-                try escape(into: &text)
-                // The run up to the next quote, escape or control character is copied in one go (a JSON
-                // document inside a string, like an API Gateway response body, is mostly such runs).
-                let run = index
-                skipPlainBytes()
-                if index > run { text.append(contentsOf: bytes[run..<index]) }
-            case 0..<0x20: throw Failure("control character in string")
-            default: text.append(byte)
-            }
-        }
-    }
-
-    /// Moves ``index`` past the bytes that a string holds as they are (no quote, backslash or control character).
-    private mutating func skipPlainBytes() {
-        index = bytes.withUnsafeBufferPointer { buffer in
-            var end = index
-            while end < buffer.count {
-                let byte = buffer[end]
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
-                end += 1
-            }
-            return end
-        }
-    }
-
-    private mutating func escape(into text: inout [UInt8]) throws(Failure) {
-        guard index < bytes.count else { throw Failure("unterminated escape") }
-        let byte = bytes[index]
-        index += 1
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): text.append(byte)
-        case UInt8(ascii: "b"): text.append(0x08)
-        case UInt8(ascii: "f"): text.append(0x0C)
-        case UInt8(ascii: "n"): text.append(0x0A)
-        case UInt8(ascii: "r"): text.append(0x0D)
-        case UInt8(ascii: "t"): text.append(0x09)
-        case UInt8(ascii: "u"):
-            var code = try hex4()
-            if (0xD800...0xDBFF).contains(code) {
-                guard consume(UInt8(ascii: "\\")), consume(UInt8(ascii: "u")) else {
-                    throw Failure("unpaired surrogate")
-                }
-                let low = try hex4()
-                guard (0xDC00...0xDFFF).contains(low) else { throw Failure("unpaired surrogate") }
-                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-            } else if (0xDC00...0xDFFF).contains(code) {
-                throw Failure("unpaired surrogate")
-            }
-            guard let scalar = Unicode.Scalar(code) else { throw Failure("invalid \\u escape") }
-            UTF8.encode(scalar) { text.append($0) }
-        default: throw Failure("invalid escape")
-        }
-    }
-
-    private mutating func hex4() throws(Failure) -> UInt32 {
-        guard index + 4 <= bytes.count else { throw Failure("short \\u escape") }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[index]
-            index += 1
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw Failure("invalid \\u escape")
-            }
-            value = value << 4 | UInt32(digit)
-        }
-        return value
+        var decoder = EscapedString(buffer: buffer, index: end)
+        let bytes = try decoder.decode(
+            prefix: UnsafeBufferPointer(rebasing: buffer[start..<end]), capacity: close - start)
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw Failure("invalid UTF-8") }
+        return (text, decoder.index)
     }
 }

@@ -87,7 +87,9 @@ extension APIGatewayV2Request.Context {
 extension APIGatewayV2Response {
     /// The response as JSON: byte for byte what ``JSONCoding/encoder`` writes, written directly.
     public func jsonBytes() -> [UInt8] {
-        var out = JSONBytesWriter(capacity: 160 + body.utf8.count)
+        // Room for the body's escapes too (a JSON body escapes a quote in every few bytes): no regrowth.
+        let bodyBytes = body.utf8.count
+        var out = JSONBytesWriter(capacity: 160 + bodyBytes + bodyBytes / 4)
         out.beginObject()
         out.member("body", body)
         out.key("cookies")

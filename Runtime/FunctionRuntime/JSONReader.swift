@@ -129,26 +129,10 @@ struct JSONReader {
     }
 
     /// The rest of a string that has escapes, from its first byte at `start`: decoded by Essentials'
-    /// ``JSONScanner`` (the one escape decoder of the tree, surrogate pairs included), from its opening quote to
-    /// its closing one.
+    /// ``JSONScanner`` (the one escape decoder of the tree, surrogate pairs included) in place.
     private mutating func escapedString(from start: Int) throws(Unsure) -> String {
-        var end = index
-        var escaped = false
-        while end < bytes.count {
-            let byte = bytes[end]
-            if escaped {
-                escaped = false
-            } else if byte == UInt8(ascii: "\\") {
-                escaped = true
-            } else if byte == UInt8(ascii: "\"") {
-                break
-            }
-            end += 1
-        }
-        guard end < bytes.count else { throw Unsure() }
-        var scanner = JSONScanner(Array(UnsafeBufferPointer(rebasing: bytes[(start - 1)...end])))
-        guard let text = try? scanner.string(), scanner.isAtEnd else { throw Unsure() }
-        index = end + 1
+        guard let (text, end) = try? JSONScanner.string(in: bytes, from: start) else { throw Unsure() }
+        index = end
         return text
     }
 
