@@ -52,6 +52,17 @@ let package = Package(
             providers: [.apt(["libmosquitto-dev"])]),
         /// Pins glibc symbol versions so release binaries run on Amazon Linux 2023 (glibc 2.34).
         .target(name: "CGlibcCompat", path: "Runtime/CGlibcCompat"),
+        /// The address of Swift concurrency's global-executor hook, resolved by the linker (static builds too).
+        .target(name: "CConcurrencyHook", path: "Runtime/CConcurrencyHook"),
+        /// Swift concurrency's global executor on SwiftNIO's event loops (evcsm-local and evcsm-data-api).
+        .target(
+            name: "EventLoopGlobalExecutor",
+            dependencies: [
+                "CConcurrencyHook", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Runtime/EventLoopGlobalExecutor"
+        ),
 
         // MARK: Shared by every module (FoundationEssentials only)
         /// `CodedError` and the ISO-8601 `Timestamp`: what the function side and the server side share.
@@ -108,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "evcsm-data-api",
             dependencies: [
-                "DataAPIServer",
+                "DataAPIServer", "EventLoopGlobalExecutor",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -129,6 +140,7 @@ let package = Package(
             name: "LocalRunner",
             dependencies: [
                 "BSON", "FunctionRuntime", "Essentials", "ChildProcesses", "CMosquitto", "SigV4",
+                "EventLoopGlobalExecutor",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

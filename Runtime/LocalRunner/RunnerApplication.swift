@@ -1,3 +1,4 @@
+import EventLoopGlobalExecutor
 import Foundation
 import Hummingbird
 import Logging
@@ -8,13 +9,10 @@ import ServiceLifecycle
 /// The assembled runner: the HTTP application plus the services around it (broker, IoT bridge, workers).
 public struct RunnerApplication: Sendable {
     /// Runs Swift concurrency's global executor on SwiftNIO's singleton event loops (the group Hummingbird
-    /// serves on), so a request handler, its actors and the socket writes share threads instead of hopping
-    /// between the cooperative pool and the event loops on every await (evcsm-data-api does the same). Call
-    /// once, first thing in `run()`; false when the platform does not support it (everything runs as before).
+    /// serves on; ``EventLoopGlobalExecutor``, as evcsm-data-api does). Call once, first thing in `run()`;
+    /// false when it could not (everything then runs on the cooperative pool as before).
     @discardableResult
-    public static func installEventLoopExecutor() -> Bool {
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-    }
+    public static func installEventLoopExecutor() -> Bool { EventLoopGlobalExecutor.install() }
 
     /// The HTTP application (API Gateway, Data API proxy, IoT Data Plane, SSE, Swagger, health, web page).
     public let app: Application<PeerAddressResponder<RouterResponder<BasicRequestContext>>>

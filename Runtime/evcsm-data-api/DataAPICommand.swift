@@ -1,5 +1,6 @@
 import ArgumentParser
 import DataAPIServer
+import EventLoopGlobalExecutor
 import Foundation
 import Hummingbird
 import Logging
@@ -63,13 +64,18 @@ struct DataAPICommand: AsyncParsableCommand {
     var logLevel = "info"
 
     func run() async throws {
-        EventLoopExecutor.install()
+        let onEventLoops = EventLoopGlobalExecutor.install()
         let configuration = try DataAPIServerConfiguration(self, environment: ProcessInfo.processInfo.environment)
         let level = configuration.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
+        }
+        if !onEventLoops {
+            Logger(label: "evcsm-data-api").warning(
+                "Swift concurrency stays on its cooperative pool (its global executor hook was taken): more thread switches per request"
+            )
         }
         let app = try await buildApplication(configuration)
         try await app.runService()

@@ -45,7 +45,7 @@ struct EvcsmLocal: AsyncParsableCommand {
     @OptionGroup(title: "Authentication") var authOptions: AuthOptions
 
     func run() async throws {
-        RunnerApplication.installEventLoopExecutor()
+        let onEventLoops = RunnerApplication.installEventLoopExecutor()
         if dumpTemplate {
             let model = try TemplateLoader().load(path: template)
             print(try TemplateDump.json(model))
@@ -60,6 +60,11 @@ struct EvcsmLocal: AsyncParsableCommand {
         guard speed > 0 else { throw ValidationError("--speed must be positive") }
         guard concurrency > 0 else { throw ValidationError("--concurrency must be positive") }
         FunctionLogging.bootstrap(FunctionLogConfiguration(format: format, level: level))
+        if !onEventLoops {
+            Logger(label: "evcsm.local").warning(
+                "Swift concurrency stays on its cooperative pool (its global executor hook was taken): more thread switches per request"
+            )
+        }
 
         var configuration = RunnerConfiguration()
         configuration.host = host
