@@ -61,13 +61,21 @@ public struct DataAPIClient: Sendable {
         _ collection: String, filter: Document, projection: Document? = nil, sort: Document? = nil, limit: Int? = nil,
         skip: Int? = nil
     ) throws(DataAPIError) -> [Document] {
+        let body = findBody(collection, filter: filter, projection: projection, sort: sort, limit: limit, skip: skip)
+        return try documents(try call(.find, body), action: .find)
+    }
+
+    /// The body of a `find` action.
+    private func findBody(
+        _ collection: String, filter: Document, projection: Document?, sort: Document?, limit: Int?, skip: Int?
+    ) -> Document {
         var body = base(collection)
         body["filter"] = .document(filter)
         if let projection { body["projection"] = .document(projection) }
         if let sort { body["sort"] = .document(sort) }
         if let limit { body["limit"] = .integer(Int64(limit)) }
         if let skip { body["skip"] = .integer(Int64(skip)) }
-        return try documents(try call(.find, body), action: .find)
+        return body
     }
 
     /// ``find(_:filter:projection:sort:limit:skip:)`` with each document reduced to `fields`, read from the reply
@@ -76,10 +84,7 @@ public struct DataAPIClient: Sendable {
         _ collection: String, filter: Document, sort: Document? = nil, limit: Int? = nil,
         fields: ExtendedJSONFields
     ) throws(DataAPIError) -> ExtendedJSONRows {
-        var body = base(collection)
-        body["filter"] = .document(filter)
-        if let sort { body["sort"] = .document(sort) }
-        if let limit { body["limit"] = .integer(Int64(limit)) }
+        let body = findBody(collection, filter: filter, projection: nil, sort: sort, limit: limit, skip: nil)
         return try call(.find, body) { response throws(DataAPIError) in
             if (200..<300).contains(response.status),
                 let rows = ExtendedJSON.rows(in: response.body, key: "documents", fields: fields)

@@ -35,8 +35,4 @@ public enum EventLoopGlobalExecutor {
         return true
     }
 
-    /// Whether the hook is the one ``install()`` put there (nil before, or another one).
-    public static var isInstalled: Bool {
-        installed.load(ordering: .relaxed) && evcsm_swift_task_enqueue_global_hook().pointee != nil
-    }
 }

@@ -72,6 +72,15 @@ def _deep_cursor(bench, runner) -> str:
     return cursor
 
 
+def _measure(bench, label: str, path: str, runners) -> list:
+    """`path` measured on each (stored count, runner) in order, each result printed as it comes."""
+    results = []
+    for stored, runner in runners:
+        results.append(bench.measure(runner, runner.api + path))
+        bench.say(f"  {label:<36} {stored + ' stored':>16}: {results[-1].summary()}")
+    return results
+
+
 def run(bench) -> list[Row]:
     config = bench.config
     n = config.sessions
@@ -107,12 +116,7 @@ def run(bench) -> list[Row]:
     bench.say()
     bench.say(f"wrk -t2 -c{config.connections} -d{config.duration:g}s, 1 stored session vs {n:,}:")
     for label, path in urls:
-        measured = {}
-        for name, runner in (("1", small), (f"{n:,}", large)):
-            url = runner.api + path
-            measured[name] = bench.measure(runner, url)
-            bench.say(f"  {label:<36} {name + ' stored':>16}: {measured[name].summary()}")
-        base, big = measured["1"], measured[f"{n:,}"]
+        base, big = _measure(bench, label, path, (("1", small), (f"{n:,}", large)))
         r = ratio(big.rps, base.rps)
         failed = base.failed + big.failed
         value = fmt_rate(big.rps, "req/s") + (f" ({big.failed} failed)" if big.failed else "")
@@ -130,11 +134,8 @@ def _page_row(bench, large, n: int, now_ms: int) -> Row:
     try:
         page = bench.runner("page")
         _seed_page(page, n, now_ms)
-        path = f"/sessions?limit={PAGE}"
-        base = bench.measure(page, page.api + path)
-        bench.say(f"  {'GET /sessions?limit=' + str(PAGE):<36} {str(PAGE + 1) + ' stored':>16}: {base.summary()}")
-        big = bench.measure(large, large.api + path)
-        bench.say(f"  {'GET /sessions?limit=' + str(PAGE):<36} {f'{n:,} stored':>16}: {big.summary()}")
+        base, big = _measure(bench, f"GET /sessions?limit={PAGE}", f"/sessions?limit={PAGE}",
+                             ((str(PAGE + 1), page), (f"{n:,}", large)))
     except Exception as error:
         return failed_row(label, "reported", str(error))
     finally:
