@@ -12,22 +12,27 @@ extension ExtendedJSON.Parser {
             typealias C = CompactWrapper
             var i = start + 1
             guard i + 2 < b.count, b[i] == UInt8(ascii: "\""), b[i + 1] == UInt8(ascii: "$") else { return nil }
+            // The letter after `"$` (and after `"$number`) picks the one wrapper the text can be.
             let value: BSONValue
-            if C.skip("\"$numberLong\":\"", b, &i) {
-                guard let v = C.integer(b, &i) else { return nil }
+            switch (b[i + 2], i + 8 < b.count ? b[i + 8] : 0) {
+            case (UInt8(ascii: "n"), UInt8(ascii: "L")):
+                guard C.skip("\"$numberLong\":\"", b, &i), let v = C.integer(b, &i) else { return nil }
                 value = .int64(v)
-            } else if C.skip("\"$date\":{\"$numberLong\":\"", b, &i) {
-                guard let v = C.integer(b, &i), C.skip("}", b, &i) else { return nil }
+            case (UInt8(ascii: "d"), _):
+                guard C.skip("\"$date\":{\"$numberLong\":\"", b, &i), let v = C.integer(b, &i), C.skip("}", b, &i)
+                else { return nil }
                 value = .datetime(v)
-            } else if C.skip("\"$numberDouble\":\"", b, &i) {
-                guard let text = C.text(b, &i),
-                    let d = ExtendedJSON.double(canonical: String(decoding: b[text], as: UTF8.self))
+            case (UInt8(ascii: "n"), UInt8(ascii: "D")):
+                guard C.skip("\"$numberDouble\":\"", b, &i), let text = C.text(b, &i),
+                    let d = C.decimal(b, text)
+                        ?? ExtendedJSON.double(canonical: String(decoding: b[text], as: UTF8.self))
                 else { return nil }
                 value = .double(d)
-            } else if C.skip("\"$numberInt\":\"", b, &i) {
-                guard let v = C.integer(b, &i), let small = Int32(exactly: v) else { return nil }
+            case (UInt8(ascii: "n"), UInt8(ascii: "I")):
+                guard C.skip("\"$numberInt\":\"", b, &i), let v = C.integer(b, &i), let small = Int32(exactly: v)
+                else { return nil }
                 value = .int32(small)
-            } else {
+            default:
                 return nil
             }
             guard C.skip("}", b, &i) else { return nil }
@@ -62,6 +67,39 @@ private enum CompactWrapper {
         return from..<(i - 1)
     }
 
+    /// `-?[0-9]+(\.[0-9]+)?` with at most 15 digits, exactly as `Double(_:)` reads it: the digits as an integer
+    /// (exact below 2^53) divided by a power of ten up to 10^15 (exact), one correctly rounded division (Clinger's
+    /// fast path). Nil for any other text, which `Double(_:)` then reads.
+    static func decimal(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Double? {
+        var j = range.lowerBound
+        let negative = j < range.upperBound && b[j] == UInt8(ascii: "-")
+        if negative { j += 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var fraction: Int?
+        while j < range.upperBound {
+            let byte = b[j]
+            j += 1
+            if byte == UInt8(ascii: "."), fraction == nil, digits > 0 {
+                fraction = 0
+                continue
+            }
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit < 10, digits < 15 else { return nil }
+            mantissa = mantissa &* 10 &+ UInt64(digit)
+            digits += 1
+            fraction = fraction.map { $0 + 1 }
+        }
+        guard digits > 0, fraction != 0 else { return nil }
+        let value = Double(mantissa) / powersOfTen[fraction ?? 0]
+        return negative ? -value : value
+    }
+
+    /// 10^0 … 10^15, each exact in a Double.
+    private static let powersOfTen: [Double] = (0...15).map { exponent in
+        (0..<exponent).reduce(1.0) { value, _ in value * 10 }
+    }
+
     /// `-?[0-9]+` as `Int64(_:)` reads it, up to past the closing quote; nil for any other text or an overflow.
     static func integer(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> Int64? {
         guard let range = text(b, &i) else { return nil }
@@ -70,6 +108,16 @@ private enum CompactWrapper {
         if negative { j += 1 }
         guard j < range.upperBound else { return nil }
         var value: Int64 = 0
+        if range.upperBound - j <= 18 {
+            // Up to 18 digits cannot overflow.
+            while j < range.upperBound {
+                let digit = b[j] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                value = value &* 10 &+ Int64(digit)
+                j += 1
+            }
+            return negative ? 0 &- value : value
+        }
         while j < range.upperBound {
             let digit = b[j] &- UInt8(ascii: "0")
             guard digit < 10 else { return nil }

@@ -8,27 +8,37 @@ public struct ExtendedJSONFields: Sendable {
     public let names: [String]
     /// The UTF-8 of each name with its slot, grouped by the name's length.
     let byLength: [[(utf8: [UInt8], slot: Int)]]
+    /// The UTF-8 of each name, by slot.
+    let utf8: [[UInt8]]
 
     /// The fields `names`, each read into the slot of its position.
     public init(_ names: [String]) {
         precondition(names.count <= 64, "at most 64 fields")
         precondition(names.allSatisfy { $0.utf8.allSatisfy { $0 < 0x80 && $0 != UInt8(ascii: "\\") } })
         self.names = names
+        utf8 = names.map { Array($0.utf8) }
         var groups = [[(utf8: [UInt8], slot: Int)]](repeating: [], count: (names.map(\.utf8.count).max() ?? 0) + 1)
         for (slot, name) in names.enumerated() { groups[name.utf8.count].append((Array(name.utf8), slot)) }
         byLength = groups
     }
 
-    /// The slot of the key `bytes[range]`, nil when it is not one of the fields.
-    func slot(of bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+    /// The slot of the key `bytes[range]`, nil when it is not one of the fields. `hint` is tried first: rows are
+    /// usually written in the fields' order, so the slot after the previous key's.
+    func slot(of bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, hint: Int) -> Int? {
+        let key = UnsafeBufferPointer(rebasing: bytes[range])
+        if hint < names.count, Self.equal(utf8[hint], key) { return hint }
         guard range.count < byLength.count else { return nil }
-        for candidate in byLength[range.count]
-        where candidate.utf8.withUnsafeBufferPointer({ name in
-            name.indices.allSatisfy { name[$0] == bytes[range.lowerBound + $0] }
-        }) {
-            return candidate.slot
-        }
+        for candidate in byLength[range.count] where Self.equal(candidate.utf8, key) { return candidate.slot }
         return nil
+    }
+
+    private static func equal(_ name: [UInt8], _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard name.count == key.count else { return false }
+        return name.withUnsafeBufferPointer { name in
+            var i = 0
+            while i < key.count, name[i] == key[i] { i += 1 }
+            return i == key.count
+        }
     }
 }
 
@@ -165,12 +175,14 @@ private struct RowsReader {
         var seen: UInt64 = 0
         var others: [Range<Int>] = []
         var first = true
+        var hint = 0
         repeat {
             let name = try plainKey()
             // An object whose first key starts with `$` may be a wrapper (not a row): left to the general parse.
             if first, name.first.map({ bytes[$0] == UInt8(ascii: "$") }) == true { throw NotPlain() }
             first = false
-            let slot = bytes.withUnsafeBufferPointer { fields.slot(of: $0, name) }
+            let slot = bytes.withUnsafeBufferPointer { fields.slot(of: $0, name, hint: hint) }
+            if let slot { hint = slot + 1 }
             let value = try parser.parseValue(depth: 3)
             if let slot {
                 guard seen & (1 << slot) == 0 else { throw NotPlain() }
@@ -195,10 +207,8 @@ private struct RowsReader {
         guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "\"") else { throw NotPlain() }
         let start = parser.index + 1
         // A quote ends the key; an escape, a control character or a non-ASCII byte makes it not plain.
-        let end = bytes[start...].firstIndex {
-            $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 || $0 >= 0x80
-        }
-        guard let end, bytes[end] == UInt8(ascii: "\"") else { throw NotPlain() }
+        let (end, isASCII) = bytes.withUnsafeBufferPointer { JSONEscaping.plainRun($0, from: start) }
+        guard end < bytes.count, isASCII, bytes[end] == UInt8(ascii: "\"") else { throw NotPlain() }
         parser.index = end + 1
         parser.skipWhitespace()
         guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: ":") else { throw NotPlain() }

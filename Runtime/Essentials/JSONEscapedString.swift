@@ -6,6 +6,13 @@ struct EscapedString {
     let buffer: UnsafeBufferPointer<UInt8>
     /// The next byte to read; past the closing quote once ``decode(prefix:capacity:)`` returns.
     var index: Int
+    /// Whether every byte decoded after the prefix is ASCII.
+    private(set) var isASCII = true
+
+    init(buffer: UnsafeBufferPointer<UInt8>, index: Int) {
+        self.buffer = buffer
+        self.index = index
+    }
 
     /// The decoded bytes: `prefix` (the plain bytes before the first escape) and the rest of the string from
     /// ``index`` up to its closing quote. `capacity` bounds the decoded length (the encoded length does).
@@ -17,16 +24,21 @@ struct EscapedString {
             defer { count = written }
             do throws(Failure) {
                 while true {
+                    // The plain run up to the next quote, backslash or control character, copied in one go.
+                    let (run, plainASCII) = JSONEscaping.plainRun(buffer, from: index)
+                    if !plainASCII { isASCII = false }
+                    if run > index {
+                        (out.baseAddress! + written).initialize(from: buffer.baseAddress! + index, count: run - index)
+                        written += run - index
+                        index = run
+                    }
                     guard index < buffer.count else { throw Failure("unterminated string") }
                     let byte = buffer[index]
                     index += 1
                     switch byte {
                     case UInt8(ascii: "\""): return
                     case UInt8(ascii: "\\"): try escape(into: out, at: &written)
-                    case 0..<0x20: throw Failure("control character in string")
-                    default:
-                        out[written] = byte
-                        written += 1
+                    default: throw Failure("control character in string")
                     }
                 }
             } catch {
@@ -52,6 +64,7 @@ struct EscapedString {
         case UInt8(ascii: "t"): decoded = 0x09
         case UInt8(ascii: "u"):
             let scalar = try unicodeEscape()
+            if !scalar.isASCII { isASCII = false }
             UTF8.encode(scalar) { unit in
                 out[written] = unit
                 written += 1

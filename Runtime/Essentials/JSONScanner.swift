@@ -29,6 +29,7 @@ public struct JSONScanner: Sendable {
     public var next: UInt8? { index < bytes.count ? bytes[index] : nil }
 
     /// Skips JSON whitespace (space, tab, line feed, carriage return).
+    @inlinable
     public mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
@@ -104,30 +105,27 @@ public struct JSONScanner: Sendable {
     public static func string(
         in buffer: UnsafeBufferPointer<UInt8>, from start: Int
     ) throws(Failure) -> (text: String, end: Int) {
-        var end = start
-        var high: UInt8 = 0
-        while end < buffer.count {
-            let byte = buffer[end]
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
-            high |= byte
-            end += 1
-        }
+        let (end, isASCII) = JSONEscaping.plainRun(buffer, from: start)
         guard end < buffer.count else { throw Failure("unterminated string") }
         if buffer[end] == UInt8(ascii: "\"") {
             let utf8 = UnsafeBufferPointer(rebasing: buffer[start..<end])
-            let text = high < 0x80 ? String(decoding: utf8, as: UTF8.self) : String(validating: utf8, as: UTF8.self)
+            let text = isASCII ? String(decoding: utf8, as: UTF8.self) : String(validating: utf8, as: UTF8.self)
             guard let text else { throw Failure("invalid UTF-8") }
             return (text, end + 1)
         }
         // The closing quote (or the end of the input), escapes stepped over; the decoded text is no longer.
         var close = end
         while close < buffer.count, buffer[close] != UInt8(ascii: "\"") {
-            close += buffer[close] == UInt8(ascii: "\\") ? 2 : 1
+            close = JSONEscaping.plainRun(buffer, from: close + (buffer[close] == UInt8(ascii: "\\") ? 2 : 1)).end
         }
         var decoder = EscapedString(buffer: buffer, index: end)
         let bytes = try decoder.decode(
             prefix: UnsafeBufferPointer(rebasing: buffer[start..<end]), capacity: close - start)
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw Failure("invalid UTF-8") }
+        // Plain runs and escapes below `\u0080` are ASCII: nothing to validate then.
+        let text =
+            isASCII && decoder.isASCII
+            ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
+        guard let text else { throw Failure("invalid UTF-8") }
         return (text, decoder.index)
     }
 }

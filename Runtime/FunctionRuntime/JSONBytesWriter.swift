@@ -1,3 +1,5 @@
+import Essentials
+
 /// Writes JSON the way ``JSONCoding/encoder`` does: no whitespace, `"`, `\` and control characters escaped
 /// (`\b \f \n \r \t`, else `\u00xx`), everything else as it is, numbers as `JSONEncoder` writes them. Object
 /// keys come in the order the caller writes them: write them in UTF-8 byte order (``object(_:)`` sorts its own)
@@ -5,17 +7,58 @@
 ///
 /// Used for the JSON written on every invocation (events, responses, answers of ``JSONBytesEncodable`` types)
 /// instead of going through the encoder's value tree.
-public struct JSONBytesWriter: Sendable {
+///
+/// The writer owns its buffer (noncopyable: nothing else can hold or change it), so a write is a bounds check and
+/// a store, without the copy-on-write check and the generic copy of an array append.
+public struct JSONBytesWriter: ~Copyable, @unchecked Sendable {
     /// A value JSON cannot carry (a NaN or infinite number): the caller falls back to ``JSONCoding/encoder``,
     /// which then gives its own error.
     public struct Unencodable: Error, Sendable {}
 
-    /// The JSON written so far.
-    public private(set) var bytes: [UInt8] = []
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count = 0
     private var needsComma = false
 
     /// A writer whose buffer holds `capacity` bytes before it grows.
-    public init(capacity: Int) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int) {
+        self.capacity = max(capacity, 64)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The JSON written so far.
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    /// Room for `extra` more bytes.
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        if capacity &- count < extra { grow(extra) }
+    }
+
+    private mutating func grow(_ extra: Int) {
+        let larger = max(capacity * 2, count + extra)
+        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
+        moved.initialize(from: base, count: count)
+        base.deallocate()
+        base = moved
+        capacity = larger
+    }
+
+    @inline(__always)
+    private mutating func put(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count &+= 1
+    }
+
+    @inline(__always)
+    private mutating func put(_ run: UnsafeBufferPointer<UInt8>) {
+        reserve(run.count)
+        if let source = run.baseAddress { (base + count).initialize(from: source, count: run.count) }
+        count &+= run.count
+    }
 
     /// `{`.
     public mutating func beginObject() { open(UInt8(ascii: "{")) }
@@ -31,22 +74,28 @@ public struct JSONBytesWriter: Sendable {
 
     private mutating func open(_ bracket: UInt8) {
         separate()
-        bytes.append(bracket)
+        put(bracket)
         needsComma = false
     }
 
     private mutating func close(_ bracket: UInt8) {
-        bytes.append(bracket)
+        put(bracket)
         needsComma = true
     }
 
     /// An object key (a plain ASCII name, nothing to escape) and its colon.
     public mutating func key(_ name: StaticString) {
-        separate()
-        bytes.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        let length = name.utf8CodeUnitCount
+        reserve(length &+ 4)
+        if needsComma {
+            base[count] = UInt8(ascii: ",")
+            count &+= 1
+        }
+        base[count] = UInt8(ascii: "\"")
+        (base + (count &+ 1)).initialize(from: name.utf8Start, count: length)
+        base[count &+ 1 &+ length] = UInt8(ascii: "\"")
+        base[count &+ 2 &+ length] = UInt8(ascii: ":")
+        count &+= length &+ 3
         needsComma = false
     }
 
@@ -66,95 +115,63 @@ public struct JSONBytesWriter: Sendable {
     /// A string value.
     public mutating func string(_ value: String) {
         separate()
-        bytes.append(UInt8(ascii: "\""))
         var value = value
-        value.withUTF8 { append(escaping: $0) }
-        bytes.append(UInt8(ascii: "\""))
+        value.withUTF8 { utf8 in
+            // A short string gets room for the worst case (every byte `\u00xx`) rather than a counting pass.
+            reserve((utf8.count <= 64 ? utf8.count &* 6 &+ 8 : JSONEscaping.writeCapacity(utf8)) &+ 2)
+            base[count] = UInt8(ascii: "\"")
+            count &+= 1
+            count &+= JSONEscaping.write(utf8, to: base + count)
+            base[count] = UInt8(ascii: "\"")
+            count &+= 1
+        }
         needsComma = true
-    }
-
-    /// Appends `utf8` with the bytes JSON needs escaped escaped: counted first, then written in place in one go.
-    private mutating func append(escaping utf8: UnsafeBufferPointer<UInt8>) {
-        var extra = 0
-        Self.escapeLengths.withUnsafeBufferPointer { lengths in
-            for byte in utf8 { extra &+= Int(lengths[Int(byte)]) }
-        }
-        guard extra > 0 else {
-            bytes.append(contentsOf: utf8)
-            return
-        }
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: utf8.count + extra))
-        bytes.withUnsafeMutableBufferPointer { out in
-            var o = start
-            for byte in utf8 {
-                guard Self.needsEscape(byte) else {
-                    out[o] = byte
-                    o += 1
-                    continue
-                }
-                out[o] = UInt8(ascii: "\\")
-                if byte >= 0x20 {
-                    out[o + 1] = byte
-                    o += 2
-                } else if let short = Self.shortEscape(byte) {
-                    out[o + 1] = short
-                    o += 2
-                } else {
-                    out[o + 1] = UInt8(ascii: "u")
-                    out[o + 2] = UInt8(ascii: "0")
-                    out[o + 3] = UInt8(ascii: "0")
-                    out[o + 4] = Self.hexDigits[Int(byte >> 4)]
-                    out[o + 5] = Self.hexDigits[Int(byte & 0x0F)]
-                    o += 6
-                }
-            }
-        }
-    }
-
-    /// How many bytes escaping adds to a byte: 1 for a quote, a backslash and the short control escapes, 5 for
-    /// the other control characters (`\u00xx`).
-    private static let escapeLengths: [UInt8] = (0...255).map { value in
-        let byte = UInt8(value)
-        guard needsEscape(byte) else { return 0 }
-        return byte < 0x20 && shortEscape(byte) == nil ? 5 : 1
-    }
-
-    private static func needsEscape(_ byte: UInt8) -> Bool {
-        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
-    }
-
-    /// The letter of a control character's two-byte escape (`\b \f \n \r \t`), nil when it has none.
-    private static func shortEscape(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x08: return UInt8(ascii: "b")
-        case 0x0C: return UInt8(ascii: "f")
-        case 0x0A: return UInt8(ascii: "n")
-        case 0x0D: return UInt8(ascii: "r")
-        case 0x09: return UInt8(ascii: "t")
-        default: return nil
-        }
     }
 
     /// `true` or `false`.
     public mutating func bool(_ value: Bool) {
         separate()
-        bytes.append(contentsOf: value ? "true".utf8 : "false".utf8)
+        let word: StaticString = value ? "true" : "false"
+        put(UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount))
         needsComma = true
     }
 
     /// `null`.
     public mutating func null() {
         separate()
-        bytes.append(contentsOf: "null".utf8)
+        let word: StaticString = "null"
+        put(UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount))
         needsComma = true
     }
 
     /// An integer.
     public mutating func integer(_ value: Int64) {
         separate()
-        bytes.append(contentsOf: String(value).utf8)
+        appendDigits(value)
         needsComma = true
+    }
+
+    /// The decimal digits of `value` (a `-` first when negative), as `String(value)` writes them.
+    private mutating func appendDigits(_ value: Int64) {
+        reserve(20)
+        var magnitude = value.magnitude
+        var length = 1
+        var rest = magnitude / 10
+        while rest > 0 {
+            length &+= 1
+            rest /= 10
+        }
+        if value < 0 {
+            base[count] = UInt8(ascii: "-")
+            count &+= 1
+        }
+        var at = count &+ length
+        repeat {
+            at &-= 1
+            base[at] = UInt8(truncatingIfNeeded: magnitude % 10) &+ UInt8(ascii: "0")
+            magnitude /= 10
+        } while magnitude > 0
+        count &+= length
     }
 
     /// A number as `JSONEncoder` writes a `Double`: its shortest round-trip `description`, without a trailing
@@ -162,12 +179,56 @@ public struct JSONBytesWriter: Sendable {
     public mutating func double(_ value: Double) throws(Unencodable) {
         guard value.isFinite else { throw Unencodable() }
         separate()
-        bytes.append(contentsOf: value.description.utf8)
-        let count = bytes.count
-        if count >= 2, bytes[count - 1] == UInt8(ascii: "0"), bytes[count - 2] == UInt8(ascii: ".") {
-            bytes.removeLast(2)
+        // An integral value below 2^53 is its digits (its `description` is them and `.0`); -0 keeps its sign.
+        if value.magnitude < 9_007_199_254_740_992, value.rounded(.towardZero) == value,
+            value != 0 || value.sign == .plus
+        {
+            appendDigits(Int64(value))
+            needsComma = true
+            return
+        }
+        if writeShortDecimal(value) {
+            needsComma = true
+            return
+        }
+        var text = value.description
+        text.withUTF8 { utf8 in
+            let trimmed =
+                utf8.count >= 2 && utf8[utf8.count - 1] == UInt8(ascii: "0")
+                && utf8[utf8.count - 2] == UInt8(ascii: ".")
+            put(UnsafeBufferPointer(rebasing: utf8[0..<(trimmed ? utf8.count - 2 : utf8.count)]))
         }
         needsComma = true
+    }
+
+    /// Writes `value` as `description` does when it has at most 3 decimals and a magnitude from 0.001 to 2^40:
+    /// the fewest decimals `k` for which `m / 10^k` (`m` the nearest integer to `value * 10^k`) is `value` again.
+    /// The division is exact in its operands and correctly rounded, so the text round-trips; below 2^40 a Double's
+    /// spacing is under 10^-3, so no other text with `k` decimals does, and none with fewer. False (nothing
+    /// written) otherwise.
+    private mutating func writeShortDecimal(_ value: Double) -> Bool {
+        let magnitude = value.magnitude
+        guard magnitude >= 0.001, magnitude < 1_099_511_627_776 else { return false }
+        var scale = 1.0
+        for decimals in 1...3 {
+            scale *= 10
+            let scaled = (magnitude * scale).rounded()
+            guard scaled / scale == magnitude else { continue }
+            let digits = UInt64(scaled)
+            let power = decimals == 1 ? 10 : decimals == 2 ? 100 : 1000 as UInt64
+            if value < 0 { put(UInt8(ascii: "-")) }
+            appendDigits(Int64(digits / power))
+            reserve(4)
+            base[count] = UInt8(ascii: ".")
+            var fraction = digits % power
+            for i in stride(from: decimals, through: 1, by: -1) {
+                base[count &+ i] = UInt8(truncatingIfNeeded: fraction % 10) &+ UInt8(ascii: "0")
+                fraction /= 10
+            }
+            count &+= decimals &+ 1
+            return true
+        }
+        return false
     }
 
     /// An array of strings.
@@ -182,7 +243,7 @@ public struct JSONBytesWriter: Sendable {
         beginObject()
         for (name, value) in values.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
             string(name)
-            bytes.append(UInt8(ascii: ":"))
+            put(UInt8(ascii: ":"))
             needsComma = false
             string(value)
         }
@@ -190,10 +251,8 @@ public struct JSONBytesWriter: Sendable {
     }
 
     private mutating func separate() {
-        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        if needsComma { put(UInt8(ascii: ",")) }
     }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
 
 /// An `Encodable` answer that also writes its JSON directly, byte for byte what ``JSONCoding/encoder`` writes for

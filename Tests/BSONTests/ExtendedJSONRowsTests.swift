@@ -96,3 +96,42 @@ struct ExtendedJSONRowsTests {
         #expect(ExtendedJSON.rows(in: Array(reply.utf8), key: "documents", fields: Self.fields) == nil)
     }
 }
+
+/// The compact `$numberDouble` reading takes a shortcut for short decimals (an integer divided by a power of ten).
+@Suite("Compact doubles")
+struct CompactDoubleTests {
+    /// Decimal texts around the shortcut's limits (15 digits, a point, a sign), and random ones.
+    static func texts() -> [String] {
+        var texts = [
+            "0.0", "-0.0", "0", "-0", "1.", ".5", "-.5", "1.2.3", "--1", "1-", "00.10", "999999999999999",
+            "9999999999999999", "99999999999999.9", "0.000000000000001", "0.0000000000000001", "123456789012345.0",
+            "2.2", "6.1", "11.0", "80.0", "0.1", "0.3", "15.85", "1e5", "1E-3", "+1.5", "1.5 ", "4503599627370497.5",
+        ]
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        for _ in 0..<3_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let digits = Int(state >> 60) + 1
+            var text = String(state % 10_000_000_000_000_000_000).prefix(digits)
+            let point = Int((state >> 20) % UInt64(digits + 1))
+            if point < text.count { text.insert(".", at: text.index(text.startIndex, offsetBy: point)) }
+            texts.append((state & 1 == 0 ? "-" : "") + text)
+        }
+        return texts
+    }
+
+    @Test("a compact double is exactly what Double(_:) reads from its text")
+    func decimals() throws {
+        for text in Self.texts() {
+            let compact = Result { try ExtendedJSON.parse(#"{"$numberDouble":"\#(text)"}"#) }
+            let expected = Double(text)
+            switch compact {
+            case .success(.double(let value)):
+                #expect(value.bitPattern == expected?.bitPattern, "\(text)")
+            case .success(let other):
+                Issue.record("\(text) read as \(other)")
+            case .failure:
+                #expect(expected == nil, "\(text) refused, Double(_:) reads \(String(describing: expected))")
+            }
+        }
+    }
+}

@@ -58,6 +58,7 @@ struct DirectJSONTests {
     func doubles() throws {
         var values: [Double] = [
             0, -0.0, 1, -1, 0.1, 0.3, 15.85, 1e-7, 1e15, 1e16, 1.5e300, .leastNonzeroMagnitude, 123_456.789,
+            9_007_199_254_740_991, 9_007_199_254_740_992, -9_007_199_254_740_991, 4_503_599_627_370_495.5, -1e15, 80,
         ]
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         for _ in 0..<2_000 {
@@ -65,6 +66,9 @@ struct DirectJSONTests {
             let value = Double(bitPattern: state)
             if value.isFinite { values.append(value) }
             values.append(Double(state % 1_000_000) / 1000)
+            values.append(Double(Int64(bitPattern: state) >> (state % 64)))
+            values.append(Double(state % 100_000_000_000_000) / [10, 100, 1000][Int(state >> 62) % 3])
+            values.append(1_099_511_627_776 - Double(state % 1_000) / 8)
         }
         for value in values {
             var out = JSONBytesWriter(capacity: 32)

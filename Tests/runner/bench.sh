@@ -6,6 +6,7 @@
 #   BIN_DIR             release bin dir (required): evcsm-local (and the function binaries, unless FUNCTIONS_DIR)
 #   FUNCTIONS_DIR       the function binaries (`make bench`: the Lambda bootstraps of `make lambda-release`)
 #   BENCH_DURATION      each wrk run and the start+stop loop (10s)    BENCH_CONNECTIONS  wrk connections (64)
+#   BENCH_ROUNDS        rounds of a side-by-side comparison (3): the cases of a ratio take turns, DURATION/ROUNDS each
 #   BENCH_SESSIONS      sessions seeded into the large store (100000)
 #   BENCH_MQTT_MESSAGES meter readings per evcsm ingest case (10000); BENCH_MQTT_BASELINE_MESSAGES raw (20000)
 #   BENCH_PAIR_CLIENTS  start+stop clients (8)                         BENCH_WRITES_PER_PAIR  override (4)

@@ -32,7 +32,24 @@ class Bench:
         for name in list(self.runners):
             self.stop(name)
 
-    def measure(self, runner: Runner, url: str) -> wrk.WrkResult:
+    def measure_side_by_side(self, cases) -> tuple[list[wrk.WrkResult], float | None]:
+        """Each (runner, url) of `cases` measured in turn, `config.rounds` times over, each run a `rounds`th of
+        the duration: this machine's speed drifts by tens of percent within a minute, so cases measured next to
+        each other in every round compare fairly where one long run each would not. Returns each case's rounds
+        combined (``wrk.combine``) and the median over the rounds of the last case's rate over the first's."""
+        rounds = max(1, self.config.rounds)
+        runs = [[] for _ in cases]
+        for _ in range(rounds):
+            for index, (runner, url) in enumerate(cases):
+                runs[index].append(self.measure(runner, url, duration=self.config.duration / rounds))
+        ratios = sorted(last.rps / first.rps for first, last in zip(runs[0], runs[-1]) if first.rps)
+        median = None
+        if ratios:
+            middle = len(ratios) // 2
+            median = ratios[middle] if len(ratios) % 2 else (ratios[middle - 1] + ratios[middle]) / 2
+        return [wrk.combine(results) for results in runs], median
+
+    def measure(self, runner: Runner, url: str, duration: float | None = None) -> wrk.WrkResult:
         """A short wrk warm-up with the same connections (spawns every worker the load will use), then the
         measured wrk run, both with the runner's bearer token (the JWT check is in the measured path); each followed by waiting for what wrk left queued in the runner, so the next
         measurement starts on an idle machine."""
@@ -40,8 +57,8 @@ class Bench:
         warm = wrk.run(url, connections=config.connections, duration=config.warmup, timeout=config.wrk_timeout,
                        headers=runner.auth_headers)
         self._settle(runner, warm)
-        result = wrk.run(url, connections=config.connections, duration=config.duration, timeout=config.wrk_timeout,
-                         headers=runner.auth_headers)
+        result = wrk.run(url, connections=config.connections, duration=duration or config.duration,
+                         timeout=config.wrk_timeout, headers=runner.auth_headers)
         self._settle(runner, result)
         return result
 

@@ -47,6 +47,28 @@ def _ms(text: str) -> float | None:
     return float(match.group(1)) * _UNITS_MS[match.group(2)] if match else None
 
 
+def combine(results: list[WrkResult]) -> WrkResult:
+    """Runs of one URL as one result: the mean rate, the median p50 and p99, the counts added up."""
+    if len(results) == 1:
+        return results[0]
+
+    def median(values):
+        values = sorted(v for v in values if v is not None)
+        return values[len(values) // 2] if values else None
+
+    combined = WrkResult(
+        url=results[0].url,
+        rps=sum(r.rps for r in results) / len(results),
+        p50_ms=median(r.p50_ms for r in results),
+        p99_ms=median(r.p99_ms for r in results),
+        requests=sum(r.requests for r in results),
+        errors=sum(r.errors for r in results),
+        non_2xx=sum(r.non_2xx for r in results),
+    )
+    combined.timeout_s = results[0].timeout_s
+    return combined
+
+
 def parse(url: str, output: str) -> WrkResult:
     def number(pattern: str, default: float = 0.0) -> float:
         match = re.search(pattern, output, re.MULTILINE)

@@ -16,11 +16,9 @@ def run(bench) -> list[Row]:
     small = bench.runner("small")
     hello_url = small.base + "/_bench/hello"
     status_url = small.api + f"/status?chargingPointId={seed.point(0)}"
-    results = {}
-    for name, url in (("bare", hello_url), ("full", status_url)):
-        results[name] = bench.measure(small, url)
-    bare, full = results["bare"], results["full"]
-    bench.say(f"wrk -t2 -c{config.connections} -d{config.duration:g}s, same runner, "
+    (bare, full), r = bench.measure_side_by_side([(small, hello_url), (small, status_url)])
+    bench.say(f"wrk -t2 -c{config.connections}, {config.rounds} rounds of {config.duration / config.rounds:g} s side by "
+              f"side (ratio: the median round's), same runner, "
               f"{'with' if small.auth_headers else 'without'} an Authorization: Bearer token:")
     if small.auth_headers:
         bench.note("REST figures are authenticated: every wrk request carries a development-issuer operator token "
@@ -28,7 +26,6 @@ def run(bench) -> list[Row]:
                    "path; /_bench/hello is open.")
     bench.say(f"  {'GET /_bench/hello (bare route)':<44} {bare.summary()}")
     bench.say(f"  {'GET /status?chargingPointId= (full path)':<44} {full.summary()}")
-    r = ratio(full.rps, bare.rps)
     spread = ratio(full.p99_ms, full.p50_ms)
     bench.say(f"  full path / bare route: {fmt_ratio(r)}; full path p99 / p50: {fmt_ratio(spread)}")
     clean = bare.failed == 0 and full.failed == 0

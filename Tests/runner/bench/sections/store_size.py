@@ -2,7 +2,7 @@
 
 The `small` runner stores session 0 of the seed (the oldest); the `large` one all N, seeded through the Data
 API's insertMany in batches. Both get the same URLs (the deep page's cursor comes from walking the large
-store), measured back to back, small first.
+store), measured side by side in rounds (``Bench.measure_side_by_side``): the ratio is the median round's.
 
 At 1 stored session `/sessions?limit=50` answers one row, at N fifty: that ratio also holds the cost of 49 more
 rows on the wire. A third runner, `page`, stores just the newest PAGE + 1 sessions of the seed (the large
@@ -16,7 +16,7 @@ import urllib.parse
 
 import seed
 from runner import API_PATH, BenchError
-from table import Row, failed_row, fmt_rate, fmt_ratio, ratio
+from table import Row, failed_row, fmt_rate, fmt_ratio
 
 TARGET = "≥ 0.8×"
 PAGE = 50
@@ -72,13 +72,13 @@ def _deep_cursor(bench, runner) -> str:
     return cursor
 
 
-def _measure(bench, label: str, path: str, runners) -> list:
-    """`path` measured on each (stored count, runner) in order, each result printed as it comes."""
-    results = []
-    for stored, runner in runners:
-        results.append(bench.measure(runner, runner.api + path))
-        bench.say(f"  {label:<36} {stored + ' stored':>16}: {results[-1].summary()}")
-    return results
+def _measure(bench, label: str, path: str, runners) -> tuple:
+    """`path` measured on each (stored count, runner) side by side in rounds; each printed, then the median ratio
+    of the rounds (the last runner's rate over the first's)."""
+    results, median = bench.measure_side_by_side([(runner, runner.api + path) for _, runner in runners])
+    for (stored, _), result in zip(runners, results):
+        bench.say(f"  {label:<36} {stored + ' stored':>16}: {result.summary()}")
+    return results[0], results[-1], median
 
 
 def run(bench) -> list[Row]:
@@ -114,10 +114,10 @@ def run(bench) -> list[Row]:
         bench.say(f"  walk failed: {error}")
         rows.append(failed_row(f"GET /sessions page {DEPTH} (cursor), {n:,} vs 1 stored", TARGET, str(error)))
     bench.say()
-    bench.say(f"wrk -t2 -c{config.connections} -d{config.duration:g}s, 1 stored session vs {n:,}:")
+    bench.say(f"wrk -t2 -c{config.connections}, {config.rounds} rounds of {config.duration / config.rounds:g} s side by "
+              f"side (ratio: the median round's), 1 stored session vs {n:,}:")
     for label, path in urls:
-        base, big = _measure(bench, label, path, (("1", small), (f"{n:,}", large)))
-        r = ratio(big.rps, base.rps)
+        base, big, r = _measure(bench, label, path, (("1", small), (f"{n:,}", large)))
         failed = base.failed + big.failed
         value = fmt_rate(big.rps, "req/s") + (f" ({big.failed} failed)" if big.failed else "")
         baseline = fmt_rate(base.rps, "req/s") + (f" ({base.failed} failed)" if base.failed else "")
@@ -134,10 +134,10 @@ def _page_row(bench, large, n: int, now_ms: int) -> Row:
     try:
         page = bench.runner("page")
         _seed_page(page, n, now_ms)
-        base, big = _measure(bench, f"GET /sessions?limit={PAGE}", f"/sessions?limit={PAGE}",
-                             ((str(PAGE + 1), page), (f"{n:,}", large)))
+        base, big, r = _measure(bench, f"GET /sessions?limit={PAGE}", f"/sessions?limit={PAGE}",
+                                ((str(PAGE + 1), page), (f"{n:,}", large)))
     except Exception as error:
         return failed_row(label, "reported", str(error))
     finally:
         bench.stop("page")
-    return Row(label, fmt_rate(big.rps, "req/s"), fmt_rate(base.rps, "req/s"), fmt_ratio(ratio(big.rps, base.rps)))
+    return Row(label, fmt_rate(big.rps, "req/s"), fmt_rate(base.rps, "req/s"), fmt_ratio(r))
