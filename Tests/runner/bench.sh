@@ -6,7 +6,7 @@
 #   BIN_DIR             release bin dir (required): evcsm-local (and the function binaries, unless FUNCTIONS_DIR)
 #   FUNCTIONS_DIR       the function binaries (`make bench`: the Lambda bootstraps of `make lambda-release`)
 #   BENCH_DURATION      each wrk run and the start+stop loop (10s)    BENCH_CONNECTIONS  wrk connections (64)
-#   BENCH_ROUNDS        rounds of a side-by-side comparison (3): the cases of a ratio take turns, DURATION/ROUNDS each
+#   BENCH_ROUNDS        rounds of a side-by-side comparison (5): the cases of a ratio take turns, DURATION/ROUNDS each
 #   BENCH_SESSIONS      sessions seeded into the large store (100000)
 #   BENCH_MQTT_MESSAGES meter readings per evcsm ingest case (10000); BENCH_MQTT_BASELINE_MESSAGES raw (20000)
 #   BENCH_PAIR_CLIENTS  start+stop clients (8)                         BENCH_WRITES_PER_PAIR  override (4)
@@ -21,4 +21,4 @@ for tool in wrk mosquitto_pub mosquitto_sub python3; do command -v "$tool" >/dev
 [ -x "$BIN_DIR/evcsm-local" ] || { echo "bench: no evcsm-local in $BIN_DIR (make release)"; exit 2; }
 cd "$ROOT"
 # Bounded: every step has its own limit; this is the backstop for the whole run.
-exec timeout --signal=TERM --kill-after=30 "${BENCH_TIMEOUT:-900}" python3 -B Tests/runner/bench
+exec timeout --signal=TERM --kill-after=30 "${BENCH_TIMEOUT:-1200}" python3 -B Tests/runner/bench

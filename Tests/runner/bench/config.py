@@ -24,7 +24,7 @@ class Config:
     functions_dir: str = ""  # the function binaries (the Lambda bootstraps); bin_dir when unset
     duration: float = 10.0
     warmup: float = 1.0
-    rounds: int = 3
+    rounds: int = 5
     connections: int = 64
     wrk_timeout: float = 5.0
     sessions: int = 100_000
@@ -51,7 +51,7 @@ class Config:
                         functions_dir=os.path.abspath(env.get("FUNCTIONS_DIR") or bin_dir))
         config.duration = _seconds(env.get("BENCH_DURATION", "10s"))
         config.warmup = _seconds(env.get("BENCH_WARMUP", "1s"))
-        config.rounds = int(env.get("BENCH_ROUNDS", "3"))
+        config.rounds = int(env.get("BENCH_ROUNDS", "5"))
         config.connections = int(env.get("BENCH_CONNECTIONS", "64"))
         config.wrk_timeout = _seconds(env.get("BENCH_WRK_TIMEOUT", "5s"))
         config.sessions = int(env.get("BENCH_SESSIONS", "100000"))

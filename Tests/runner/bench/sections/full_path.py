@@ -17,7 +17,8 @@ def run(bench) -> list[Row]:
     hello_url = small.base + "/_bench/hello"
     status_url = small.api + f"/status?chargingPointId={seed.point(0)}"
     (bare, full), r = bench.measure_side_by_side([(small, hello_url), (small, status_url)])
-    bench.say(f"wrk -t2 -c{config.connections}, {config.rounds} rounds of {config.duration / config.rounds:g} s side by "
+    each = max(1, round(config.duration / config.rounds))
+    bench.say(f"wrk -t2 -c{config.connections}, {config.rounds} rounds of {each} s side by "
               f"side (ratio: the median round's), same runner, "
               f"{'with' if small.auth_headers else 'without'} an Authorization: Bearer token:")
     if small.auth_headers:

@@ -114,7 +114,8 @@ def run(bench) -> list[Row]:
         bench.say(f"  walk failed: {error}")
         rows.append(failed_row(f"GET /sessions page {DEPTH} (cursor), {n:,} vs 1 stored", TARGET, str(error)))
     bench.say()
-    bench.say(f"wrk -t2 -c{config.connections}, {config.rounds} rounds of {config.duration / config.rounds:g} s side by "
+    each = max(1, round(config.duration / config.rounds))
+    bench.say(f"wrk -t2 -c{config.connections}, {config.rounds} rounds of {each} s side by "
               f"side (ratio: the median round's), 1 stored session vs {n:,}:")
     for label, path in urls:
         base, big, r = _measure(bench, label, path, (("1", small), (f"{n:,}", large)))
