@@ -107,28 +107,20 @@ private enum CompactWrapper {
         let negative = j < range.upperBound && b[j] == UInt8(ascii: "-")
         if negative { j += 1 }
         guard j < range.upperBound else { return nil }
-        var value: Int64 = 0
-        if range.upperBound - j <= 18 {
-            // Up to 18 digits cannot overflow.
-            while j < range.upperBound {
-                let digit = b[j] &- UInt8(ascii: "0")
-                guard digit < 10 else { return nil }
-                value = value &* 10 &+ Int64(digit)
-                j += 1
-            }
-            return negative ? 0 &- value : value
-        }
+        // Leading zeros count for nothing; 19 significant digits always fit a UInt64, more never fit an Int64.
+        while j < range.upperBound - 1, b[j] == UInt8(ascii: "0") { j += 1 }
+        guard range.upperBound - j <= 19 else { return nil }
+        var magnitude: UInt64 = 0
         while j < range.upperBound {
             let digit = b[j] &- UInt8(ascii: "0")
             guard digit < 10 else { return nil }
-            let (times, o1) = value.multipliedReportingOverflow(by: 10)
-            let (next, o2) =
-                negative
-                ? times.subtractingReportingOverflow(Int64(digit)) : times.addingReportingOverflow(Int64(digit))
-            guard !o1, !o2 else { return nil }
-            value = next
+            magnitude = magnitude &* 10 &+ UInt64(digit)
             j += 1
         }
-        return value
+        if negative {
+            guard magnitude <= Int64.min.magnitude else { return nil }
+            return Int64(truncatingIfNeeded: 0 &- magnitude)
+        }
+        return Int64(exactly: magnitude)
     }
 }

@@ -6,10 +6,10 @@ import Essentials
 public struct ExtendedJSONFields: Sendable {
     /// The names, by slot.
     public let names: [String]
-    /// The UTF-8 of each name with its slot, grouped by the name's length.
-    let byLength: [[(utf8: [UInt8], slot: Int)]]
     /// The UTF-8 of each name, by slot.
     let utf8: [[UInt8]]
+    /// The slots, grouped by the length of their name.
+    let byLength: [[Int]]
 
     /// The fields `names`, each read into the slot of its position.
     public init(_ names: [String]) {
@@ -17,8 +17,8 @@ public struct ExtendedJSONFields: Sendable {
         precondition(names.allSatisfy { $0.utf8.allSatisfy { $0 < 0x80 && $0 != UInt8(ascii: "\\") } })
         self.names = names
         utf8 = names.map { Array($0.utf8) }
-        var groups = [[(utf8: [UInt8], slot: Int)]](repeating: [], count: (names.map(\.utf8.count).max() ?? 0) + 1)
-        for (slot, name) in names.enumerated() { groups[name.utf8.count].append((Array(name.utf8), slot)) }
+        var groups = [[Int]](repeating: [], count: (names.map(\.utf8.count).max() ?? 0) + 1)
+        for (slot, name) in names.enumerated() { groups[name.utf8.count].append(slot) }
         byLength = groups
     }
 
@@ -28,8 +28,7 @@ public struct ExtendedJSONFields: Sendable {
         let key = UnsafeBufferPointer(rebasing: bytes[range])
         if hint < names.count, Self.equal(utf8[hint], key) { return hint }
         guard range.count < byLength.count else { return nil }
-        for candidate in byLength[range.count] where Self.equal(candidate.utf8, key) { return candidate.slot }
-        return nil
+        return byLength[range.count].first { Self.equal(utf8[$0], key) }
     }
 
     private static func equal(_ name: [UInt8], _ key: UnsafeBufferPointer<UInt8>) -> Bool {

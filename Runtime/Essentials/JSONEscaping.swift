@@ -64,26 +64,12 @@ public enum JSONEscaping {
     /// Appends `text` to `out`, escaped.
     @inlinable
     public static func append(_ text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        let first = firstSpecial(text)
+        let first = plainRun(text, from: 0).end
         if first == text.count {
             out.append(contentsOf: text)
         } else {
             appendEscaped(text, from: first, to: &out)
         }
-    }
-
-    /// The index of the first byte of `text` to escape, `text.count` when there is none.
-    @inlinable @inline(__always)
-    static func firstSpecial(_ text: UnsafeBufferPointer<UInt8>) -> Int {
-        guard let base = text.baseAddress else { return 0 }
-        var i = 0
-        while i &+ 8 <= text.count {
-            let mask = specials(word(base + i))
-            if mask != 0 { return i &+ mask.trailingZeroBitCount &>> 3 }
-            i &+= 8
-        }
-        while i < text.count, !needsEscape(base[i]) { i &+= 1 }
-        return i
     }
 
     /// ``append(_:to:)`` of a text whose first byte to escape is at `first`.
@@ -99,7 +85,7 @@ public enum JSONEscaping {
     /// The room ``write(_:to:)`` needs for `text`: its escaped length at most, and 8 bytes of slack (a plain run
     /// is copied a whole word at a time, past where the next escape goes).
     public static func writeCapacity(_ text: UnsafeBufferPointer<UInt8>) -> Int {
-        let first = firstSpecial(text)
+        let first = plainRun(text, from: 0).end
         return text.count &+ 8 &+ (first == text.count ? 0 : extraLength(text, from: first))
     }
 

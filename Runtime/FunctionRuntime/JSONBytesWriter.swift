@@ -85,12 +85,9 @@ public struct JSONBytesWriter: ~Copyable, @unchecked Sendable {
 
     /// An object key (a plain ASCII name, nothing to escape) and its colon.
     public mutating func key(_ name: StaticString) {
+        separate()
         let length = name.utf8CodeUnitCount
-        reserve(length &+ 4)
-        if needsComma {
-            base[count] = UInt8(ascii: ",")
-            count &+= 1
-        }
+        reserve(length &+ 3)
         base[count] = UInt8(ascii: "\"")
         (base + (count &+ 1)).initialize(from: name.utf8Start, count: length)
         base[count &+ 1 &+ length] = UInt8(ascii: "\"")

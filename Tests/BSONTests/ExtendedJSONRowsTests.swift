@@ -23,6 +23,8 @@ struct ExtendedJSONRowsTests {
             ("$numberLong", ""), ("$numberLong", "-"), ("$numberLong", "9223372036854775807"),
             ("$numberLong", "9223372036854775808"), ("$numberLong", "-9223372036854775808"),
             ("$numberLong", "-9223372036854775809"), ("$numberLong", "1e3"), ("$numberLong", " 5"),
+            ("$numberLong", "0000000000000000000000012"), ("$numberLong", "-00009223372036854775808"),
+            ("$numberLong", "99999999999999999999"), ("$numberLong", "00"),
             ("$numberInt", "2147483647"), ("$numberInt", "2147483648"), ("$numberInt", "-2147483648"),
             ("$numberInt", "x"), ("$numberDouble", "20.0"), ("$numberDouble", "1e308"), ("$numberDouble", "1e999"),
             ("$numberDouble", "NaN"), ("$numberDouble", "-Infinity"), ("$numberDouble", ""),

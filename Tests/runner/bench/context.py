@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import sys
 import urllib.parse
 
@@ -35,20 +36,17 @@ class Bench:
     def measure_side_by_side(self, cases) -> tuple[list[wrk.WrkResult], float | None]:
         """Each (runner, url) of `cases` measured in turn, `config.rounds` times over, each run a `rounds`th of
         the duration (whole seconds): this machine's speed drifts by tens of percent within a minute, so cases
-        measured next to each other in every round compare fairly where one long run each would not. Returns each case's rounds
-        combined (``wrk.combine``) and the median over the rounds of the last case's rate over the first's."""
+        measured next to each other in every round compare fairly where one long run each would not. Returns each
+        case's rounds combined (``wrk.combine``) and the median over the rounds of the last case's rate over the
+        first's."""
         rounds = max(1, self.config.rounds)
         each = max(1, round(self.config.duration / rounds))  # wrk takes whole seconds
         runs = [[] for _ in cases]
         for _ in range(rounds):
             for index, (runner, url) in enumerate(cases):
                 runs[index].append(self.measure(runner, url, duration=each))
-        ratios = sorted(last.rps / first.rps for first, last in zip(runs[0], runs[-1]) if first.rps)
-        median = None
-        if ratios:
-            middle = len(ratios) // 2
-            median = ratios[middle] if len(ratios) % 2 else (ratios[middle - 1] + ratios[middle]) / 2
-        return [wrk.combine(results) for results in runs], median
+        ratios = [last.rps / first.rps for first, last in zip(runs[0], runs[-1]) if first.rps]
+        return [wrk.combine(results) for results in runs], statistics.median(ratios) if ratios else None
 
     def measure(self, runner: Runner, url: str, duration: float | None = None) -> wrk.WrkResult:
         """A short wrk warm-up with the same connections (spawns every worker the load will use), then the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import statistics
 import subprocess
 from dataclasses import dataclass
 
@@ -53,8 +54,8 @@ def combine(results: list[WrkResult]) -> WrkResult:
         return results[0]
 
     def median(values):
-        values = sorted(v for v in values if v is not None)
-        return values[len(values) // 2] if values else None
+        values = [v for v in values if v is not None]
+        return statistics.median(values) if values else None
 
     combined = WrkResult(
         url=results[0].url,
