@@ -164,7 +164,7 @@ public struct ChargingService: Sendable {
     public func publishUpdate(_ session: ChargingSession, logger: Logger) async {
         let update = SessionUpdate(session, now: clock.nowMilliseconds(), tariff: tariff)
         do {
-            try await publisher.publish(topic: Topics.sessionUpdates, payload: try update.encoded())
+            try await publisher.publish(topic: Topics.sessionUpdates, payload: try update.payload())
         } catch {
             logger.error(
                 "publishing session/updates failed",

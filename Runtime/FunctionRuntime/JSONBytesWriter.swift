@@ -251,24 +251,3 @@ public struct JSONBytesWriter: ~Copyable, @unchecked Sendable {
         if needsComma { put(UInt8(ascii: ",")) }
     }
 }
-
-/// An `Encodable` answer that also writes its JSON directly, byte for byte what ``JSONCoding/encoder`` writes for
-/// it (``APIGatewayV2Response/json(_:status:)`` uses the direct path; the encoder when it throws).
-public protocol JSONBytesEncodable: Encodable {
-    /// Writes the value as ``JSONCoding/encoder`` encodes it (keys in UTF-8 byte order).
-    func writeJSON(to out: inout JSONBytesWriter) throws(JSONBytesWriter.Unencodable)
-}
-
-extension APIGatewayV2Response {
-    /// A JSON response with `content-type: application/json`, written directly; through ``JSONCoding/encoder``
-    /// when the value holds something the writer leaves to it (its error is thrown then).
-    public static func json<T: JSONBytesEncodable>(_ value: T, status: Int = 200) throws -> APIGatewayV2Response {
-        var out = JSONBytesWriter(capacity: 512)
-        do throws(JSONBytesWriter.Unencodable) {
-            try value.writeJSON(to: &out)
-        } catch {
-            return try encodedJSON(value, status: status)
-        }
-        return json(bytes: out.bytes, status: status)
-    }
-}

@@ -27,7 +27,9 @@ public struct SigV4Headers: Sendable {
     }
 
     static func canonicalValue(_ value: String) -> String {
-        value.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+        // Most values have no space or tab at all (dates, hosts, hashes): nothing to trim or collapse.
+        guard value.utf8.contains(where: { $0 == 0x20 || $0 == 0x09 }) else { return value }
+        return value.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
     }
 }
 

@@ -1,3 +1,4 @@
+import ChargingWire
 import FunctionRuntime
 import Testing
 
@@ -52,6 +53,40 @@ struct DirectJSONTests {
             #expect(direct.body == String(decoding: try JSONCoding.encoder.encode(list), as: UTF8.self))
             #expect(direct.headers == ["content-type": "application/json"])
         }
+    }
+
+    @Test("start and stop answers are what the encoder writes")
+    func writeAnswers() throws {
+        for i in 0..<120 {
+            let session = Self.session(i, charging: i % 2 == 0)
+            let request = StartRequest(
+                userId: session.userId, vehicleId: session.vehicleId, chargingPointId: session.chargingPointId,
+                maxPower: [11, 0.1, 150.25, 1e-7][i % 4], targetCharge: Double(i % 100) + 1,
+                batteryCapacity: i % 3 == 0 ? 77.7 : nil, currentCharge: i % 5 == 0 ? Double(i % 99) : nil)
+            let start = StartResponse(session, estimate: ChargingEstimate(request, defaults: ChargingDefaults()))
+            let stop = StopResponse(StopOutcome(session: session, wasAlreadyStopped: i % 3 == 0))
+            let startAnswer = try APIGatewayV2Response.json(start, status: 201)
+            #expect(startAnswer.body == String(decoding: try JSONCoding.encoder.encode(start), as: UTF8.self))
+            #expect(startAnswer.statusCode == 201)
+            #expect(
+                try APIGatewayV2Response.json(stop).body
+                    == String(decoding: try JSONCoding.encoder.encode(stop), as: UTF8.self))
+        }
+    }
+
+    @Test("a session/updates payload is what its encoder writes; a non-finite number is refused as before")
+    func sessionUpdates() throws {
+        for i in 0..<120 {
+            let update = SessionUpdate(
+                Self.session(i, charging: i % 3 != 1), now: 1_795_501_000_000 + Int64(i) * 7_777,
+                tariff: i % 2 == 0 ? Tariff() : Tariff(perKWh: 0.37, sessionFee: 1.1, perMinute: 0.013))
+            #expect(try update.payload() == update.encoded())
+        }
+        var session = Self.session(3, charging: false)
+        session.energyWh = 1
+        var update = SessionUpdate(session, now: 0, tariff: Tariff())
+        update.energyConsumed = .nan
+        #expect(throws: ChargingWireError.self) { try update.payload() }
     }
 
     @Test("doubles are written as the encoder writes them")

@@ -33,7 +33,7 @@ struct ExpireSessionsIntegrationTests {
                 "-W", "90",
             ] + (try runner.mqttArguments()))
         try await subscriber.waitForOutput(containing: "SUBACK")
-        try await eventually(timeout: 60, "a triggered run stops the silent session") {
+        try await eventually("a triggered run stops the silent session") {
             let trigger = try await runner.request("POST", "/_schedules/ExpireSessions")
             #expect(trigger.status == 200, "trigger: \(trigger.text)\n\(runner.log)")
             let reply = try await runner.request("GET", "\(Self.api)/sessions/\(session)")
@@ -68,7 +68,7 @@ struct ExpireSessionsIntegrationTests {
     func timerRun() async throws {
         let runner = try await RunnerProcess(extraArguments: Self.quickIdle + ["--schedule-interval", "1s"])
         let session = try await start(runner, point: "cp-idle-2")
-        try await eventually(timeout: 90, "the scheduled run stops the silent session") {
+        try await eventually("the scheduled run stops the silent session") {
             let reply = try await runner.request("GET", "\(Self.api)/sessions/\(session)")
             return reply.json["stopReason"] as? String == "Timeout"
         }
@@ -84,7 +84,7 @@ struct ExpireSessionsIntegrationTests {
         let trigger = try await runner.request("POST", "/_schedules/ExpireSessions")
         #expect(trigger.status == 502, "\(trigger.text)")
         #expect(trigger.text.contains("init_error"), "\(trigger.text)")
-        try await eventually(timeout: 30, "the init error is in the log") {
+        try await eventually("the init error is in the log") {
             runner.log.contains("SESSION_IDLE_TIMEOUT_MINUTES must be a number of minutes")
         }
         let reply = try await runner.request("GET", "\(Self.api)/sessions/\(session)")

@@ -53,7 +53,7 @@ struct MeterIngestIntegrationTests {
             for try await output in group { #expect(output.isEmpty, "mosquitto_pub: \(output)") }
         }
         for session in sessions {
-            try await eventually(timeout: 120, "session \(session) reaches its last reading (0.1 kWh)") {
+            try await eventually("session \(session) reaches its last reading (0.1 kWh)") {
                 let reply = try await runner.request("GET", "\(Self.api)/sessions/\(session)")
                 return (reply.json["energyConsumed"] as? NSNumber)?.doubleValue == 0.1
             }
@@ -110,7 +110,7 @@ struct MeterIngestIntegrationTests {
         _ = try await runTool(
             mosquittoPub, try runner.mqttArguments(user: "tester") + ["-q", "1", "-t", "test/queue", "-m", "boom"])
         let file = "\(runner.dataDirectory)/dead-letters.jsonl"
-        try await eventually(timeout: 60, "a dead-letter line for the message") {
+        try await eventually("a dead-letter line for the message") {
             ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").contains("\"test/queue\"")
         }
         let line = try String(contentsOfFile: file, encoding: .utf8)
@@ -132,7 +132,7 @@ struct MeterIngestIntegrationTests {
             scriptFunction: "Reader", template: Self.queueTemplate(mode: "record", extra: ", RECORD_FILE: \(record)"))
         _ = try await runTool(
             mosquittoPub, try runner.mqttArguments(user: "tester") + ["-q", "1", "-t", "test/queue", "-m", "hello"])
-        try await eventually(timeout: 60, "the function recorded an event") {
+        try await eventually("the function recorded an event") {
             !((try? String(contentsOfFile: record, encoding: .utf8)) ?? "").isEmpty
         }
         let line = try #require(try String(contentsOfFile: record, encoding: .utf8).split(separator: "\n").first)

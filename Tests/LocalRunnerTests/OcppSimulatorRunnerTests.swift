@@ -16,7 +16,7 @@ struct OcppSimulatorRunnerTests {
     }
 
     static func waitUntilConnected(_ runner: RunnerProcess) async throws {
-        try await eventually(timeout: 60, "ocpp-1 connected and booted in GET /chargers") {
+        try await eventually("ocpp-1 connected and booted in GET /chargers") {
             let charger = try await ocppCharger(runner)
             return charger?["connected"] == true && charger?["boot"]?["chargePointVendor"] == "evcsm"
         }
@@ -32,7 +32,7 @@ struct OcppSimulatorRunnerTests {
             token: driver)
         #expect(start.status == 201, "\(start.text)")
         let sessionId = try #require(try OcppJSON.parse(start.body)["sessionId"]?.stringValue)
-        try await eventually(timeout: 60, "OCPP meter values raise the session's energy") {
+        try await eventually("OCPP meter values raise the session's energy") {
             let session = try OcppJSON.parse(
                 try await runner.request("GET", "/api/ChargingSessionAPI/sessions/\(sessionId)", token: driver).body)
             return session["transactionId"]?.int64Value != nil && (session["energyConsumed"]?.doubleValue ?? 0) > 0
@@ -65,7 +65,7 @@ struct OcppSimulatorRunnerTests {
 
         // Same data dir: the stored password is used, nothing is registered again.
         let second = try await RunnerProcess(dataDirectory: directory, extraArguments: ["--simulate-chargers"])
-        try await eventually(timeout: 60, "ocpp-1 reconnected") {
+        try await eventually("ocpp-1 reconnected") {
             second.log.contains("OCPP: BootNotification accepted")
         }
         try await Self.waitUntilConnected(second)
@@ -75,7 +75,7 @@ struct OcppSimulatorRunnerTests {
         // Registered, but the password file is gone: a clear warning, the runner still serves.
         try FileManager.default.removeItem(atPath: passwordFile)
         let third = try await RunnerProcess(dataDirectory: directory, extraArguments: ["--simulate-chargers"])
-        try await eventually(timeout: 60, "the already-registered warning") {
+        try await eventually("the already-registered warning") {
             third.log.contains("ocpp-1 is already registered, but \(passwordFile) does not hold its password")
         }
         #expect(!FileManager.default.fileExists(atPath: passwordFile))

@@ -25,7 +25,7 @@ struct RejectedReadingsIntegrationTests {
             timeout: 30)
         #expect(output.isEmpty, "mosquitto_pub: \(output)")
         let series = #"evcsm_function_metric_total{function="MeterValues",namespace="evcsm",name="RejectedReadings"} 1"#
-        try await eventually(timeout: 60, "the runner counts the EMF line") {
+        try await eventually("the runner counts the EMF line") {
             try await runner.request("GET", "/metrics").text.contains(series)
         }
         let stored = try await runner.request("GET", "\(Self.api)/sessions/\(session)")

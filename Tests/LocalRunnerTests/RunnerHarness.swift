@@ -195,9 +195,10 @@ struct HarnessError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Polls `condition` until it holds or `timeout` passes (generous timeouts; pass/fail never depends on speed).
+/// Polls `condition` until it holds or `timeout` passes: generous (120 s), because on a loaded 2-core machine the
+/// whole parallel run once kept in-process bridges from running for over 30 s; pass/fail never depends on speed.
 func eventually(
-    timeout: TimeInterval = 30, _ what: String, _ condition: () async throws -> Bool
+    timeout: TimeInterval = 120, _ what: String, _ condition: () async throws -> Bool
 ) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {

@@ -128,7 +128,7 @@ struct ScheduleServiceTests {
             template: model, invoker: invoker, interval: .milliseconds(50), logger: Logger(label: "test"))
         let rule = try #require(service.rules.first)
         let task = Task { await ScheduleService.tick(rule, every: .milliseconds(50)) }
-        try await eventually(timeout: 30, "three scheduled runs") { invoker.count >= 3 }
+        try await eventually("three scheduled runs") { invoker.count >= 3 }
         task.cancel()
         _ = await task.result
         let first = try #require(invoker.state.withLock { $0.events.first })
@@ -151,13 +151,13 @@ struct ScheduleServiceTests {
             template: model, invoker: invoker, interval: .milliseconds(20), logger: Logger(label: "test"))
         let rule = try #require(service.rules.first)
         let ticking = Task { await ScheduleService.tick(rule, every: .milliseconds(20)) }
-        try await eventually(timeout: 30, "the first run started") { invoker.count == 1 }
+        try await eventually("the first run started") { invoker.count == 1 }
         let triggered = Task { await service.trigger(function: "Sweep") }
         try await Task.sleep(for: .milliseconds(200))  // many ticks pass while the first run is held
         #expect(invoker.count == 1)
         ticking.cancel()
         invoker.release.yield()  // first run ends; the waiting trigger runs next
-        try await eventually(timeout: 30, "the triggered run started") { invoker.count == 2 }
+        try await eventually("the triggered run started") { invoker.count == 2 }
         invoker.release.yield()
         let outcomes = try #require(await triggered.value)
         #expect(outcomes.map(\.outcome) == [.success(Array("null".utf8))])

@@ -119,4 +119,15 @@ import Testing
             try V.verifier.verify(method: "GET", path: "/", query: "", headers: unsigned, body: [], now: V.signedAt)
         }
     }
+
+    @Test func authorizationPartsAreTrimmedOfSpacesOnly() throws {
+        let parsed = try SigV4Authorization(
+            parsing: "AWS4-HMAC-SHA256   Credential = AK\u{e9}/20150830/us-east-1/service/aws4_request ,"
+                + "SignedHeaders=host;x-amz-date  ,  Signature=  ab\u{a0} \t ")
+        #expect(parsed.accessKey == "AK\u{e9}")
+        #expect(parsed.signedHeaders == ["host", "x-amz-date"])
+        // Only U+0020 is trimmed: a no-break space or a tab stays part of the value (and fails the hex check).
+        #expect(parsed.signature == "ab\u{a0} \t")
+        #expect(throws: SigV4Error.self) { try SigV4Authorization(parsing: "AWS4-HMAC-SHA256 Credential= ,") }
+    }
 }

@@ -49,7 +49,13 @@ struct SigV4Authorization: Sendable, Equatable {
 }
 
 extension Substring {
+    /// Without leading and trailing spaces, trimmed on the UTF-8 bytes: a space is one byte that never occurs
+    /// inside another character's encoding, so no character is split (and no grapheme walk is paid per header).
     fileprivate func trimmingSpaces() -> String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+        let bytes = utf8
+        let space = UInt8(ascii: " ")
+        guard let first = bytes.firstIndex(where: { $0 != space }), let last = bytes.lastIndex(where: { $0 != space })
+        else { return "" }
+        return String(decoding: bytes[first...last], as: UTF8.self)
     }
 }

@@ -97,9 +97,7 @@ public struct SigV4Verifier: Sendable {
         let canonical = SigV4Canonical.canonicalRequest(
             method: method, path: path, query: query, headers: fields, signedHeaders: auth.signedHeaders,
             payloadHash: payloadHash)
-        var lines = canonical.split(separator: "\n", omittingEmptySubsequences: false)
-        lines[1] = Substring(path)
-        let canonicals = acceptsPathAsSent ? [canonical, lines.joined(separator: "\n")] : [canonical]
+        let canonicals = acceptsPathAsSent ? [canonical, Self.withPathAsSent(canonical, path: path)] : [canonical]
         let key = SigV4Canonical.signingKey(secret: secret, date: auth.date, region: region, service: service)
         guard let provided = Self.bytes(fromHex: auth.signature),
             canonicals.contains(where: { canonical in
@@ -141,6 +139,13 @@ public struct SigV4Verifier: Sendable {
                 .invalidSignature,
                 "Signature expired: \(amzDate) is more than 15 minutes away from \(SigV4Canonical.amzDate(now)).")
         }
+    }
+
+    /// `canonical` with its second line (the re-encoded path) replaced by `path` as it came on the wire.
+    static func withPathAsSent(_ canonical: String, path: String) -> String {
+        var lines = canonical.split(separator: "\n", omittingEmptySubsequences: false)
+        lines[1] = Substring(path)
+        return lines.joined(separator: "\n")
     }
 
     static func isPresigned(_ query: String) -> Bool {

@@ -1,0 +1,50 @@
+/// One member of ``JSONBytesWriter/object(inOrder:)``: its name and value as `encode` writes them.
+public enum JSONMember: Sendable {
+    case string(StaticString, String)
+    /// A `Double`, as the encoder writes it.
+    case number(StaticString, Double)
+    case integer(StaticString, Int64)
+}
+
+/// An `Encodable` answer that also writes its JSON directly, byte for byte what ``JSONCoding/encoder`` writes for
+/// it (``APIGatewayV2Response/json(_:status:)`` uses the direct path; the encoder when it throws).
+public protocol JSONBytesEncodable: Encodable {
+    /// Writes the value as ``JSONCoding/encoder`` encodes it (keys in UTF-8 byte order).
+    func writeJSON(to out: inout JSONBytesWriter) throws(JSONBytesWriter.Unencodable)
+}
+
+extension APIGatewayV2Response {
+    /// A JSON response with `content-type: application/json`, written directly; through ``JSONCoding/encoder``
+    /// when the value holds something the writer leaves to it (its error is thrown then).
+    public static func json<T: JSONBytesEncodable>(_ value: T, status: Int = 200) throws -> APIGatewayV2Response {
+        var out = JSONBytesWriter(capacity: 512)
+        do throws(JSONBytesWriter.Unencodable) {
+            try value.writeJSON(to: &out)
+        } catch {
+            return try encodedJSON(value, status: status)
+        }
+        return json(bytes: out.bytes, status: status)
+    }
+}
+
+extension JSONBytesWriter {
+    /// An object of `members`, in the order given (the encoder's sorted order is the caller's to keep);
+    /// ``Unencodable`` when a number is not finite.
+    public mutating func object(inOrder members: [JSONMember]) throws(Unencodable) {
+        beginObject()
+        for member in members {
+            switch member {
+            case .string(let name, let value):
+                key(name)
+                string(value)
+            case .number(let name, let value):
+                key(name)
+                try double(value)
+            case .integer(let name, let value):
+                key(name)
+                integer(value)
+            }
+        }
+        endObject()
+    }
+}
