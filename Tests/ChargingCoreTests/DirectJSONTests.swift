@@ -82,9 +82,7 @@ struct DirectJSONTests {
                 tariff: i % 2 == 0 ? Tariff() : Tariff(perKWh: 0.37, sessionFee: 1.1, perMinute: 0.013))
             #expect(try update.payload() == update.encoded())
         }
-        var session = Self.session(3, charging: false)
-        session.energyWh = 1
-        var update = SessionUpdate(session, now: 0, tariff: Tariff())
+        var update = SessionUpdate(Self.session(3, charging: false), now: 0, tariff: Tariff())
         update.energyConsumed = .nan
         #expect(throws: ChargingWireError.self) { try update.payload() }
     }
