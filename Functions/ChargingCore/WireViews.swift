@@ -226,6 +226,9 @@ public struct SessionListResponse: JSONBytesEncodable, Sendable, Hashable {
         try c.encode(nextCursor, forKey: .nextCursor)
     }
 
+    /// A row is about 450 bytes of JSON.
+    public var estimatedJSONBytes: Int { 128 + 512 * sessions.count }
+
     /// The JSON of ``encode(to:)``, written directly.
     public func writeJSON(to out: inout JSONBytesWriter) throws(JSONBytesWriter.Unencodable) {
         out.beginObject()

@@ -155,7 +155,8 @@ public struct APIGatewayV2Request: Codable, Sendable, Equatable {
 public struct APIGatewayV2Response: Codable, Sendable, Equatable {
     public var statusCode: Int
     public var headers: [String: String]
-    public var body: String
+    /// The body as written: text, or (from ``json(_:status:)``) JSON already escaped as string content.
+    var storedBody: ResponseBody
     public var isBase64Encoded: Bool
     public var cookies: [String]
 
@@ -165,18 +166,27 @@ public struct APIGatewayV2Response: Codable, Sendable, Equatable {
     ) {
         self.statusCode = statusCode
         self.headers = headers
-        self.body = body
+        self.storedBody = .text(body)
         self.isBase64Encoded = isBase64Encoded
         self.cookies = cookies
     }
 
-    enum CodingKeys: String, CodingKey { case statusCode, headers, body, isBase64Encoded, cookies }
+    /// The body text.
+    public var body: String {
+        get { storedBody.text }
+        set { storedBody = .text(newValue) }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case statusCode, headers, isBase64Encoded, cookies
+        case storedBody = "body"
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         statusCode = try c.decode(Int.self, forKey: .statusCode)
         headers = try c.decodeIfPresent([String: String].self, forKey: .headers) ?? [:]
-        body = try c.decodeIfPresent(String.self, forKey: .body) ?? ""
+        storedBody = .text(try c.decodeIfPresent(String.self, forKey: .storedBody) ?? "")
         isBase64Encoded = try c.decodeIfPresent(Bool.self, forKey: .isBase64Encoded) ?? false
         cookies = try c.decodeIfPresent([String].self, forKey: .cookies) ?? []
     }

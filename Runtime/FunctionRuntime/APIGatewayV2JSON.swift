@@ -1,3 +1,5 @@
+import Essentials
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -87,11 +89,20 @@ extension APIGatewayV2Request.Context {
 extension APIGatewayV2Response {
     /// The response as JSON: byte for byte what ``JSONCoding/encoder`` writes, written directly.
     public func jsonBytes() -> [UInt8] {
-        // Room for the body's escapes too (a JSON body escapes a quote in every few bytes): no regrowth.
-        let bodyBytes = body.utf8.count
-        var out = JSONBytesWriter(capacity: 160 + bodyBytes + bodyBytes / 4)
-        out.beginObject()
-        out.member("body", body)
+        var out: JSONBytesWriter
+        switch storedBody {
+        case .text(let text):
+            // Room for the body's escapes too (a JSON body escapes a quote in every few bytes): no regrowth.
+            let bodyBytes = text.utf8.count
+            out = JSONBytesWriter(capacity: 160 + bodyBytes + bodyBytes / 4)
+            out.beginObject()
+            out.member("body", text)
+        case .escapedJSON(let escaped):
+            out = JSONBytesWriter(capacity: 160 + escaped.count)
+            out.beginObject()
+            out.key("body")
+            out.escapedString(escaped)
+        }
         out.key("cookies")
         out.array(cookies)
         out.key("headers")
@@ -103,4 +114,32 @@ extension APIGatewayV2Response {
         out.endObject()
         return out.bytes
     }
+}
+
+/// What ``APIGatewayV2Response`` holds as its body.
+enum ResponseBody: Encodable, Sendable, Equatable {
+    case text(String)
+    /// A JSON text written as the content of a JSON string (``JSONBytesWriter/init(capacity:asStringContent:)``):
+    /// the response's JSON carries it as it is, without a second escaping pass over the whole body.
+    case escapedJSON([UInt8])
+
+    /// The body text (for an escaped body, decoded: only callers other than the invocation path read it).
+    var text: String {
+        switch self {
+        case .text(let text): return text
+        case .escapedJSON(let escaped):
+            var scanner = JSONScanner([UInt8(ascii: "\"")] + escaped + [UInt8(ascii: "\"")])
+            // The writer escaped it, so it decodes; the fallback only keeps the getter total.
+            return (try? scanner.string()) ?? String(decoding: escaped, as: UTF8.self)
+        }
+    }
+
+    /// As the body's text.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(text)
+    }
+
+    /// Equal when the texts are.
+    static func == (a: ResponseBody, b: ResponseBody) -> Bool { a.text == b.text }
 }

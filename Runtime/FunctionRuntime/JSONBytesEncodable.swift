@@ -11,19 +11,29 @@ public enum JSONMember: Sendable {
 public protocol JSONBytesEncodable: Encodable {
     /// Writes the value as ``JSONCoding/encoder`` encodes it (keys in UTF-8 byte order).
     func writeJSON(to out: inout JSONBytesWriter) throws(JSONBytesWriter.Unencodable)
+
+    /// About how many bytes ``writeJSON(to:)`` writes (the writer's first buffer; it grows past it).
+    var estimatedJSONBytes: Int { get }
+}
+
+extension JSONBytesEncodable {
+    public var estimatedJSONBytes: Int { 512 }
 }
 
 extension APIGatewayV2Response {
     /// A JSON response with `content-type: application/json`, written directly; through ``JSONCoding/encoder``
     /// when the value holds something the writer leaves to it (its error is thrown then).
     public static func json<T: JSONBytesEncodable>(_ value: T, status: Int = 200) throws -> APIGatewayV2Response {
-        var out = JSONBytesWriter(capacity: 512)
+        // Written as string content: the response JSON carries the body without escaping it a second time.
+        var out = JSONBytesWriter(capacity: value.estimatedJSONBytes, asStringContent: true)
         do throws(JSONBytesWriter.Unencodable) {
             try value.writeJSON(to: &out)
         } catch {
             return try encodedJSON(value, status: status)
         }
-        return json(bytes: out.bytes, status: status)
+        var response = APIGatewayV2Response(statusCode: status, headers: ["content-type": "application/json"])
+        response.storedBody = .escapedJSON(out.bytes)
+        return response
     }
 }
 

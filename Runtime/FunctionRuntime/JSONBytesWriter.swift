@@ -19,10 +19,17 @@ public struct JSONBytesWriter: ~Copyable, @unchecked Sendable {
     private var capacity: Int
     private var count = 0
     private var needsComma = false
+    /// Whether the JSON is written as the content of a JSON string: every quote and backslash of it escaped
+    /// once more (`{\"a\":\"x\"}`), ready to go between the quotes of a string member.
+    private let asStringContent: Bool
 
     /// A writer whose buffer holds `capacity` bytes before it grows.
-    public init(capacity: Int) {
+    public init(capacity: Int) { self.init(capacity: capacity, asStringContent: false) }
+
+    /// A writer of JSON as string content (see ``asStringContent``) when `asStringContent` is true.
+    init(capacity: Int, asStringContent: Bool) {
         self.capacity = max(capacity, 64)
+        self.asStringContent = asStringContent
         base = .allocate(capacity: self.capacity)
     }
 
@@ -87,13 +94,39 @@ public struct JSONBytesWriter: ~Copyable, @unchecked Sendable {
     public mutating func key(_ name: StaticString) {
         separate()
         let length = name.utf8CodeUnitCount
-        reserve(length &+ 3)
-        base[count] = UInt8(ascii: "\"")
-        (base + (count &+ 1)).initialize(from: name.utf8Start, count: length)
-        base[count &+ 1 &+ length] = UInt8(ascii: "\"")
-        base[count &+ 2 &+ length] = UInt8(ascii: ":")
-        count &+= length &+ 3
+        reserve(length &+ 5)
+        quote()
+        (base + count).initialize(from: name.utf8Start, count: length)
+        count &+= length
+        quote()
+        base[count] = UInt8(ascii: ":")
+        count &+= 1
         needsComma = false
+    }
+
+    /// A string's quote (`\"` as string content); the caller reserved room for it.
+    @inline(__always)
+    private mutating func quote() {
+        if asStringContent {
+            base[count] = UInt8(ascii: "\\")
+            count &+= 1
+        }
+        base[count] = UInt8(ascii: "\"")
+        count &+= 1
+    }
+
+    /// `escaped` (string content, e.g. from a writer with ``asStringContent``) between quotes, as it is.
+    mutating func escapedString(_ escaped: [UInt8]) {
+        separate()
+        reserve(escaped.count &+ 2)
+        base[count] = UInt8(ascii: "\"")
+        escaped.withUnsafeBufferPointer {
+            if let source = $0.baseAddress { (base + (count &+ 1)).initialize(from: source, count: $0.count) }
+        }
+        count &+= escaped.count &+ 1
+        base[count] = UInt8(ascii: "\"")
+        count &+= 1
+        needsComma = true
     }
 
     /// A string member; nothing when the value is nil (as `encodeIfPresent`).
@@ -115,12 +148,20 @@ public struct JSONBytesWriter: ~Copyable, @unchecked Sendable {
         var value = value
         value.withUTF8 { utf8 in
             // A short string gets room for the worst case (every byte `\u00xx`) rather than a counting pass.
-            reserve((utf8.count <= 64 ? utf8.count &* 6 &+ 8 : JSONEscaping.writeCapacity(utf8)) &+ 2)
-            base[count] = UInt8(ascii: "\"")
-            count &+= 1
-            count &+= JSONEscaping.write(utf8, to: base + count)
-            base[count] = UInt8(ascii: "\"")
-            count &+= 1
+            reserve((utf8.count <= 64 ? utf8.count &* 6 &+ 8 : JSONEscaping.writeCapacity(utf8)) &+ 4)
+            quote()
+            let written = JSONEscaping.write(utf8, to: base + count)
+            if asStringContent, written != utf8.count {
+                // It had escapes (each one longer than its byte): as string content they are escaped once more.
+                let once = Array(UnsafeBufferPointer(start: base + count, count: written))
+                once.withUnsafeBufferPointer { once in
+                    reserve(JSONEscaping.writeCapacity(once) &+ 2)
+                    count &+= JSONEscaping.write(once, to: base + count)
+                }
+            } else {
+                count &+= written
+            }
+            quote()
         }
         needsComma = true
     }

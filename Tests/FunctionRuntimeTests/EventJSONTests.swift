@@ -130,4 +130,40 @@ struct EventJSONTests {
             #expect((try? JSONDecoder().decode(APIGatewayV2Response.self, from: Data(input))) == nil)
         }
     }
+
+    /// A value whose strings hold every kind of escape, for ``directResponses()``.
+    struct Tricky: JSONBytesEncodable {
+        var name: String
+        var values: [String]
+        var count: Int64
+
+        func writeJSON(to out: inout JSONBytesWriter) throws(JSONBytesWriter.Unencodable) {
+            out.beginObject()
+            out.key("count")
+            out.integer(count)
+            out.member("name", name)
+            out.key("values")
+            out.array(values)
+            out.endObject()
+        }
+    }
+
+    @Test("a direct JSON response (its body written as string content) is the encoder's, byte for byte")
+    func directResponses() throws {
+        let long = String(repeating: #"a "quoted" \ run/"#, count: 8)
+        let strings = ["", "plain", "q\"q", "b\\s", "\u{1}\u{8}\u{c}\n\r\t\u{1f}", "é😀\u{2028}", long, "/"]
+        for name in strings {
+            let value = Tricky(name: name, values: strings, count: -42)
+            let direct = try APIGatewayV2Response.json(value, status: 201)
+            let text = String(decoding: try JSONCoding.encoder.encode(value), as: UTF8.self)
+            let expected = APIGatewayV2Response(
+                statusCode: 201, headers: ["content-type": "application/json"], body: text)
+            #expect(direct.body == text)
+            #expect(direct == expected)
+            #expect(
+                String(decoding: direct.jsonBytes(), as: UTF8.self)
+                    == String(decoding: try JSONCoding.encoder.encode(expected), as: UTF8.self))
+            #expect(try JSONCoding.encoder.encode(direct) == (try JSONCoding.encoder.encode(expected)))
+        }
+    }
 }
