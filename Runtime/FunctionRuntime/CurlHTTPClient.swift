@@ -49,20 +49,51 @@ public final class CurlHTTPClient: HTTPTransport, @unchecked Sendable {
     }
 
     public func send(_ request: HTTPClientRequest) throws(FunctionRuntimeError) -> HTTPClientResponse {
-        try lock.withLock { _ throws(FunctionRuntimeError) -> HTTPClientResponse in
-            if Self.plainHTTPAllowed, request.awsSigV4 == nil,
-                request.body.isEmpty || !["GET", "HEAD"].contains(request.method.uppercased()),
-                let target = PlainHTTPTarget(request.url)
-            {
-                do throws(PlainHTTPFailure) {
-                    return try plain.send(request, to: target)
-                } catch {
-                    throw FunctionRuntimeError(
-                        .transport, "\(error.message) for \(request.method.uppercased()) \(request.url)")
-                }
+        try lock.withLock { _ throws(FunctionRuntimeError) -> HTTPClientResponse in try sendLocked(request) }
+    }
+
+    /// Pipelined over the plain connection when both requests go there (the Runtime API's `/response` and the
+    /// next `/next`: one write, and the answer and the next invocation can arrive in one read); one after the
+    /// other otherwise.
+    public func send(
+        _ first: HTTPClientRequest, then second: HTTPClientRequest
+    ) throws(FunctionRuntimeError) -> (HTTPClientResponse, HTTPClientResponse) {
+        try lock.withLock { _ throws(FunctionRuntimeError) -> (HTTPClientResponse, HTTPClientResponse) in
+            guard let target = Self.plainTarget(first), let secondTarget = Self.plainTarget(second),
+                target.host == secondTarget.host, target.port == secondTarget.port
+            else {
+                let answer = try sendLocked(first)
+                return (answer, try sendLocked(second))
             }
-            return try perform(request)
+            do throws(PlainHTTPFailure) {
+                return try plain.send(first, then: second, to: target, secondTarget: secondTarget)
+            } catch {
+                throw Self.transportError(error, error.inSecond ? second : first)
+            }
         }
+    }
+
+    /// One request, with ``lock`` held.
+    private func sendLocked(_ request: HTTPClientRequest) throws(FunctionRuntimeError) -> HTTPClientResponse {
+        guard let target = Self.plainTarget(request) else { return try perform(request) }
+        do throws(PlainHTTPFailure) {
+            return try plain.send(request, to: target)
+        } catch {
+            throw Self.transportError(error, request)
+        }
+    }
+
+    /// Where a request goes over the plain connection; nil when libcurl must send it.
+    private static func plainTarget(_ request: HTTPClientRequest) -> PlainHTTPTarget? {
+        guard plainHTTPAllowed, request.awsSigV4 == nil,
+            request.body.isEmpty || !["GET", "HEAD"].contains(request.method.uppercased())
+        else { return nil }
+        return PlainHTTPTarget(request.url)
+    }
+
+    private static func transportError(_ error: PlainHTTPFailure, _ request: HTTPClientRequest) -> FunctionRuntimeError
+    {
+        FunctionRuntimeError(.transport, "\(error.message) for \(request.method.uppercased()) \(request.url)")
     }
 
     /// The easy handle, made on first use (loading libcurl first).

@@ -54,7 +54,7 @@ public enum FunctionMain {
         logger.logLevel = FunctionLogConfiguration(environment: environment).level
 
         if let endpoint = environment["AWS_LAMBDA_RUNTIME_API"] {
-            let client = RuntimeAPIClient(endpoint: endpoint)
+            let client = RuntimeAPIClient(endpoint: endpoint, pipelines: RuntimeAPIClient.pipelining(environment))
             let handler: Handler
             do {
                 handler = try makeHandler(environment, logger)

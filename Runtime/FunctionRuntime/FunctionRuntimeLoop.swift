@@ -35,18 +35,32 @@ public struct FunctionRuntimeLoop: Sendable {
 
     /// Serves invocations until `maxInvocations` were handled (forever when nil).
     ///
+    /// Each result goes to the Runtime API together with the request for the next invocation (pipelined, see
+    /// ``RuntimeAPIClient/respondThenNext(requestID:body:)``), except after the last one or when the client does
+    /// not pipeline.
     /// Handler errors are reported to `/error` and the loop goes on; it throws only when the Runtime API
     /// itself fails, after which a function process should exit.
     public func run(maxInvocations: Int? = nil) async throws(FunctionRuntimeError) {
+        guard maxInvocations.map({ $0 > 0 }) ?? true else { return }
+        var invocation = try client.next()
         var served = 0
-        while maxInvocations.map({ served < $0 }) ?? true {
-            let invocation = try client.next()
-            try await serve(invocation, isFirst: served == 0)
+        while true {
             served += 1
+            let more = maxInvocations.map { served < $0 } ?? true
+            if let next = try await serve(invocation, isFirst: served == 1, thenNext: more && client.pipelines) {
+                invocation = next
+                continue
+            }
+            guard more else { return }
+            invocation = try client.next()
         }
     }
 
-    private func serve(_ invocation: Invocation, isFirst: Bool) async throws(FunctionRuntimeError) {
+    /// Runs one invocation and reports its outcome; with `thenNext`, returns the next invocation (asked for in
+    /// the same write as the report).
+    private func serve(
+        _ invocation: Invocation, isFirst: Bool, thenNext: Bool
+    ) async throws(FunctionRuntimeError) -> Invocation? {
         let context = FunctionContext(
             requestID: invocation.requestID, deadlineMilliseconds: invocation.deadlineMilliseconds,
             invokedFunctionARN: invocation.invokedFunctionARN, traceID: invocation.traceID, logger: logger)
@@ -61,11 +75,21 @@ public struct FunctionRuntimeLoop: Sendable {
         } catch {
             let (errorType, message) = Self.describe(error)
             context.logger.error("invocation failed", metadata: ["errorType": "\(errorType)", "error": "\(message)"])
-            try client.reportError(requestID: invocation.requestID, errorType: errorType, errorMessage: message)
-            return
+            let id = invocation.requestID
+            guard thenNext else {
+                try client.reportError(requestID: id, errorType: errorType, errorMessage: message)
+                return nil
+            }
+            return try client.reportErrorThenNext(requestID: id, errorType: errorType, errorMessage: message)
         }
-        try client.respond(requestID: invocation.requestID, body: output.body)
+        // Logged before the report: with the next request in the same write, the report returns with the next
+        // invocation.
         context.logger.debug("invocation done", metadata: ["durationMs": "\(Self.milliseconds(clock.now - started))"])
+        guard thenNext else {
+            try client.respond(requestID: invocation.requestID, body: output.body)
+            return nil
+        }
+        return try client.respondThenNext(requestID: invocation.requestID, body: output.body)
     }
 
     /// The `errorType` and `errorMessage` reported for a handler error.

@@ -62,4 +62,22 @@ public struct HTTPClientResponse: Sendable, Equatable {
 public protocol HTTPTransport: Sendable {
     /// Sends one request and returns the complete response.
     func send(_ request: HTTPClientRequest) throws(FunctionRuntimeError) -> HTTPClientResponse
+
+    /// Sends `first` and then `second` (HTTP/1.1 pipelining where the transport can: both written at once, the
+    /// answers read in order) and returns both responses. `second` must be safe to send again (a `GET`): a
+    /// transport may send it on a new connection when the answer to `first` closed the old one. The default
+    /// sends them one after the other.
+    func send(
+        _ first: HTTPClientRequest, then second: HTTPClientRequest
+    ) throws(FunctionRuntimeError) -> (HTTPClientResponse, HTTPClientResponse)
+}
+
+extension HTTPTransport {
+    /// One request after the other.
+    public func send(
+        _ first: HTTPClientRequest, then second: HTTPClientRequest
+    ) throws(FunctionRuntimeError) -> (HTTPClientResponse, HTTPClientResponse) {
+        let answer = try send(first)
+        return (answer, try send(second))
+    }
 }

@@ -51,6 +51,8 @@ struct PlainHTTPTarget: Equatable {
 struct PlainHTTPFailure: Error {
     var message: String
     var stale = false
+    /// True when it happened on the second request of a pipelined pair.
+    var inSecond = false
 }
 
 /// One kept-alive HTTP/1.1 connection for plain `http://` requests (the Runtime API, a local Data API): a
@@ -78,10 +80,20 @@ final class PlainHTTPConnection {
         answerPending = false
     }
 
+    /// Whether a connection is open (false after an answer that closed it).
+    var isOpen: Bool { descriptor >= 0 }
+
     /// Sends `request` and reads its answer, reconnecting once when a reused connection turned out closed.
     func send(_ request: HTTPClientRequest, to target: PlainHTTPTarget) throws(PlainHTTPFailure) -> HTTPClientResponse {
+        try send(Self.encode(request, target), answering: request, to: target)
+    }
+
+    /// Writes `bytes` (`request` encoded, possibly followed by pipelined requests) and reads `request`'s answer,
+    /// reconnecting and writing them all again once when a reused connection turned out closed.
+    func send(
+        _ bytes: [UInt8], answering request: HTTPClientRequest, to target: PlainHTTPTarget
+    ) throws(PlainHTTPFailure) -> HTTPClientResponse {
         let deadline = request.timeout == .zero ? nil : ContinuousClock.now + request.timeout
-        let bytes = Self.encode(request, target)
         let reused = descriptor >= 0 && peer?.host == target.host && peer?.port == target.port
         if !reused { try open(target, request: request, deadline: deadline) }
         do {

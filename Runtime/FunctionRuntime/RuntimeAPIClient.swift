@@ -35,6 +35,8 @@ public struct Invocation: Sendable, Equatable {
 public struct RuntimeAPIClient: Sendable {
     /// `host:port` as given in `AWS_LAMBDA_RUNTIME_API`.
     public let endpoint: String
+    /// Whether a report and the next `/next` go out in one write (HTTP/1.1 pipelining).
+    public let pipelines: Bool
     private let transport: any HTTPTransport
     private let requestTimeout: Duration
     /// `http://host:port/2018-06-01/runtime`, and the `/next` URL, built once.
@@ -45,9 +47,13 @@ public struct RuntimeAPIClient: Sendable {
     ///   - endpoint: `host:port` of the Runtime API (`AWS_LAMBDA_RUNTIME_API`).
     ///   - transport: the HTTP client; one is created when omitted.
     ///   - requestTimeout: total time allowed for the POSTs (`/next` has no total timeout: it long-polls).
+    ///   - pipelines: whether ``FunctionRuntimeLoop`` sends each report together with the next `/next`
+    ///     (``respondThenNext(requestID:body:)``); see ``pipelining(_:)``.
     public init(
-        endpoint: String, transport: any HTTPTransport = CurlHTTPClient(), requestTimeout: Duration = .seconds(10)
+        endpoint: String, transport: any HTTPTransport = CurlHTTPClient(), requestTimeout: Duration = .seconds(10),
+        pipelines: Bool = true
     ) {
+        self.pipelines = pipelines
         self.endpoint = endpoint
         self.transport = transport
         self.requestTimeout = requestTimeout
@@ -55,10 +61,67 @@ public struct RuntimeAPIClient: Sendable {
         nextURL = base + "/invocation/next"
     }
 
+    /// Whether `EVCSM_RUNTIME_PIPELINING` leaves pipelining on: anything but `0`, `off`, `false` or `no`
+    /// (unset: on). An escape hatch for a Runtime API that does not serve pipelined requests.
+    public static func pipelining(_ environment: FunctionEnvironment) -> Bool {
+        guard let value = environment["EVCSM_RUNTIME_PIPELINING"]?.lowercased() else { return true }
+        return !["0", "off", "false", "no"].contains(value)
+    }
+
     /// Waits for the next invocation (`GET /runtime/invocation/next`, no total timeout).
     public func next() throws(FunctionRuntimeError) -> Invocation {
-        let response = try transport.send(
-            HTTPClientRequest(method: "GET", url: nextURL, timeout: .zero))
+        try invocation(try transport.send(nextRequest))
+    }
+
+    /// Sends the result of an invocation (`POST /runtime/invocation/{id}/response`).
+    public func respond(requestID: String, body: [UInt8]) throws(FunctionRuntimeError) {
+        try check(try transport.send(responseRequest(requestID, body)), responsePath(requestID))
+    }
+
+    /// ``respond(requestID:body:)`` and ``next()`` pipelined: both requests written at once, so the runtime reads
+    /// them together and may answer the next invocation with the acknowledgement.
+    public func respondThenNext(requestID: String, body: [UInt8]) throws(FunctionRuntimeError) -> Invocation {
+        let (answer, next) = try transport.send(responseRequest(requestID, body), then: nextRequest)
+        try check(answer, responsePath(requestID))
+        return try invocation(next)
+    }
+
+    /// Reports a failed invocation (`POST /runtime/invocation/{id}/error`) so the platform's retry applies.
+    public func reportError(requestID: String, errorType: String, errorMessage: String) throws(FunctionRuntimeError) {
+        let request = errorRequest("/invocation/\(requestID)/error", errorType: errorType, errorMessage: errorMessage)
+        try check(try transport.send(request), "/invocation/\(requestID)/error")
+    }
+
+    /// ``reportError(requestID:errorType:errorMessage:)`` and ``next()`` pipelined.
+    public func reportErrorThenNext(
+        requestID: String, errorType: String, errorMessage: String
+    ) throws(FunctionRuntimeError) -> Invocation {
+        let path = "/invocation/\(requestID)/error"
+        let (answer, next) = try transport.send(
+            errorRequest(path, errorType: errorType, errorMessage: errorMessage), then: nextRequest)
+        try check(answer, path)
+        return try invocation(next)
+    }
+
+    private var nextRequest: HTTPClientRequest { HTTPClientRequest(method: "GET", url: nextURL, timeout: .zero) }
+
+    private func responsePath(_ requestID: String) -> String { "/invocation/\(requestID)/response" }
+
+    private func responseRequest(_ requestID: String, _ body: [UInt8]) -> HTTPClientRequest {
+        HTTPClientRequest(
+            method: "POST", url: base + responsePath(requestID), headers: Self.jsonContent, body: body,
+            timeout: requestTimeout)
+    }
+
+    private func errorRequest(_ path: String, errorType: String, errorMessage: String) -> HTTPClientRequest {
+        HTTPClientRequest(
+            method: "POST", url: base + path,
+            headers: [("Content-Type", "application/json"), ("Lambda-Runtime-Function-Error-Type", errorType)],
+            body: Self.errorBody(errorType: errorType, errorMessage: errorMessage), timeout: requestTimeout)
+    }
+
+    /// The invocation an answer to `/next` delivers.
+    private func invocation(_ response: HTTPClientResponse) throws(FunctionRuntimeError) -> Invocation {
         guard response.status == 200 else {
             throw unexpected(response, "GET /invocation/next")
         }
@@ -72,23 +135,10 @@ public struct RuntimeAPIClient: Sendable {
             traceID: response.header("lambda-runtime-trace-id"), body: response.body)
     }
 
-    /// Sends the result of an invocation (`POST /runtime/invocation/{id}/response`).
-    public func respond(requestID: String, body: [UInt8]) throws(FunctionRuntimeError) {
-        try post("/invocation/\(requestID)/response", body: body, headers: Self.jsonContent)
-    }
-
-    /// Reports a failed invocation (`POST /runtime/invocation/{id}/error`) so the platform's retry applies.
-    public func reportError(requestID: String, errorType: String, errorMessage: String) throws(FunctionRuntimeError) {
-        try post(
-            "/invocation/\(requestID)/error", body: Self.errorBody(errorType: errorType, errorMessage: errorMessage),
-            headers: [("Content-Type", "application/json"), ("Lambda-Runtime-Function-Error-Type", errorType)])
-    }
-
     /// Reports that the function could not initialize (`POST /runtime/init/error`).
     public func reportInitError(errorType: String, errorMessage: String) throws(FunctionRuntimeError) {
-        try post(
-            "/init/error", body: Self.errorBody(errorType: errorType, errorMessage: errorMessage),
-            headers: [("Content-Type", "application/json"), ("Lambda-Runtime-Function-Error-Type", errorType)])
+        let request = errorRequest("/init/error", errorType: errorType, errorMessage: errorMessage)
+        try check(try transport.send(request), "/init/error")
     }
 
     static let jsonContent = [("Content-Type", "application/json")]
@@ -103,10 +153,7 @@ public struct RuntimeAPIClient: Sendable {
             ?? Array(#"{"errorMessage":"unencodable error","errorType":"Runtime.Unknown"}"#.utf8)
     }
 
-    private func post(_ path: String, body: [UInt8], headers: [(String, String)]) throws(FunctionRuntimeError) {
-        let response = try transport.send(
-            HTTPClientRequest(
-                method: "POST", url: base + path, headers: headers, body: body, timeout: requestTimeout))
+    private func check(_ response: HTTPClientResponse, _ path: String) throws(FunctionRuntimeError) {
         guard (200..<300).contains(response.status) else {
             throw unexpected(response, "POST \(path)")
         }

@@ -81,7 +81,7 @@ struct PlainHTTPConnectionTests {
 /// scripted answer, counting connections.
 final class ScriptedServer: @unchecked Sendable {
     let port: Int
-    private let listener: Int32
+    private let listener: LoopbackListener
     private let state = Mutex<(heads: [String], connections: Int)>(([], 0))
     private let answers: [(String, Bool)]
 
@@ -90,31 +90,17 @@ final class ScriptedServer: @unchecked Sendable {
 
     init(answers: [(String, Bool)]) throws {
         self.answers = answers
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        listener = fd
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw FunctionRuntimeError(.transport, "cannot listen") }
-        port = Int(UInt16(bigEndian: address.sin_port))
-        Thread.detachNewThread { [self] in serve() }
+        listener = try LoopbackListener()
+        port = listener.port
+        listener.start { [self] in serve() }
     }
 
-    func stop() {
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
-    }
+    func stop() { listener.stop() }
 
     private func serve() {
         var next = 0
         while next < answers.count {
-            let connection = accept(listener, nil, nil)
+            let connection = accept(listener.descriptor, nil, nil)
             guard connection >= 0 else { return }
             state.withLock { $0.connections += 1 }
             var buffer: [UInt8] = []
@@ -137,5 +123,35 @@ final class ScriptedServer: @unchecked Sendable {
             }
             close(connection)
         }
+    }
+}
+
+/// A listening TCP socket on 127.0.0.1 with an ephemeral port, served by a thread of its own.
+final class LoopbackListener: Sendable {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw FunctionRuntimeError(.transport, "cannot listen") }
+        descriptor = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Runs `serve` (which accepts on ``descriptor``) on a new thread.
+    func start(_ serve: @escaping @Sendable () -> Void) { Thread.detachNewThread(serve) }
+
+    func stop() {
+        shutdown(descriptor, Int32(SHUT_RDWR))
+        close(descriptor)
     }
 }
