@@ -13,21 +13,21 @@ extension PlainHTTPConnection {
     ) throws(PlainHTTPFailure) -> (HTTPClientResponse, HTTPClientResponse) {
         let answer = try send(
             Self.encode(first, target) + Self.encode(second, secondTarget), answering: first, to: target)
-        guard isOpen else {
-            return (answer, try Self.asSecond { () throws(PlainHTTPFailure) in try send(second, to: secondTarget) })
+        if isOpen {
+            let deadline = second.timeout == .zero ? nil : ContinuousClock.now + second.timeout
+            do {
+                let (response, keepAlive) = try readResponse(method: second.method.uppercased(), deadline: deadline)
+                if !keepAlive { close() }
+                return (answer, response)
+            } catch  where error.stale {
+                close()
+            } catch {
+                close()
+                throw Self.marked(error)
+            }
         }
-        let deadline = second.timeout == .zero ? nil : ContinuousClock.now + second.timeout
-        do {
-            let (response, keepAlive) = try readResponse(method: second.method.uppercased(), deadline: deadline)
-            if !keepAlive { close() }
-            return (answer, response)
-        } catch  where error.stale {
-            close()
-            return (answer, try Self.asSecond { () throws(PlainHTTPFailure) in try send(second, to: secondTarget) })
-        } catch {
-            close()
-            throw Self.marked(error)
-        }
+        // Closed after the first answer, or before any byte of the second: the second was not answered.
+        return (answer, try Self.asSecond { () throws(PlainHTTPFailure) in try send(second, to: secondTarget) })
     }
 
     private static func asSecond<T>(

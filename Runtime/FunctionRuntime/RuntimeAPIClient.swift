@@ -88,15 +88,15 @@ public struct RuntimeAPIClient: Sendable {
 
     /// Reports a failed invocation (`POST /runtime/invocation/{id}/error`) so the platform's retry applies.
     public func reportError(requestID: String, errorType: String, errorMessage: String) throws(FunctionRuntimeError) {
-        let request = errorRequest("/invocation/\(requestID)/error", errorType: errorType, errorMessage: errorMessage)
-        try check(try transport.send(request), "/invocation/\(requestID)/error")
+        let path = errorPath(requestID)
+        try check(try transport.send(errorRequest(path, errorType: errorType, errorMessage: errorMessage)), path)
     }
 
     /// ``reportError(requestID:errorType:errorMessage:)`` and ``next()`` pipelined.
     public func reportErrorThenNext(
         requestID: String, errorType: String, errorMessage: String
     ) throws(FunctionRuntimeError) -> Invocation {
-        let path = "/invocation/\(requestID)/error"
+        let path = errorPath(requestID)
         let (answer, next) = try transport.send(
             errorRequest(path, errorType: errorType, errorMessage: errorMessage), then: nextRequest)
         try check(answer, path)
@@ -106,6 +106,8 @@ public struct RuntimeAPIClient: Sendable {
     private var nextRequest: HTTPClientRequest { HTTPClientRequest(method: "GET", url: nextURL, timeout: .zero) }
 
     private func responsePath(_ requestID: String) -> String { "/invocation/\(requestID)/response" }
+
+    private func errorPath(_ requestID: String) -> String { "/invocation/\(requestID)/error" }
 
     private func responseRequest(_ requestID: String, _ body: [UInt8]) -> HTTPClientRequest {
         HTTPClientRequest(

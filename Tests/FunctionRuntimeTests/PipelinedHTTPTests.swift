@@ -19,7 +19,7 @@ struct PipelinedHTTPTests {
     @Test func bothRequestsAreWrittenBeforeAnyAnswerAndAnsweredInOrder() throws {
         // The server answers nothing until both requests are in: a client that waited for the first answer
         // before writing the second would time out (the first request's 5 s).
-        let server = try PipelineServer(script: [[(2, Self.acknowledgement + Self.invocation, false)]])
+        let server = try ScriptedServer(script: [[(2, Self.acknowledgement + Self.invocation, false)]])
         defer { server.stop() }
         let client = RuntimeAPIClient(endpoint: "127.0.0.1:\(server.port)")
         let next = try client.respondThenNext(requestID: "r1", body: Array(#"{"ok":true}"#.utf8))
@@ -38,7 +38,7 @@ struct PipelinedHTTPTests {
 
     @Test func theSecondGoesAgainWhenTheFirstAnswerClosesTheConnection() throws {
         let closing = "HTTP/1.1 202 Accepted\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-        let server = try PipelineServer(script: [[(2, closing, true)], [(1, Self.invocation, false)]])
+        let server = try ScriptedServer(script: [[(2, closing, true)], [(1, Self.invocation, false)]])
         defer { server.stop() }
         let next = try RuntimeAPIClient(endpoint: "127.0.0.1:\(server.port)").respondThenNext(
             requestID: "r1", body: [])
@@ -48,9 +48,18 @@ struct PipelinedHTTPTests {
         #expect(received.last.map { String(decoding: $0, as: UTF8.self).hasPrefix("GET /2018-06-01/") } == true)
     }
 
+    @Test func theSecondGoesAgainWhenTheConnectionClosesWithoutSayingSo() throws {
+        let server = try ScriptedServer(script: [[(2, Self.acknowledgement, true)], [(1, Self.invocation, false)]])
+        defer { server.stop() }
+        let next = try RuntimeAPIClient(endpoint: "127.0.0.1:\(server.port)").respondThenNext(
+            requestID: "r1", body: [])
+        #expect(next.requestID == "r2")
+        #expect(server.connections == 2)
+    }
+
     @Test func aRefusedReportFailsWithItsStatusAndTheNextIsNotTaken() throws {
         let refused = "HTTP/1.1 400 Bad Request\r\nContent-Length: 7\r\n\r\nunknown"
-        let server = try PipelineServer(script: [[(2, refused + Self.invocation, false)]])
+        let server = try ScriptedServer(script: [[(2, refused + Self.invocation, false)]])
         defer { server.stop() }
         do {
             _ = try RuntimeAPIClient(endpoint: "127.0.0.1:\(server.port)").respondThenNext(requestID: "r1", body: [])
@@ -60,6 +69,7 @@ struct PipelinedHTTPTests {
             #expect(error.message == "POST /invocation/r1/response answered 400: unknown")
         }
     }
+
     @Test(.timeLimit(.minutes(1))) func withPipeliningOffEachRequestWaitsForTheAnswerBefore() async throws {
         func invocation(_ id: String) -> String {
             let body = #"{"value":"\#(id)"}"#
@@ -67,14 +77,14 @@ struct PipelinedHTTPTests {
                 "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: \(id)\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
         }
         let steps = [invocation("r1"), Self.acknowledgement, invocation("r2"), Self.acknowledgement]
-        let server = try PipelineServer(script: [steps.map { (1, $0, false) }])
+        let server = try ScriptedServer(script: [steps.map { (1, $0, false) }])
         defer { server.stop() }
         let loop = FunctionRuntimeLoop(
             client: RuntimeAPIClient(endpoint: "127.0.0.1:\(server.port)", pipelines: false), handler: EchoHandler(),
             logger: Logger(label: "t"))
         try await loop.run(maxInvocations: 2)
         let received = server.received
-        #expect(received.map(PipelineServer.completeRequests) == [1, 1, 1, 1])
+        #expect(received.map(ScriptedServer.completeRequests) == [1, 1, 1, 1])
         #expect(
             received.map { String(decoding: $0, as: UTF8.self).prefix(4) } == ["GET ", "POST", "GET ", "POST"])
     }
@@ -85,68 +95,5 @@ struct PipelinedHTTPTests {
         for off in ["0", "off", "OFF", "false", "no"] {
             #expect(!RuntimeAPIClient.pipelining(FunctionEnvironment(["EVCSM_RUNTIME_PIPELINING": off])), "\(off)")
         }
-    }
-}
-
-/// A loopback server that, per connection, waits for a number of complete requests (head and `Content-Length`
-/// body), records the bytes of those requests as one chunk, then writes a scripted answer (and closes when told).
-final class PipelineServer: @unchecked Sendable {
-    /// Per connection, its steps: (requests to wait for, answer, close after it).
-    typealias Script = [[(Int, String, Bool)]]
-    let port: Int
-    private let listener: LoopbackListener
-    private let state = Mutex<[[UInt8]]>([])
-    private let script: Script
-
-    /// Each step's request bytes, in order.
-    var received: [[UInt8]] { state.withLock { $0 } }
-
-    init(script: Script) throws {
-        self.script = script
-        listener = try LoopbackListener()
-        port = listener.port
-        listener.start { [self] in serve() }
-    }
-
-    func stop() { listener.stop() }
-
-    private func serve() {
-        for steps in script {
-            let connection = accept(listener.descriptor, nil, nil)
-            guard connection >= 0 else { return }
-            var buffer: [UInt8] = []
-            for (count, answer, closeAfter) in steps {
-                while Self.completeRequests(buffer) < count {
-                    var chunk = [UInt8](repeating: 0, count: 4096)
-                    let read = recv(connection, &chunk, chunk.count, 0)
-                    guard read > 0 else { break }
-                    buffer += chunk[..<read]
-                }
-                state.withLock { $0.append(buffer) }
-                buffer = []
-                _ = Array(answer.utf8).withUnsafeBytes {
-                    send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
-                }
-                if closeAfter { break }
-            }
-            close(connection)
-        }
-    }
-
-    /// How many whole requests `bytes` holds.
-    static func completeRequests(_ bytes: [UInt8]) -> Int {
-        var count = 0
-        var start = 0
-        while let end = (start..<max(start, bytes.count - 3)).first(where: { bytes[$0..<($0 + 4)] == [13, 10, 13, 10] })
-        {
-            let head = String(decoding: bytes[start..<end], as: UTF8.self).lowercased()
-            let length =
-                head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
-                .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
-            guard end + 4 + length <= bytes.count else { break }
-            count += 1
-            start = end + 4 + length
-        }
-        return count
     }
 }

@@ -28,21 +28,24 @@ struct PlainHTTPConnectionTests {
     }
 
     @Test func chunkedInterimCloseAndStaleConnections() async throws {
-        // Each answer, in order; `true` closes the connection right after it (without saying so).
-        let answers: [(String, Bool)] = [
-            (
-                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n5;x=y\r\npedia\r\n0\r\nT: 1\r\n\r\n",
-                false
-            ),
-            (
-                "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\nX-A: 1\r\nx-a: 2\r\n\r\nok",
-                true
-            ),
-            ("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\ntwo", false),
-            ("HTTP/1.1 204 No Content\r\n\r\n", false),
-            ("HTTP/1.0 200 OK\r\n\r\nuntil the end", false),
-        ]
-        let server = try ScriptedServer(answers: answers)
+        // Per connection, each answer after one request; `true` closes the connection right after it (without
+        // saying so, or as the answer says).
+        let server = try ScriptedServer(script: [
+            [
+                (
+                    1,
+                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n5;x=y\r\npedia\r\n0\r\nT: 1\r\n\r\n",
+                    false
+                ),
+                (
+                    1,
+                    "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\nX-A: 1\r\nx-a: 2\r\n\r\nok",
+                    true
+                ),
+            ],
+            [(1, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\ntwo", true)],
+            [(1, "HTTP/1.1 204 No Content\r\n\r\n", false), (1, "HTTP/1.0 200 OK\r\n\r\nuntil the end", true)],
+        ])
         defer { server.stop() }
         let client = CurlHTTPClient()
         let url = "http://127.0.0.1:\(server.port)/p"
@@ -60,7 +63,7 @@ struct PlainHTTPConnectionTests {
         let fifth = try client.send(HTTPClientRequest(method: "GET", url: url))
         #expect(String(decoding: fifth.body, as: UTF8.self) == "until the end")
         #expect(server.connections == 3)
-        let heads = server.heads
+        let heads = server.received.map { String(decoding: $0, as: UTF8.self) }
         #expect(heads.count == 5)
         #expect(heads.first?.hasPrefix("GET /p HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nAccept: */*\r\n") == true)
         #expect(heads[1].contains("Content-Length: 1\r\n"))
@@ -77,62 +80,26 @@ struct PlainHTTPConnectionTests {
     }
 }
 
-/// A loopback server that answers each request (a head, no body read beyond what arrives with it) with the next
-/// scripted answer, counting connections.
+/// A loopback server that, per connection, waits for a number of complete requests (head and `Content-Length`
+/// body), records the bytes of those requests as one chunk, then writes a scripted answer (and closes when told),
+/// counting connections.
 final class ScriptedServer: @unchecked Sendable {
+    /// Per connection, its steps: (requests to wait for, answer, close after it).
+    typealias Script = [[(Int, String, Bool)]]
     let port: Int
-    private let listener: LoopbackListener
-    private let state = Mutex<(heads: [String], connections: Int)>(([], 0))
-    private let answers: [(String, Bool)]
+    private let listener: Int32
+    private let state = Mutex<(received: [[UInt8]], connections: Int)>(([], 0))
+    private let script: Script
 
-    var heads: [String] { state.withLock { $0.heads } }
+    /// Each step's request bytes, in order.
+    var received: [[UInt8]] { state.withLock { $0.received } }
+    /// The connections accepted so far.
     var connections: Int { state.withLock { $0.connections } }
 
-    init(answers: [(String, Bool)]) throws {
-        self.answers = answers
-        listener = try LoopbackListener()
-        port = listener.port
-        listener.start { [self] in serve() }
-    }
-
-    func stop() { listener.stop() }
-
-    private func serve() {
-        var next = 0
-        while next < answers.count {
-            let connection = accept(listener.descriptor, nil, nil)
-            guard connection >= 0 else { return }
-            state.withLock { $0.connections += 1 }
-            var buffer: [UInt8] = []
-            while next < answers.count {
-                var chunk = [UInt8](repeating: 0, count: 4096)
-                let count = recv(connection, &chunk, chunk.count, 0)
-                guard count > 0 else { break }
-                buffer += chunk[..<count]
-                guard let end = buffer.indices.dropLast(3).first(where: { buffer[$0..<($0 + 4)] == [13, 10, 13, 10] })
-                else { continue }
-                let head = String(decoding: buffer[..<(end + 4)], as: UTF8.self)
-                buffer = []
-                state.withLock { $0.heads.append(head) }
-                let (answer, closeAfter) = answers[next]
-                next += 1
-                _ = Array(answer.utf8).withUnsafeBytes {
-                    send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
-                }
-                if closeAfter || answer.contains("Connection: close") || answer.hasPrefix("HTTP/1.0") { break }
-            }
-            close(connection)
-        }
-    }
-}
-
-/// A listening TCP socket on 127.0.0.1 with an ephemeral port, served by a thread of its own.
-final class LoopbackListener: Sendable {
-    let descriptor: Int32
-    let port: Int
-
-    init() throws {
+    init(script: Script) throws {
+        self.script = script
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        listener = fd
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -143,15 +110,53 @@ final class LoopbackListener: Sendable {
             }
         }
         guard bound else { throw FunctionRuntimeError(.transport, "cannot listen") }
-        descriptor = fd
         port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread { [self] in serve() }
     }
 
-    /// Runs `serve` (which accepts on ``descriptor``) on a new thread.
-    func start(_ serve: @escaping @Sendable () -> Void) { Thread.detachNewThread(serve) }
-
     func stop() {
-        shutdown(descriptor, Int32(SHUT_RDWR))
-        close(descriptor)
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
+
+    private func serve() {
+        for steps in script {
+            let connection = accept(listener, nil, nil)
+            guard connection >= 0 else { return }
+            state.withLock { $0.connections += 1 }
+            var buffer: [UInt8] = []
+            for (count, answer, closeAfter) in steps {
+                while Self.completeRequests(buffer) < count {
+                    var chunk = [UInt8](repeating: 0, count: 4096)
+                    let read = recv(connection, &chunk, chunk.count, 0)
+                    guard read > 0 else { break }
+                    buffer += chunk[..<read]
+                }
+                state.withLock { $0.received.append(buffer) }
+                buffer = []
+                _ = Array(answer.utf8).withUnsafeBytes {
+                    send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+                }
+                if closeAfter { break }
+            }
+            close(connection)
+        }
+    }
+
+    /// How many whole requests `bytes` holds.
+    static func completeRequests(_ bytes: [UInt8]) -> Int {
+        var count = 0
+        var start = 0
+        while let end = (start..<max(start, bytes.count - 3)).first(where: { bytes[$0..<($0 + 4)] == [13, 10, 13, 10] })
+        {
+            let head = String(decoding: bytes[start..<end], as: UTF8.self).lowercased()
+            let length =
+                head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+            guard end + 4 + length <= bytes.count else { break }
+            count += 1
+            start = end + 4 + length
+        }
+        return count
     }
 }
