@@ -184,19 +184,34 @@ public final class MQTTConnection: Sendable {
 
     // MARK: Called on libmosquitto's thread
 
-    func didConnect(_ rc: Int32) {
+    /// The broker accepted the connection: subscribes to every filter, then reports connected.
+    ///
+    /// In that order: a caller woken by ``waitUntilConnected(timeout:)`` may publish at once, and a publish
+    /// queued before the SUBSCRIBE would be answered (the dynamic security plugin's reply) before the
+    /// subscription exists, and lost. A filter added meanwhile by ``subscribe(_:)`` (which subscribes only once
+    /// connected) is subscribed here too. `subscribeFilter` is `mosquitto_subscribe` (a test seam).
+    func didConnect(_ rc: Int32, subscribeFilter: ((String) -> Void)? = nil) {
         guard rc == 0 else {
             logger.warning("MQTT connection to \(endpoint) refused: \(String(cString: mosquitto_connack_string(rc)))")
             return
         }
-        let (filters, again) = state.withLock { s -> ([String], Bool) in
-            defer { s.hasConnected = true }
-            s.connected = true
-            return (s.subscriptions, s.hasConnected)
+        let subscribeFilter = subscribeFilter ?? { [handle] in _ = mosquitto_subscribe(handle, nil, $0, 1) }
+        var subscribed = 0
+        var again = false
+        while true {
+            let filters = state.withLock { s -> [String] in
+                guard subscribed == s.subscriptions.count else { return Array(s.subscriptions[subscribed...]) }
+                again = s.hasConnected
+                s.hasConnected = true
+                s.connected = true
+                return []
+            }
+            if filters.isEmpty { break }
+            for filter in filters { subscribeFilter(filter) }
+            subscribed += filters.count
         }
-        for filter in filters { mosquitto_subscribe(handle, nil, filter, 1) }
         if again {
-            logger.notice("MQTT reconnected to \(endpoint); subscribed again to \(filters.count) topic filters")
+            logger.notice("MQTT reconnected to \(endpoint); subscribed again to \(subscribed) topic filters")
         } else {
             logger.debug("MQTT connected to \(endpoint)")
         }
