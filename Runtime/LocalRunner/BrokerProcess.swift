@@ -29,11 +29,12 @@ public final class BrokerProcess: Sendable {
     /// The process id of ``process``.
     public var pid: Int32 { process.pid ?? 0 }
 
-    /// Writes the config, starts mosquitto and waits until it accepts connections. Port 0 picks a free port; a
-    /// given port that is taken fails the start with an error naming the process that holds it.
+    /// Writes the config, starts mosquitto and waits until it accepts connections. Port 0 picks a free port
+    /// (`pickPort`, a test seam); a given port that is taken fails the start with an error naming the process that
+    /// holds it.
     public static func start(
         host: String, mqttPort: Int, websocketsPort: Int, dataDirectory: String, metrics: RunnerMetrics? = nil,
-        logger: Logger
+        logger: Logger, pickPort: (String) throws(LocalRunnerError) -> Int = freePort(host:)
     ) async throws(LocalRunnerError) -> BrokerProcess {
         guard let binary = findExecutable("mosquitto", extra: ["/usr/sbin", "/usr/local/sbin"]) else {
             throw LocalRunnerError(
@@ -48,29 +49,49 @@ public final class BrokerProcess: Sendable {
             try PortHolder.ensureFree(
                 host: host, port: port, code: .broker, advice: "choose another \(flag), " + advice)
         }
-        let mqtt = mqttPort == 0 ? try freePort(host: host) : mqttPort
-        var ws = websocketsPort == 0 ? try freePort(host: host) : websocketsPort
-        while ws == mqtt { ws = try freePort(host: host) }
-        let config = Self.config(
-            host: host, mqttPort: mqtt, websocketsPort: ws, persistenceDirectory: dataDirectory,
-            security: security)
-        do {
-            try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        } catch {
-            throw LocalRunnerError(.io, "cannot write \(configPath): \(error.localizedDescription)")
+        // A port picked here is free now but may be taken (by another process's outgoing connection, say) before
+        // mosquitto binds it; then mosquitto exits and the start is tried again on newly picked ports.
+        var attempt = 1
+        while true {
+            let mqtt = mqttPort == 0 ? try pickPort(host) : mqttPort
+            var ws = websocketsPort == 0 ? try pickPort(host) : websocketsPort
+            while ws == mqtt { ws = try pickPort(host) }
+            let config = Self.config(
+                host: host, mqttPort: mqtt, websocketsPort: ws, persistenceDirectory: dataDirectory,
+                security: security)
+            do {
+                try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+            } catch {
+                throw LocalRunnerError(.io, "cannot write \(configPath): \(error.localizedDescription)")
+            }
+            let ports = Ports(mqtt: mqtt, websockets: ws)
+            let launch: SupervisedChild.Launch = { () throws(LocalRunnerError) in
+                try await Self.launch(
+                    binary, configPath: configPath, pidPath: pidPath, host: host, ports: ports, logger: logger)
+            }
+            let first: ChildProcess
+            do {
+                first = try await launchOnce(
+                    binary, configPath: configPath, pidPath: pidPath, host: host, ports: ports, logger: logger)
+            } catch {
+                guard error.exitedBeforeListening, attempt < pickAttempts, mqttPort == 0 || websocketsPort == 0
+                else { throw error.error }
+                logger.warning(
+                    "mosquitto could not listen on the picked ports; picking others",
+                    metadata: ["attempt": "\(attempt)", "error": "\(error.error.message)"])
+                attempt += 1
+                continue
+            }
+            let supervisor = SupervisedChild(
+                name: "mosquitto", running: first, metrics: metrics, logger: logger, launch: launch)
+            return BrokerProcess(
+                host: host, ports: ports, admin: security.admin, configPath: configPath, pidPath: pidPath,
+                supervisor: supervisor)
         }
-        let ports = Ports(mqtt: mqtt, websockets: ws)
-        let launch: SupervisedChild.Launch = { () throws(LocalRunnerError) in
-            try await Self.launch(
-                binary, configPath: configPath, pidPath: pidPath, host: host, ports: ports, logger: logger)
-        }
-        let first = try await launch()
-        let supervisor = SupervisedChild(
-            name: "mosquitto", running: first, metrics: metrics, logger: logger, launch: launch)
-        return BrokerProcess(
-            host: host, ports: ports, admin: security.admin, configPath: configPath, pidPath: pidPath,
-            supervisor: supervisor)
     }
+
+    /// How many times ``start`` picks ports when mosquitto exits because one it was given is taken.
+    static let pickAttempts = 5
 
     init(
         host: String, ports: Ports, admin: MQTTCredentials, configPath: String, pidPath: String,
@@ -88,6 +109,24 @@ public final class BrokerProcess: Sendable {
     static func launch(
         _ binary: String, configPath: String, pidPath: String, host: String, ports: Ports, logger: Logger
     ) async throws(LocalRunnerError) -> ChildProcess {
+        do {
+            return try await launchOnce(
+                binary, configPath: configPath, pidPath: pidPath, host: host, ports: ports, logger: logger)
+        } catch {
+            throw error.error
+        }
+    }
+
+    /// Why a launch failed, and whether mosquitto exited before it listened (as when a port it was given is taken).
+    struct LaunchFailure: Error {
+        let error: LocalRunnerError
+        let exitedBeforeListening: Bool
+    }
+
+    /// ``launch``, saying whether mosquitto exited before it listened.
+    static func launchOnce(
+        _ binary: String, configPath: String, pidPath: String, host: String, ports: Ports, logger: Logger
+    ) async throws(LaunchFailure) -> ChildProcess {
         let log = ChildOutputLog(prefix: "mosquitto", logger: logger)
         let process: ChildProcess
         let pid: Int32
@@ -97,17 +136,19 @@ public final class BrokerProcess: Sendable {
                 error: log.output(stream: "stderr", level: .warning))
             pid = try await process.spawned()
         } catch {
-            throw LocalRunnerError(.broker, "cannot start \(binary): \(error.message)", underlying: error)
+            throw LaunchFailure(
+                error: LocalRunnerError(.broker, "cannot start \(binary): \(error.message)", underlying: error),
+                exitedBeforeListening: false)
         }
         try? "\(pid)\n".write(toFile: pidPath, atomically: true, encoding: .utf8)
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline, !Task.isCancelled {
             if let termination = process.termination {
                 let output = log.lastLines
-                throw LocalRunnerError(
-                    .broker,
+                let message =
                     "mosquitto \(termination) before it listened on \(host):\(ports.mqtt) and \(ports.websockets)"
-                        + (output.isEmpty ? "" : ": \(output)"))
+                    + (output.isEmpty ? "" : ": \(output)")
+                throw LaunchFailure(error: LocalRunnerError(.broker, message), exitedBeforeListening: true)
             }
             if canConnect(host: host, port: ports.mqtt) && canConnect(host: host, port: ports.websockets) {
                 return process
@@ -115,7 +156,9 @@ public final class BrokerProcess: Sendable {
             try? await Task.sleep(for: .milliseconds(25))
         }
         await process.terminate(grace: stopGrace)
-        throw LocalRunnerError(.broker, "mosquitto did not start listening on \(host):\(ports.mqtt) within 10 s")
+        throw LaunchFailure(
+            error: LocalRunnerError(.broker, "mosquitto did not start listening on \(host):\(ports.mqtt) within 10 s"),
+            exitedBeforeListening: false)
     }
 
     /// The generated mosquitto.conf; with a `persistenceDirectory`, sessions, subscriptions and queued messages

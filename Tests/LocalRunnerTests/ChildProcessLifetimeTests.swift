@@ -100,6 +100,26 @@ struct ChildProcessLifetimeTests {
         #expect(await broker.process.terminate(grace: .seconds(60)) == .exited(0))
         await broker.stop()
     }
+
+    @Test("a picked port taken before mosquitto binds it: the broker starts on newly picked ports")
+    func brokerPicksAgain() async throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let taken = try LoopbackListener()
+        defer { taken.close() }
+        let picks = AttemptCounter()
+        // The first pick is a port another process holds, as when it is taken between the pick and the bind.
+        let broker = try await BrokerProcess.start(
+            host: "127.0.0.1", mqttPort: 0, websocketsPort: 0, dataDirectory: directory,
+            logger: Logger(label: "test.mosquitto"),
+            pickPort: { host throws(LocalRunnerError) in
+                picks.next() == 1 ? taken.port : try BrokerProcess.freePort(host: host)
+            })
+        #expect(picks.count == 4, "two ports for the failed start, two for the one that listens")
+        #expect(broker.ports.mqtt != taken.port && broker.ports.websockets != taken.port)
+        #expect(broker.process.termination == nil)
+        await broker.stop()
+    }
 }
 
 /// A process seen in /proc, told apart from a later one with the same pid by its start time.

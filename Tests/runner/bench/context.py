@@ -39,14 +39,23 @@ class Bench:
         measured next to each other in every round compare fairly where one long run each would not. Returns each
         case's rounds combined (``wrk.combine``) and the median over the rounds of the last case's rate over the
         first's."""
+        results, ratios = self.measure_rounds(cases)
+        return results, ratios[-1]
+
+    def measure_rounds(self, cases) -> tuple[list[wrk.WrkResult], list[float | None]]:
+        """``measure_side_by_side`` with every case's ratio: the median over the rounds of its rate over the first
+        case's (None for the first)."""
         rounds = max(1, self.config.rounds)
         each = max(1, round(self.config.duration / rounds))  # wrk takes whole seconds
         runs = [[] for _ in cases]
         for _ in range(rounds):
             for index, (runner, url) in enumerate(cases):
                 runs[index].append(self.measure(runner, url, duration=each))
-        ratios = [last.rps / first.rps for first, last in zip(runs[0], runs[-1]) if first.rps]
-        return [wrk.combine(results) for results in runs], statistics.median(ratios) if ratios else None
+        ratios: list[float | None] = [None]
+        for later in runs[1:]:
+            each_round = [last.rps / first.rps for first, last in zip(runs[0], later) if first.rps]
+            ratios.append(statistics.median(each_round) if each_round else None)
+        return [wrk.combine(results) for results in runs], ratios
 
     def measure(self, runner: Runner, url: str, duration: float | None = None) -> wrk.WrkResult:
         """A short wrk warm-up with the same connections (spawns every worker the load will use), then the
