@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import statistics
 import sys
+import time
 import urllib.parse
 
+import seed
 import wrk
 from runner import Client, Runner
 
@@ -23,6 +25,16 @@ class Bench:
         if name not in self.runners:
             self.runners[name] = Runner(name, self.config).start()
         return self.runners[name]
+
+    def small(self) -> Runner:
+        """The `small` runner with its one stored session (the baseline of the store-size rows, and the session
+        the full path reads), stored on first use whichever section asks first."""
+        small = self.runner("small")
+        found = small.data_api("findOne", "ChargingSessions", filter={"chargingPointId": seed.point(0)})
+        if found.get("document") is None:
+            document = seed.session(0, self.config.sessions, int(time.time() * 1000), False)
+            small.data_api("insertOne", "ChargingSessions", document=document)
+        return small
 
     def stop(self, name: str) -> None:
         runner = self.runners.pop(name, None)

@@ -12,26 +12,14 @@ which the worker writes and evcsm-local reads). The full path's ratio cannot be 
 
 from __future__ import annotations
 
-import time
-
 import seed
 import wrk
 from table import Row, fmt_rate, fmt_ratio, ratio
 
 
-def _ensure_session(bench, small) -> None:
-    """The `small` runner's one stored session, which the store-size section stores (when it ran first); when
-    it did not run (BENCH_SECTIONS=full-path), stored here, so that the full path answers 200."""
-    found = small.data_api("findOne", "ChargingSessions", filter={"chargingPointId": seed.point(0)})
-    if found.get("document") is None:
-        session = seed.session(0, bench.config.sessions, int(time.time() * 1000), False)
-        small.data_api("insertOne", "ChargingSessions", document=session)
-
-
 def run(bench) -> list[Row]:
     config = bench.config
-    small = bench.runner("small")
-    _ensure_session(bench, small)
+    small = bench.small()
     hello_url = small.base + "/_bench/hello"
     status_url = small.api + f"/status?chargingPointId={seed.point(0)}"
     floor_url = small.api + "/sessions?limit=abc"

@@ -85,8 +85,7 @@ def run(bench) -> list[Row]:
     config = bench.config
     n = config.sessions
     now_ms = int(time.time() * 1000)
-    small = bench.runner("small")
-    _insert(small, "ChargingSessions", [seed.session(0, n, now_ms, False)])
+    small = bench.small()
     large = bench.runner("large")
     rows = []
     bench.say(f"Seeding {n:,} sessions into the large runner (insertMany, {config.seed_batch:,} per request) ...")
