@@ -102,6 +102,11 @@ extension APIGatewayV2Response {
             out.beginObject()
             out.key("body")
             out.escapedString(escaped)
+        case .json(let json):
+            out = JSONBytesWriter(capacity: 160 + json.count + json.count / 4)
+            out.beginObject()
+            out.key("body")
+            out.string(utf8: json)
         }
         out.key("cookies")
         out.array(cookies)
@@ -116,6 +121,34 @@ extension APIGatewayV2Response {
     }
 }
 
+extension APIGatewayV2Response {
+    /// What an HTTP function sends as its output. HTTP API payload format 2.0 takes an output that is a JSON object
+    /// without `statusCode` as the body of a 200 `application/json` answer, so a response that is exactly that (a
+    /// body written by ``json(_:status:)-(JSONBytesEncodable,_)``, no other header, no cookie) goes out as its body
+    /// alone: written once, never escaped into a string and unescaped again. Any other response is ``jsonBytes()``.
+    public func outputBytes() -> [UInt8] {
+        if case .json(let json) = storedBody, statusCode == 200, !isBase64Encoded, cookies.isEmpty,
+            headers.count == 1, headers["content-type"] == "application/json"
+        {
+            return json
+        }
+        return jsonBytes()
+    }
+
+    /// A 200 `application/json` response whose body is `json`, a JSON object without a top-level `statusCode`
+    /// (what API Gateway makes of such an output).
+    public init(jsonObjectBody json: [UInt8]) {
+        self.init(statusCode: 200, headers: ["content-type": "application/json"])
+        storedBody = .json(json)
+    }
+
+    /// The body's UTF-8 when it is held as bytes (a JSON body), else nil: read ``body`` then.
+    public var jsonBodyBytes: [UInt8]? {
+        guard case .json(let json) = storedBody else { return nil }
+        return json
+    }
+}
+
 /// What ``APIGatewayV2Response`` holds as its body.
 enum ResponseBody: Encodable, Sendable, Equatable {
     case text(String)
@@ -123,10 +156,15 @@ enum ResponseBody: Encodable, Sendable, Equatable {
     /// the response's JSON carries it as it is, without a second escaping pass over the whole body.
     case escapedJSON([UInt8])
 
+    /// A JSON object without a top-level `statusCode` (UTF-8): with a 200 and only `content-type:
+    /// application/json`, the function's whole output (see ``APIGatewayV2Response/outputBytes()``).
+    case json([UInt8])
+
     /// The body text (for an escaped body, decoded: only callers other than the invocation path read it).
     var text: String {
         switch self {
         case .text(let text): return text
+        case .json(let json): return String(decoding: json, as: UTF8.self)
         case .escapedJSON(let escaped):
             var scanner = JSONScanner([UInt8(ascii: "\"")] + escaped + [UInt8(ascii: "\"")])
             // The writer escaped it, so it decodes; the fallback only keeps the getter total.

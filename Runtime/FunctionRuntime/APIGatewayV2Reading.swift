@@ -140,10 +140,20 @@ extension APIGatewayV2Request.Context.HTTP {
 }
 
 extension APIGatewayV2Response {
-    /// Reads a response object the way its `Decodable` conformance does, directly (see ``JSONReader``). Nil when
-    /// the input is anything else or the reader is not sure: decode it with ``JSONCoding/decoder`` then.
-    public init?(jsonBytes: [UInt8]) {
-        let response = JSONReader.read(jsonBytes) { reader throws(JSONReader.Unsure) -> APIGatewayV2Response in
+    /// What HTTP API payload format 2.0 makes of a function's output, as far as the direct reader is sure of it.
+    public enum OutputReading: Sendable, Equatable {
+        /// An object with `statusCode`: this response.
+        case response(APIGatewayV2Response)
+        /// A JSON object without `statusCode`: the whole output is the body of a 200 `application/json` answer.
+        case body
+        /// Not vouched for (not an object, a syntax error, an unexpected type): decode with ``JSONCoding/decoder``.
+        case unsure
+    }
+
+    /// Reads a function's output once: a response object the way its `Decodable` conformance reads it, or a JSON
+    /// object that format 2.0 takes as the body itself (checked, not kept).
+    public static func reading(output: [UInt8]) -> OutputReading {
+        let reading = JSONReader.read(output) { reader throws(JSONReader.Unsure) -> OutputReading in
             var statusCode: Int64?
             var headers: [String: String]?
             var body: String?
@@ -162,13 +172,20 @@ extension APIGatewayV2Response {
                 default: try reader.skipValue()
                 }
             }
-            guard let statusCode, let status = Int(exactly: statusCode) else { throw JSONReader.Unsure() }
-            return APIGatewayV2Response(
-                statusCode: status, headers: headers ?? [:], body: body ?? "",
-                isBase64Encoded: isBase64Encoded ?? false,
-                cookies: cookies ?? [])
+            guard let statusCode else { return .body }
+            guard let status = Int(exactly: statusCode) else { throw JSONReader.Unsure() }
+            return .response(
+                APIGatewayV2Response(
+                    statusCode: status, headers: headers ?? [:], body: body ?? "",
+                    isBase64Encoded: isBase64Encoded ?? false, cookies: cookies ?? []))
         }
-        guard let response else { return nil }
+        return reading ?? .unsure
+    }
+
+    /// Reads a response object the way its `Decodable` conformance does, directly (see ``JSONReader``). Nil when
+    /// the input is anything else or the reader is not sure: decode it with ``JSONCoding/decoder`` then.
+    public init?(jsonBytes: [UInt8]) {
+        guard case .response(let response) = Self.reading(output: jsonBytes) else { return nil }
         self = response
     }
 }

@@ -59,7 +59,7 @@ public struct HTTPFunctionAdapter<Handler: HTTPFunction>: InvocationAdapter {
             request = try decodeEvent(APIGatewayV2Request.self, from: event)
         }
         let response = await respond(to: request, context: context)
-        return InvocationOutput(body: response.jsonBytes(), isServerError: response.statusCode >= 500)
+        return InvocationOutput(body: response.outputBytes(), isServerError: response.statusCode >= 500)
     }
 
     /// Runs the handler and maps its errors to responses.

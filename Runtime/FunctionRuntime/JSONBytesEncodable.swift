@@ -24,15 +24,22 @@ extension APIGatewayV2Response {
     /// A JSON response with `content-type: application/json`, written directly; through ``JSONCoding/encoder``
     /// when the value holds something the writer leaves to it (its error is thrown then).
     public static func json<T: JSONBytesEncodable>(_ value: T, status: Int = 200) throws -> APIGatewayV2Response {
-        // Written as string content: the response JSON carries the body without escaping it a second time.
-        var out = JSONBytesWriter(capacity: value.estimatedJSONBytes, asStringContent: true)
+        // A 200 object goes out as the output itself (``outputBytes()``): written plain. Any other answer goes in
+        // the response's `body` string: written as string content, so it is not escaped a second time.
+        var out = JSONBytesWriter(capacity: value.estimatedJSONBytes, asStringContent: status != 200)
         do throws(JSONBytesWriter.Unencodable) {
             try value.writeJSON(to: &out)
         } catch {
             return try encodedJSON(value, status: status)
         }
         var response = APIGatewayV2Response(statusCode: status, headers: ["content-type": "application/json"])
-        response.storedBody = .escapedJSON(out.bytes)
+        if status != 200 {
+            response.storedBody = .escapedJSON(out.bytes)
+        } else if out.isObjectWithoutStatusCode {
+            response.storedBody = .json(out.bytes)
+        } else {
+            response.storedBody = .text(String(decoding: out.bytes, as: UTF8.self))
+        }
         return response
     }
 }

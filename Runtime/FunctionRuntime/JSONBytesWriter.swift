@@ -15,10 +15,15 @@ public struct JSONBytesWriter: ~Copyable, @unchecked Sendable {
     /// which then gives its own error.
     public struct Unencodable: Error, Sendable {}
 
-    private var base: UnsafeMutablePointer<UInt8>
+    // The buffer, its length and the comma state are the module's (JSONBytesWriter+Numbers.swift writes too).
+    var base: UnsafeMutablePointer<UInt8>
     private var capacity: Int
-    private var count = 0
-    private var needsComma = false
+    var count = 0
+    var needsComma = false
+    /// How many objects and arrays are open.
+    private var depth = 0
+    /// Whether the outermost object has a `statusCode` member.
+    private var namedStatusCode = false
     /// Whether the JSON is written as the content of a JSON string: every quote and backslash of it escaped
     /// once more (`{\"a\":\"x\"}`), ready to go between the quotes of a string member.
     private let asStringContent: Bool
@@ -38,9 +43,15 @@ public struct JSONBytesWriter: ~Copyable, @unchecked Sendable {
     /// The JSON written so far.
     public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
+    /// Whether what was written is one whole object without a `statusCode` member of its own (format 2.0 takes
+    /// such a function output as the body itself, see ``APIGatewayV2Response/outputBytes()``).
+    var isObjectWithoutStatusCode: Bool {
+        count > 0 && base[0] == UInt8(ascii: "{") && depth == 0 && !namedStatusCode
+    }
+
     /// Room for `extra` more bytes.
     @inline(__always)
-    private mutating func reserve(_ extra: Int) {
+    mutating func reserve(_ extra: Int) {
         if capacity &- count < extra { grow(extra) }
     }
 
@@ -54,14 +65,14 @@ public struct JSONBytesWriter: ~Copyable, @unchecked Sendable {
     }
 
     @inline(__always)
-    private mutating func put(_ byte: UInt8) {
+    mutating func put(_ byte: UInt8) {
         reserve(1)
         base[count] = byte
         count &+= 1
     }
 
     @inline(__always)
-    private mutating func put(_ run: UnsafeBufferPointer<UInt8>) {
+    mutating func put(_ run: UnsafeBufferPointer<UInt8>) {
         reserve(run.count)
         if let source = run.baseAddress { (base + count).initialize(from: source, count: run.count) }
         count &+= run.count
@@ -82,11 +93,13 @@ public struct JSONBytesWriter: ~Copyable, @unchecked Sendable {
     private mutating func open(_ bracket: UInt8) {
         separate()
         put(bracket)
+        depth &+= 1
         needsComma = false
     }
 
     private mutating func close(_ bracket: UInt8) {
         put(bracket)
+        depth &-= 1
         needsComma = true
     }
 
@@ -94,6 +107,11 @@ public struct JSONBytesWriter: ~Copyable, @unchecked Sendable {
     public mutating func key(_ name: StaticString) {
         separate()
         let length = name.utf8CodeUnitCount
+        if depth == 1, length == 10,
+            UnsafeBufferPointer(start: name.utf8Start, count: length).elementsEqual("statusCode".utf8)
+        {
+            namedStatusCode = true
+        }
         reserve(length &+ 5)
         quote()
         (base + count).initialize(from: name.utf8Start, count: length)
@@ -144,25 +162,32 @@ public struct JSONBytesWriter: ~Copyable, @unchecked Sendable {
 
     /// A string value.
     public mutating func string(_ value: String) {
-        separate()
         var value = value
-        value.withUTF8 { utf8 in
-            // A short string gets room for the worst case (every byte `\u00xx`) rather than a counting pass.
-            reserve((utf8.count <= 64 ? utf8.count &* 6 &+ 8 : JSONEscaping.writeCapacity(utf8)) &+ 4)
-            quote()
-            let written = JSONEscaping.write(utf8, to: base + count)
-            if asStringContent, written != utf8.count {
-                // It had escapes (each one longer than its byte): as string content they are escaped once more.
-                let once = Array(UnsafeBufferPointer(start: base + count, count: written))
-                once.withUnsafeBufferPointer { once in
-                    reserve(JSONEscaping.writeCapacity(once) &+ 2)
-                    count &+= JSONEscaping.write(once, to: base + count)
-                }
-            } else {
-                count &+= written
+        value.withUTF8 { write(string: $0) }
+    }
+
+    /// A string value from its UTF-8 (valid UTF-8: it is written as it is, escapes aside).
+    public mutating func string(utf8: [UInt8]) {
+        utf8.withUnsafeBufferPointer { write(string: $0) }
+    }
+
+    private mutating func write(string utf8: UnsafeBufferPointer<UInt8>) {
+        separate()
+        // A short string gets room for the worst case (every byte `\u00xx`) rather than a counting pass.
+        reserve((utf8.count <= 64 ? utf8.count &* 6 &+ 8 : JSONEscaping.writeCapacity(utf8)) &+ 4)
+        quote()
+        let written = JSONEscaping.write(utf8, to: base + count)
+        if asStringContent, written != utf8.count {
+            // It had escapes (each one longer than its byte): as string content they are escaped once more.
+            let once = Array(UnsafeBufferPointer(start: base + count, count: written))
+            once.withUnsafeBufferPointer { once in
+                reserve(JSONEscaping.writeCapacity(once) &+ 2)
+                count &+= JSONEscaping.write(once, to: base + count)
             }
-            quote()
+        } else {
+            count &+= written
         }
+        quote()
         needsComma = true
     }
 
@@ -182,93 +207,6 @@ public struct JSONBytesWriter: ~Copyable, @unchecked Sendable {
         needsComma = true
     }
 
-    /// An integer.
-    public mutating func integer(_ value: Int64) {
-        separate()
-        appendDigits(value)
-        needsComma = true
-    }
-
-    /// The decimal digits of `value` (a `-` first when negative), as `String(value)` writes them.
-    private mutating func appendDigits(_ value: Int64) {
-        reserve(20)
-        var magnitude = value.magnitude
-        var length = 1
-        var rest = magnitude / 10
-        while rest > 0 {
-            length &+= 1
-            rest /= 10
-        }
-        if value < 0 {
-            base[count] = UInt8(ascii: "-")
-            count &+= 1
-        }
-        var at = count &+ length
-        repeat {
-            at &-= 1
-            base[at] = UInt8(truncatingIfNeeded: magnitude % 10) &+ UInt8(ascii: "0")
-            magnitude /= 10
-        } while magnitude > 0
-        count &+= length
-    }
-
-    /// A number as `JSONEncoder` writes a `Double`: its shortest round-trip `description`, without a trailing
-    /// `.0`. NaN and infinities throw (the encoder refuses them too).
-    public mutating func double(_ value: Double) throws(Unencodable) {
-        guard value.isFinite else { throw Unencodable() }
-        separate()
-        // An integral value below 2^53 is its digits (its `description` is them and `.0`); -0 keeps its sign.
-        if value.magnitude < 9_007_199_254_740_992, value.rounded(.towardZero) == value,
-            value != 0 || value.sign == .plus
-        {
-            appendDigits(Int64(value))
-            needsComma = true
-            return
-        }
-        if writeShortDecimal(value) {
-            needsComma = true
-            return
-        }
-        var text = value.description
-        text.withUTF8 { utf8 in
-            let trimmed =
-                utf8.count >= 2 && utf8[utf8.count - 1] == UInt8(ascii: "0")
-                && utf8[utf8.count - 2] == UInt8(ascii: ".")
-            put(UnsafeBufferPointer(rebasing: utf8[0..<(trimmed ? utf8.count - 2 : utf8.count)]))
-        }
-        needsComma = true
-    }
-
-    /// Writes `value` as `description` does when it has at most 3 decimals and a magnitude from 0.001 to 2^40:
-    /// the fewest decimals `k` for which `m / 10^k` (`m` the nearest integer to `value * 10^k`) is `value` again.
-    /// The division is exact in its operands and correctly rounded, so the text round-trips; below 2^40 a Double's
-    /// spacing is under 10^-3, so no other text with `k` decimals does, and none with fewer. False (nothing
-    /// written) otherwise.
-    private mutating func writeShortDecimal(_ value: Double) -> Bool {
-        let magnitude = value.magnitude
-        guard magnitude >= 0.001, magnitude < 1_099_511_627_776 else { return false }
-        var scale = 1.0
-        for decimals in 1...3 {
-            scale *= 10
-            let scaled = (magnitude * scale).rounded()
-            guard scaled / scale == magnitude else { continue }
-            let digits = UInt64(scaled)
-            let power = decimals == 1 ? 10 : decimals == 2 ? 100 : 1000 as UInt64
-            if value < 0 { put(UInt8(ascii: "-")) }
-            appendDigits(Int64(digits / power))
-            reserve(4)
-            base[count] = UInt8(ascii: ".")
-            var fraction = digits % power
-            for i in stride(from: decimals, through: 1, by: -1) {
-                base[count &+ i] = UInt8(truncatingIfNeeded: fraction % 10) &+ UInt8(ascii: "0")
-                fraction /= 10
-            }
-            count &+= decimals &+ 1
-            return true
-        }
-        return false
-    }
-
     /// An array of strings.
     public mutating func array(_ values: [String]) {
         beginArray()
@@ -279,6 +217,7 @@ public struct JSONBytesWriter: ~Copyable, @unchecked Sendable {
     /// An object of string members, keys in UTF-8 byte order.
     public mutating func object(_ values: [String: String]) {
         beginObject()
+        if depth == 1, values["statusCode"] != nil { namedStatusCode = true }
         for (name, value) in values.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
             string(name)
             put(UInt8(ascii: ":"))
@@ -288,7 +227,7 @@ public struct JSONBytesWriter: ~Copyable, @unchecked Sendable {
         endObject()
     }
 
-    private mutating func separate() {
+    mutating func separate() {
         if needsComma { put(UInt8(ascii: ",")) }
     }
 }

@@ -185,16 +185,91 @@ struct JSONReader {
         return values
     }
 
-    /// Reads a value of any type without keeping it (numbers only as plain integers).
+    /// Checks a value of any type (RFC 8259) without keeping it: no string is made (a plain one is scanned a word at
+    /// a time), any number is read by its grammar alone, and keys of the objects inside are not compared (a skipped
+    /// value's keys change nothing about what is read).
     mutating func skipValue() throws(Unsure) {
         switch try peek() {
-        case UInt8(ascii: "{"): try object { reader, _ throws(Unsure) in try reader.skipValue() }
-        case UInt8(ascii: "["): try array { reader throws(Unsure) in try reader.skipValue() }
-        case UInt8(ascii: "\""): _ = try string()
+        case UInt8(ascii: "{"):
+            index += 1
+            try nested { reader throws(Unsure) in
+                guard try reader.peek() != UInt8(ascii: "}") else { return }
+                repeat {
+                    guard try reader.peek() == UInt8(ascii: "\"") else { throw Unsure() }
+                    try reader.skipString()
+                    try reader.expect(UInt8(ascii: ":"))
+                    try reader.skipValue()
+                } while try reader.comma()
+            }
+            try expect(UInt8(ascii: "}"))
+        case UInt8(ascii: "["):
+            index += 1
+            try nested { reader throws(Unsure) in
+                guard try reader.peek() != UInt8(ascii: "]") else { return }
+                repeat { try reader.skipValue() } while try reader.comma()
+            }
+            try expect(UInt8(ascii: "]"))
+        case UInt8(ascii: "\""): try skipString()
         case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try bool()
         case UInt8(ascii: "n"): _ = try null()
-        default: _ = try integer()
+        default: try skipNumber()
         }
+    }
+
+    /// `body` one level deeper (at most 64 levels are vouched for).
+    private mutating func nested(_ body: (inout JSONReader) throws(Unsure) -> Void) throws(Unsure) {
+        depth += 1
+        guard depth < 64 else { throw Unsure() }
+        try body(&self)
+        depth -= 1
+    }
+
+    /// Consumes a `,` when one comes next.
+    private mutating func comma() throws(Unsure) -> Bool {
+        guard try peek() == UInt8(ascii: ",") else { return false }
+        index += 1
+        return true
+    }
+
+    /// A string from its opening quote, checked as ``string()`` checks it, without making it.
+    private mutating func skipString() throws(Unsure) {
+        let start = index + 1
+        let (end, isASCII) = JSONEscaping.plainRun(bytes, from: start)
+        guard end < bytes.count, bytes[end] == UInt8(ascii: "\""),
+            isASCII || String(validating: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) != nil
+        else {
+            // An escape, a control character or the end of the input: the scanner says which.
+            guard let (_, end) = try? JSONScanner.string(in: bytes, from: start) else { throw Unsure() }
+            index = end
+            return
+        }
+        index = end + 1
+    }
+
+    /// `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`, its value not computed.
+    private mutating func skipNumber() throws(Unsure) {
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < bytes.count, isDigit(bytes[index]) else { throw Unsure() }
+        if bytes[index] == UInt8(ascii: "0") { index += 1 } else { skipDigits() }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard index < bytes.count, isDigit(bytes[index]) else { throw Unsure() }
+            skipDigits()
+        }
+        if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
+            guard index < bytes.count, isDigit(bytes[index]) else { throw Unsure() }
+            skipDigits()
+        }
+    }
+
+    private func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+
+    private mutating func skipDigits() {
+        while index < bytes.count, isDigit(bytes[index]) { index += 1 }
     }
 
     /// `read` unless the value is `null` (then nil).

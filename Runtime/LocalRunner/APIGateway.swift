@@ -181,10 +181,15 @@ public struct APIGateway: Sendable {
     }
 
     /// Interprets a function's JSON output like HTTP API format 2.0 does: an object with `statusCode` is a
-    /// response; any other JSON value becomes a 200 `application/json` body. The output is parsed once: by the
-    /// direct reader when it is a plain response (all of evcsm's functions answer one), else by the decoder.
+    /// response; any other JSON value becomes a 200 `application/json` body, its bytes as they are. The output is
+    /// parsed once: by the direct reader when it is a response or an object (what evcsm's functions send), else by
+    /// the decoder.
     public static func functionResult(_ bytes: [UInt8]) -> APIGatewayV2Response {
-        if let response = APIGatewayV2Response(jsonBytes: bytes) { return response }
+        switch APIGatewayV2Response.reading(output: bytes) {
+        case .response(let response): return response
+        case .body: return APIGatewayV2Response(jsonObjectBody: bytes)
+        case .unsure: break
+        }
         switch try? RunnerJSON.decoder.decode(FunctionOutput.self, from: Data(bytes)) {
         case .response(let response):
             return response
@@ -208,7 +213,9 @@ public struct APIGateway: Sendable {
         }
         for cookie in answer.cookies { headers.append(HTTPHeaderField(name: .setCookie, value: cookie)) }
         let body: ByteBuffer
-        if answer.isBase64Encoded {
+        if let json = answer.jsonBodyBytes {
+            body = ByteBuffer(bytes: json)
+        } else if answer.isBase64Encoded {
             body = ByteBuffer(bytes: Data(base64Encoded: answer.body) ?? Data())
         } else {
             body = ByteBuffer(string: answer.body)
@@ -262,35 +269,6 @@ final class RouteSeries: Sendable {
         }
         counter.increment()
         timer.record(duration: duration)
-    }
-}
-
-/// A function's output read once: a format 2.0 response (an object with `statusCode`), one that has
-/// `statusCode` but is not a valid response, or any other JSON value. Decoding fails only for non-JSON.
-enum FunctionOutput: Decodable {
-    case response(APIGatewayV2Response)
-    case malformedResponse
-    case other
-
-    struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    init(from decoder: any Decoder) throws {
-        guard let object = try? decoder.container(keyedBy: Key.self),
-            object.contains(Key(stringValue: "statusCode"))
-        else {
-            self = .other
-            return
-        }
-        if let response = try? APIGatewayV2Response(from: decoder) {
-            self = .response(response)
-        } else {
-            self = .malformedResponse
-        }
     }
 }
 

@@ -99,6 +99,12 @@ struct APIGatewayTests {
         let inferred = APIGateway.functionResult(Array(#"{"hello":"world"}"#.utf8))
         #expect(inferred.statusCode == 200)
         #expect(inferred.body == #"{"hello":"world"}"#)
+        // Such a body goes out as the function wrote it, byte for byte (escapes and non-ASCII included).
+        let written = Array(#"{"a":"caf\u00e9 é \"q\"","n":[1.5,-2e3,null]}"#.utf8)
+        let passed = APIGateway.functionResult(written)
+        #expect(passed.statusCode == 200 && passed.jsonBodyBytes == written)
+        let http = APIGateway.httpResponse(passed)
+        #expect(http.headers[.contentType] == "application/json")
         #expect(APIGateway.functionResult(Array("not json".utf8)).statusCode == 502)
     }
 

@@ -195,6 +195,9 @@ def invoke(case: Case, package: Path, environment: dict[str, str], work: Path) -
             summary = "object"
         else:
             status = answer.get("statusCode") if isinstance(answer, dict) else None
+            if status is None and isinstance(answer, dict) and not case.websocket:
+                # HTTP API payload format 2.0: a JSON object without statusCode is a 200 application/json body.
+                status = 200
             summary = f"HTTP {status}"
             if status != expected:
                 problems.append(f"{label}: expected HTTP {expected} ({why}), got {body[:400]!r}")
