@@ -59,31 +59,44 @@ public struct JSONScanner: Sendable {
     /// Reads `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`.
     public mutating func number() throws(Failure) -> Number {
         let start = index
-        _ = consume(UInt8(ascii: "-"))
-        guard index < bytes.count, isDigit(bytes[index]) else { throw Failure("invalid number") }
-        if !consume(UInt8(ascii: "0")) { skipDigits() }
-        var isInteger = true
-        if consume(UInt8(ascii: ".")) {
-            isInteger = false
-            guard index < bytes.count, isDigit(bytes[index]) else { throw Failure("invalid number") }
-            skipDigits()
-        }
-        if consume(UInt8(ascii: "e")) || consume(UInt8(ascii: "E")) {
-            isInteger = false
-            if !consume(UInt8(ascii: "+")) { _ = consume(UInt8(ascii: "-")) }
-            guard index < bytes.count, isDigit(bytes[index]) else { throw Failure("invalid number") }
-            skipDigits()
-        }
-        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        let scanned = bytes.withUnsafeBufferPointer { Self.numberEnd(in: $0, from: start) }
+        guard let (end, isInteger) = scanned else { throw Failure("invalid number") }
+        index = end
+        let text = String(decoding: bytes[start..<end], as: UTF8.self)
         if isInteger, let value = Int64(text) { return .integer(value) }
         guard let value = Double(text) else { throw Failure("invalid number") }
         return .double(value)
     }
 
-    private func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
-
-    private mutating func skipDigits() {
-        while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+    /// The index past the number that starts at `buffer[start]` (`-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`)
+    /// and whether it is written as an integer (no fraction, no exponent); nil when the text there is not one.
+    /// The grammar ``number()`` reads, for a reader that steps over a number without making it.
+    public static func numberEnd(
+        in buffer: UnsafeBufferPointer<UInt8>, from start: Int
+    ) -> (end: Int, isInteger: Bool)? {
+        var index = start
+        func isDigit(at index: Int) -> Bool { index < buffer.count && buffer[index] &- UInt8(ascii: "0") < 10 }
+        func skipDigits() { while isDigit(at: index) { index += 1 } }
+        if index < buffer.count, buffer[index] == UInt8(ascii: "-") { index += 1 }
+        guard isDigit(at: index) else { return nil }
+        if buffer[index] == UInt8(ascii: "0") { index += 1 } else { skipDigits() }
+        var isInteger = true
+        if index < buffer.count, buffer[index] == UInt8(ascii: ".") {
+            isInteger = false
+            index += 1
+            guard isDigit(at: index) else { return nil }
+            skipDigits()
+        }
+        if index < buffer.count, buffer[index] | 0x20 == UInt8(ascii: "e") {
+            isInteger = false
+            index += 1
+            if index < buffer.count, buffer[index] == UInt8(ascii: "+") || buffer[index] == UInt8(ascii: "-") {
+                index += 1
+            }
+            guard isDigit(at: index) else { return nil }
+            skipDigits()
+        }
+        return (index, isInteger)
     }
 
     /// Reads a string from its opening quote: UTF-8 checked, escapes (surrogate pairs included) decoded, raw

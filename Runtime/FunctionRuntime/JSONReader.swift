@@ -248,28 +248,8 @@ struct JSONReader {
 
     /// `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`, its value not computed.
     private mutating func skipNumber() throws(Unsure) {
-        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.count, isDigit(bytes[index]) else { throw Unsure() }
-        if bytes[index] == UInt8(ascii: "0") { index += 1 } else { skipDigits() }
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            index += 1
-            guard index < bytes.count, isDigit(bytes[index]) else { throw Unsure() }
-            skipDigits()
-        }
-        if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
-            index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
-                index += 1
-            }
-            guard index < bytes.count, isDigit(bytes[index]) else { throw Unsure() }
-            skipDigits()
-        }
-    }
-
-    private func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
-
-    private mutating func skipDigits() {
-        while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        guard let (end, _) = JSONScanner.numberEnd(in: bytes, from: index) else { throw Unsure() }
+        index = end
     }
 
     /// `read` unless the value is `null` (then nil).

@@ -54,9 +54,12 @@ struct OcppSimulatorRunnerTests {
             dataDirectory: directory, extraArguments: ["--simulate-chargers", "--speed", "60"])
         #expect(first.child.standardOutputText.contains("OCPP sim:   ocpp-1 → ws://127.0.0.1:"))
         try await Self.waitUntilConnected(first)
+        // BootNotification comes first; the connector's StatusNotification follows it on its own message.
+        try await eventually("ocpp-1's connector reported Available in GET /chargers") {
+            try await Self.ocppCharger(first)?["connectors"]?.arrayValue?.first?["status"] == "Available"
+        }
         let charger = try #require(try await Self.ocppCharger(first))
         #expect(charger["ocpp"] == true)
-        #expect(charger["connectors"]?.arrayValue?.first?["status"] == "Available")
         let mode = try FileManager.default.attributesOfItem(atPath: passwordFile)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         #expect(first.log.contains("registered ocpp-1; password stored"))
