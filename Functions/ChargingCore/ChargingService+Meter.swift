@@ -109,7 +109,7 @@ extension ChargingService {
         // Also when nothing new was written: an earlier attempt may have recorded the energy at the target and
         // failed to stop (a retried batch is all duplicates, so this is where that stop still happens).
         if (latest ?? stored).reachedTarget {
-            let outcome = try await stop(sessionId: stored.sessionId, reason: .targetReached, logger: logger)
+            let outcome = try await stop(latest ?? stored, reason: .targetReached, logger: logger)
             return .targetReached(outcome.session)
         }
         if let latest {

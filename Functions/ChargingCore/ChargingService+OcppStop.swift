@@ -19,7 +19,7 @@ extension ChargingService {
         guard session.status == .charging else { return StopOutcome(session: session, wasAlreadyStopped: true) }
         guard let transactionId = session.transactionId else {
             if let outcome = try await stop(
-                sessionId: session.sessionId, reason: .notStarted, by: caller, logger: logger,
+                sessionId: session.sessionId, reason: .notStarted, by: caller, known: session, logger: logger,
                 if: { $0.transactionId == nil })
             {
                 return outcome

@@ -93,17 +93,36 @@ public struct ChargingService: Sendable {
         try await stop(sessionId: sessionId, reason: reason, by: caller, logger: logger, if: { _ in true })!
     }
 
+    /// Stops a session that was just read from the store (`session`): the first compare-and-set uses it instead of
+    /// reading it again (it fails, and the next attempt reads, when the stored session has changed since).
+    /// Otherwise as ``stop(sessionId:reason:by:logger:)``.
+    public func stop(
+        _ session: ChargingSession, reason: StopReason = .requested, by caller: Caller = .anonymousOperator,
+        logger: Logger
+    ) async throws -> StopOutcome {
+        try await stop(
+            sessionId: session.sessionId, reason: reason, by: caller, known: session, logger: logger,
+            if: { _ in true })!
+    }
+
     /// Stops a session while it still satisfies `condition` (checked on every compare-and-set attempt against
     /// the stored session); nil when a `Charging` session no longer does. The end time is `endTime` (an OCPP
-    /// StopTransaction's own timestamp), else now.
+    /// StopTransaction's own timestamp), else now. `known` is the session as just read, used by the first attempt
+    /// instead of a read.
     func stop(
         sessionId: String, reason: StopReason, by caller: Caller = .anonymousOperator, at endTime: Int64? = nil,
-        logger: Logger, if condition: (ChargingSession) -> Bool
+        known: ChargingSession? = nil, logger: Logger, if condition: (ChargingSession) -> Bool
     ) async throws -> StopOutcome? {
+        var known = known
         for _ in 0..<Self.stopAttempts {
-            guard let current = try await store.session(id: sessionId), caller.owns(current) else {
-                throw Self.notFound(sessionId)
+            let read: ChargingSession?
+            if let first = known {
+                read = first
+                known = nil
+            } else {
+                read = try await store.session(id: sessionId)
             }
+            guard let current = read, caller.owns(current) else { throw Self.notFound(sessionId) }
             guard current.status == .charging else {
                 return StopOutcome(session: current, wasAlreadyStopped: true)
             }
@@ -138,7 +157,7 @@ public struct ChargingService: Sendable {
     public func stopActive(chargingPointId: String, logger: Logger) async throws -> StopOutcome? {
         let active = try await store.list(SessionQuery(chargingPointId: chargingPointId, status: .charging, limit: 1))
         guard let session = active.sessions.first else { return nil }
-        return try await stop(sessionId: session.sessionId, logger: logger)
+        return try await stop(session, logger: logger)
     }
 
     /// The active session (of a charging point and/or a user, or of any), else the latest one; nil when there is

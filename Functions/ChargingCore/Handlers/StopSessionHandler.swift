@@ -35,6 +35,7 @@ public struct StopSessionHandler: HTTPFunction {
             if session.connectorId != nil {
                 return try await service.stopRemote(session, control: ocpp, by: caller, logger: context.logger)
             }
+            return try await service.stop(session, by: caller, logger: context.logger)
         }
         return try await service.stop(sessionId: sessionId, by: caller, logger: context.logger)
     }

@@ -1,0 +1,84 @@
+import BSON
+import ChargingCore
+import ChargingCoreTesting
+import DataAPI
+import FunctionRuntime
+import Logging
+import Testing
+
+/// Every Data API call of a stop is a round trip (in the cloud, Lambda → the Data API): a stop reads its session
+/// once, also when the handler read it to see whether it is an OCPP session, and when a meter value that reached
+/// the target ends it.
+@Suite("Stop round trips")
+struct StopRoundTripTests {
+    static let casMatched = RecordedExchange(
+        "updateOne", "ChargingSessions", #"{"matchedCount":{"$numberInt":"1"},"modifiedCount":{"$numberInt":"1"}}"#)
+    static let released = RecordedExchange(
+        "updateOne", "ChargingPoints", #"{"matchedCount":{"$numberInt":"1"},"modifiedCount":{"$numberInt":"1"}}"#)
+
+    /// `POST /stop` through the handler StopSession runs (with OCPP control; no charger is registered).
+    static func stopThroughOcppCapableHandler(_ store: DataAPISessionStore) async throws -> APIGatewayV2Response {
+        let harness = Harness()
+        var dependencies = harness.dependencies
+        dependencies.store = store
+        let control = OcppControl(
+            registry: InMemoryRegistry(), chargers: InMemoryChargerState(), idTags: InMemoryIdTags(),
+            calls: RecordingChargerCalls())
+        return try await harness.respond(StopSessionHandler(dependencies, ocpp: control), Fixture.request("stop"))
+    }
+
+    @Test("POST /stop with OCPP control on a session that is not an OCPP session: findOne, the CAS, the release")
+    func ocppCapableHandler() async throws {
+        let bodies = try await replay([
+            RecordedExchange(
+                "findOne", "ChargingSessions", #"{"document":\#(DataAPISessionStoreTests.sessionDocument)}"#),
+            Self.casMatched, Self.released,
+        ]) { store in
+            let response = try await Self.stopThroughOcppCapableHandler(store)
+            #expect(response.statusCode == 200)
+            #expect(try json(response)["cost"] as? Double == 12.75)
+        }
+        #expect(bodies.count == 3)
+        #expect(bodies[1]["filter"]?.documentValue?["energyWh"] == .int64(15_500))
+    }
+
+    @Test("a CAS that lost to a meter value reads the session again and stops what it read")
+    func casLostReadsAgain() async throws {
+        let moved = DataAPISessionStoreTests.sessionDocument.replacingOccurrences(
+            of: #""energyWh":{"$numberLong":"15500"}"#, with: #""energyWh":{"$numberLong":"16000"}"#)
+        let bodies = try await replay([
+            RecordedExchange(
+                "findOne", "ChargingSessions", #"{"document":\#(DataAPISessionStoreTests.sessionDocument)}"#),
+            RecordedExchange(
+                "updateOne", "ChargingSessions",
+                #"{"matchedCount":{"$numberInt":"0"},"modifiedCount":{"$numberInt":"0"}}"#),
+            RecordedExchange("findOne", "ChargingSessions", #"{"document":\#(moved)}"#),
+            Self.casMatched, Self.released,
+        ]) { store in
+            let response = try await Self.stopThroughOcppCapableHandler(store)
+            #expect(response.statusCode == 200)
+            #expect(try json(response)["energyConsumed"] as? Double == 16.0)
+        }
+        #expect(bodies.count == 5)
+        #expect(bodies[1]["filter"]?.documentValue?["energyWh"] == .int64(15_500))
+        #expect(bodies[3]["filter"]?.documentValue?["energyWh"] == .int64(16_000))
+    }
+
+    @Test("Stopped without a sessionId (stopActive): the point's active session by find, the CAS, the release")
+    func stopActive() async throws {
+        let bodies = try await replay([
+            RecordedExchange(
+                "find", "ChargingSessions", #"{"documents":[\#(DataAPISessionStoreTests.sessionDocument)]}"#),
+            Self.casMatched, Self.released,
+        ]) { store in
+            var dependencies = Harness().dependencies
+            dependencies.store = store
+            let outcome = try await dependencies.service.stopActive(
+                chargingPointId: "cp-1", logger: Logger(label: "test"))
+            #expect(outcome?.session.status == .stopped)
+            #expect(outcome?.wasAlreadyStopped == false)
+        }
+        #expect(bodies.count == 3)
+        #expect(bodies[0]["filter"]?.documentValue?["status"] == "Charging")
+    }
+}
