@@ -1,6 +1,7 @@
 import BSON
 import ChargingCore
 import ChargingCoreTesting
+import ChargingWire
 import DataAPI
 import FunctionRuntime
 import Logging
@@ -80,5 +81,31 @@ struct StopRoundTripTests {
         }
         #expect(bodies.count == 3)
         #expect(bodies[0]["filter"]?.documentValue?["status"] == "Charging")
+    }
+
+    @Test("a retried meter batch (all duplicates) of a session at its target: findOne, the CAS, the release")
+    func meterAtTarget() async throws {
+        let atTarget = DataAPISessionStoreTests.sessionDocument.replacingOccurrences(
+            of: #""energyWh":{"$numberLong":"15500"}"#, with: #""energyWh":{"$numberLong":"22000"}"#)
+        let sessionId = "3f1c2a9e-5b7d-4e21-9c3a-0d8e6f4b2a17"
+        let bodies = try await replay([
+            RecordedExchange("findOne", "ChargingSessions", #"{"document":\#(atTarget)}"#),
+            Self.casMatched, Self.released,
+        ]) { store in
+            var dependencies = Harness().dependencies
+            dependencies.store = store
+            let item = MeterBatchItem(
+                id: "m1", chargingPointId: "cp-1",
+                reading: MeterReading(sessionId: sessionId, energyWh: 22_000, seq: 3))
+            let outcome = await dependencies.service.record(batch: [item], logger: Logger(label: "test"))
+            #expect(outcome.failedItems.isEmpty)
+            guard case .targetReached(let session) = outcome.outcomes[sessionId] else {
+                Issue.record("expected targetReached, got \(String(describing: outcome.outcomes[sessionId]))")
+                return
+            }
+            #expect(session.stopReason == .targetReached)
+        }
+        #expect(bodies.count == 3)
+        #expect(bodies[1]["filter"]?.documentValue?["energyWh"] == .int64(22_000))
     }
 }
