@@ -11,10 +11,12 @@ import Logging
 ///   `{_id: chargingPointId, activeSessionId}`, claimed with ONE conditional upsert
 ///   (`filter {_id, activeSessionId: null}`, `upsert: true`): when another session holds the point the
 ///   filter does not match, the upsert tries to insert the existing `_id` and MongoDB answers duplicate
-///   key, which means busy. No read-then-write race.
+///   key, which means busy. No read-then-write race. The claim and the insert of the session go in one `bulkWrite`
+///   (the insert runs only when the claim held), so a start is one Data API call after its registration lookup.
 /// - Meter values are one `updateOne` whose filter requires `status: Charging` and `lastMeterSeq < seq`
 ///   and whose update is `$max` of the energy, so energy never goes backwards and a repeat counts once.
-/// - A stop is a compare-and-set on `{status: Charging, energyWh: <read value>}`.
+/// - A stop is a compare-and-set on `{status: Charging, energyWh: <read value>}` and the release of the lock, in
+///   one `bulkWrite` (the release runs only when the compare-and-set matched).
 public struct DataAPISessionStore: SessionStore {
     public static let sessionsCollection = "ChargingSessions"
     public static let chargingPointsCollection = "ChargingPoints"
@@ -29,56 +31,45 @@ public struct DataAPISessionStore: SessionStore {
         self.logger = logger
     }
 
+    /// One `bulkWrite`: the claim of the session's lock document (its charging point, or its connector for an OCPP
+    /// session, ``ChargingSession/lockId``) by a conditional upsert, then the insert of the session, which runs only
+    /// when the claim succeeded. A claim refused as a duplicate key means busy, unless the lock was abandoned
+    /// (``releaseIfAbandoned(lockId:now:)``); then the pair is sent once more.
     func insertDocuments(_ session: ChargingSession) async throws {
-        try claim(session)
-        let inserted: DataAPIError?
-        do {
-            _ = try client.insertOne(Self.sessionsCollection, document: Self.document(session))
-            inserted = nil
-        } catch {
-            inserted = error
-        }
-        guard let failure = inserted else { return }
-        // Free the point only when the insert certainly did not happen. After a transport error or a server
-        // failure the session may have been written, so the lock stays; if it was not, the abandoned-lock
-        // takeover frees the point after `abandonedClaimMilliseconds`. Releasing here could leave a
-        // `Charging` session without its lock, and a second start on the point would then succeed.
-        if !failure.code.isAmbiguousWriteOutcome {
-            try? release(lockId: session.lockId, sessionId: session.sessionId)
-        }
-        if failure.code == .duplicateKey {
-            throw ChargingError(
-                .chargingPointBusy, "session \(session.sessionId) already exists", underlying: failure)
-        }
-        throw failure
-    }
-
-    /// Claims the lock document of the session's charging point (of its connector for an OCPP session,
-    /// ``ChargingSession/lockId``) with one conditional upsert, or throws busy.
-    private func claim(_ session: ChargingSession) throws {
+        let operations: [BulkWriteOperation] = [
+            .updateOne(
+                Self.chargingPointsCollection, filter: ["_id": .string(session.lockId), "activeSessionId": .null],
+                update: [
+                    "$set": [
+                        "activeSessionId": .string(session.sessionId), "claimedAt": .datetime(session.startTime),
+                    ]
+                ],
+                upsert: true),
+            .insertOne(Self.sessionsCollection, document: Self.document(session)),
+        ]
         var refusal: DataAPIError?
         for attempt in 0..<2 {
-            let outcome: DataAPIError?
-            do {
-                _ = try client.updateOne(
-                    Self.chargingPointsCollection,
-                    filter: ["_id": .string(session.lockId), "activeSessionId": .null],
-                    update: [
-                        "$set": [
-                            "activeSessionId": .string(session.sessionId), "claimedAt": .datetime(session.startTime),
-                        ]
-                    ],
-                    upsert: true)
-                outcome = nil
-            } catch {
-                outcome = error
+            guard let failure = try client.bulkWrite(operations).writeError else { return }
+            if failure.index == 0 {
+                guard failure.error.code == .duplicateKey else { throw failure.error }
+                refusal = failure.error
+                guard attempt == 0, try releaseIfAbandoned(lockId: session.lockId, now: session.startTime) else {
+                    break
+                }
+                continue
             }
-            guard let failure = outcome else { return }
-            guard failure.code == .duplicateKey else { throw failure }
-            refusal = failure
-            guard attempt == 0,
-                try releaseIfAbandoned(lockId: session.lockId, now: session.startTime)
-            else { break }
+            // The claim held and the insert failed. Free the point only when the insert certainly did not happen.
+            // After a server failure the session may have been written, so the lock stays; if it was not, the
+            // abandoned-lock takeover frees the point after `abandonedClaimMilliseconds`. Releasing here could
+            // leave a `Charging` session without its lock, and a second start on the point would then succeed.
+            if !failure.error.code.isAmbiguousWriteOutcome {
+                try? release(lockId: session.lockId, sessionId: session.sessionId)
+            }
+            if failure.error.code == .duplicateKey {
+                throw ChargingError(
+                    .chargingPointBusy, "session \(session.sessionId) already exists", underlying: failure.error)
+            }
+            throw failure.error
         }
         let holder = session.connectorId.map { "connector \($0) of charging point" } ?? "charging point"
         throw ChargingError(
@@ -106,9 +97,16 @@ public struct DataAPISessionStore: SessionStore {
     }
 
     private func release(lockId: String, sessionId: String) throws(DataAPIError) {
-        _ = try client.updateOne(
-            Self.chargingPointsCollection,
-            filter: ["_id": .string(lockId), "activeSessionId": .string(sessionId)],
+        guard case .updateOne(let collection, let filter, let update, _, _) = Self.release(lockId, sessionId) else {
+            return
+        }
+        _ = try client.updateOne(collection, filter: filter, update: update)
+    }
+
+    /// The update that frees the lock `lockId` when `sessionId` holds it.
+    static func release(_ lockId: String, _ sessionId: String) -> BulkWriteOperation {
+        .updateOne(
+            chargingPointsCollection, filter: ["_id": .string(lockId), "activeSessionId": .string(sessionId)],
             update: ["$set": ["activeSessionId": .null, "lastSessionId": .string(sessionId)]])
     }
 
@@ -124,23 +122,31 @@ public struct DataAPISessionStore: SessionStore {
             "currency": .string(stopped.currency),
         ]
         if let cents = stopped.costCents { set["cost"] = .double(WireNumber.money(cents: cents)) }
-        let result = try client.updateOne(
-            Self.sessionsCollection,
-            filter: [
-                "_id": .string(stopped.sessionId), "status": .string(SessionStatus.charging.rawValue),
-                "energyWh": .int64(expectedEnergyWh),
-            ],
-            update: ["$set": .document(set)])
-        guard result.matchedCount > 0 else { return false }
-        do {
-            try release(lockId: stopped.lockId, sessionId: stopped.sessionId)
-        } catch {
+        // One `bulkWrite`: the compare-and-set, and the release of the lock only when it matched.
+        let outcome = try client.bulkWrite([
+            .updateOne(
+                Self.sessionsCollection,
+                filter: [
+                    "_id": .string(stopped.sessionId), "status": .string(SessionStatus.charging.rawValue),
+                    "energyWh": .int64(expectedEnergyWh),
+                ],
+                update: ["$set": .document(set)], requireMatch: true),
+            Self.release(stopped.lockId, stopped.sessionId),
+        ])
+        if let failure = outcome.writeError {
+            guard failure.index > 0 else { throw failure.error }
             // The session is stopped; the next start on this point takes the lock over (releaseIfAbandoned).
             logger.error(
                 "releasing charging point lock failed",
-                metadata: ["chargingPointId": "\(stopped.chargingPointId)", "error": "\(error.debugDescription)"])
+                metadata: [
+                    "chargingPointId": "\(stopped.chargingPointId)", "error": "\(failure.error.debugDescription)",
+                ])
+            return true
         }
-        return true
+        guard case .updated(let compareAndSet)? = outcome.results.first else {
+            throw DataAPIError(.unexpectedResponse, "bulkWrite: no result for the stop's compare-and-set")
+        }
+        return compareAndSet.matchedCount > 0
     }
 
     func applyMeterReading(

@@ -21,6 +21,9 @@ public struct UpdateResult: Sendable, Equatable {
 /// The Data API actions.
 public enum DataAPIAction: String, Sendable, CaseIterable {
     case findOne, find, insertOne, insertMany, updateOne, updateMany, deleteOne, deleteMany, aggregate
+    /// evcsm's extension: several `insertOne`/`updateOne` operations, on any collections of one database, in one
+    /// request, run in order (``BulkWriteResult``).
+    case bulkWrite
 
     /// Reads may be retried; writes never are (a retried write could apply twice).
     public var isRead: Bool {

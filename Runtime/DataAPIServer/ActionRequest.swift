@@ -9,6 +9,7 @@ struct ActionRequest: Sendable {
         case update(UpdateCommand)
         case delete(DeleteCommand)
         case aggregate(AggregateCommand)
+        case bulkWrite(BulkWriteCommand)
     }
 
     let namespace: Namespace
@@ -25,6 +26,7 @@ struct ActionRequest: Sendable {
         .deleteOne: ["filter"],
         .deleteMany: ["filter"],
         .aggregate: ["pipeline"],
+        .bulkWrite: ["operations"],
     ]
 
     init(_ action: DataAPIAction, _ body: Document) throws(DataAPIError) {
@@ -37,6 +39,11 @@ struct ActionRequest: Sendable {
         try DocumentShape(body).checkKeys()
         if let source = body["dataSource"], source.stringValue == nil {
             throw DataAPIError(.invalidParameter, "dataSource must be a string")
+        }
+        if action == .bulkWrite {
+            let bulk = try Self.bulkWrite(body)
+            (namespace, command) = (bulk.operations[0].namespace, .bulkWrite(bulk))
+            return
         }
         namespace = try Namespace(
             database: try Self.string(body, "database"), collection: try Self.string(body, "collection"))
@@ -57,10 +64,7 @@ struct ActionRequest: Sendable {
                     skip: action == .findOne ? 0 : try Self.count(body, "skip"), limit: limit),
                 one: action == .findOne)
         case .insertOne:
-            guard let document = try Self.document(body, "document") else {
-                throw DataAPIError(.invalidParameter, "insertOne needs a document")
-            }
-            command = .insert(InsertCommand(namespace: namespace, documents: [try Self.storable(document)]), one: true)
+            command = .insert(try Self.insertOne(namespace, body), one: true)
         case .insertMany:
             guard case .array(let items)? = body["documents"], !items.isEmpty else {
                 throw DataAPIError(.invalidParameter, "insertMany needs a non-empty documents array")
@@ -74,48 +78,15 @@ struct ActionRequest: Sendable {
             }
             command = .insert(InsertCommand(namespace: namespace, documents: documents), one: false)
         case .updateOne, .updateMany:
-            guard let filter = try Self.document(body, "filter") else {
-                throw DataAPIError(.invalidParameter, "\(action.rawValue) needs a filter (use {} for every document)")
-            }
-            guard let updateDocument = try Self.document(body, "update") else {
-                throw DataAPIError(.invalidParameter, "\(action.rawValue) needs an update")
-            }
-            let update = try Update(updateDocument)
-            if action == .updateMany, update.isReplacement {
-                throw DataAPIError(.invalidParameter, "updateMany needs update operators, not a replacement document")
-            }
-            switch update.kind {
-            case .replacement(let replacement):
-                try Self.checkFieldNames(.document(replacement))
-                if let id = replacement["_id"] { try DocumentValidation.checkId(id) }
-                try DocumentShape(replacement).checkStorable("the replacement document")
-            case .operators(let operations):
-                for operation in operations { try Self.checkFieldNames(operation.operand) }
-            }
-            var upsert = false
-            if let flag = body["upsert"] {
-                guard let value = flag.boolValue else {
-                    throw DataAPIError(.invalidParameter, "upsert must be a boolean")
-                }
-                upsert = value
-            }
-            let parsedFilter = try Filter(filter)
-            if upsert {
-                // An upsert that inserts starts from the filter's equality fields: bounded like `$set`.
-                for (path, value) in parsedFilter.equalityFields {
-                    try DocumentShape.checkWrite("upsert's filter", path: path, value: value)
-                }
-            }
-            command = .update(
-                UpdateCommand(
-                    namespace: namespace, filter: parsedFilter, update: update, upsert: upsert,
-                    multi: action == .updateMany))
+            command = .update(try Self.update(action, namespace, body))
         case .deleteOne, .deleteMany:
             guard let filter = try Self.document(body, "filter") else {
                 throw DataAPIError(.invalidParameter, "\(action.rawValue) needs a filter (use {} for every document)")
             }
             command = .delete(
                 DeleteCommand(namespace: namespace, filter: try Filter(filter), multi: action == .deleteMany))
+        case .bulkWrite:
+            preconditionFailure("bulkWrite is parsed above")
         case .aggregate:
             guard case .array(let items)? = body["pipeline"] else {
                 throw DataAPIError(.invalidParameter, "aggregate needs a pipeline array")
@@ -129,6 +100,55 @@ struct ActionRequest: Sendable {
             }
             command = .aggregate(AggregateCommand(namespace: namespace, pipeline: try Pipeline(stages)))
         }
+    }
+
+    /// The command of an `insertOne` body (or `insertOne` operation of a `bulkWrite`).
+    static func insertOne(_ namespace: Namespace, _ body: Document) throws(DataAPIError) -> InsertCommand {
+        guard let document = try Self.document(body, "document") else {
+            throw DataAPIError(.invalidParameter, "insertOne needs a document")
+        }
+        return InsertCommand(namespace: namespace, documents: [try Self.storable(document)])
+    }
+
+    /// The command of an `updateOne`/`updateMany` body (or `updateOne` operation of a `bulkWrite`).
+    static func update(
+        _ action: DataAPIAction, _ namespace: Namespace, _ body: Document
+    ) throws(DataAPIError) -> UpdateCommand {
+        guard let filter = try Self.document(body, "filter") else {
+            throw DataAPIError(.invalidParameter, "\(action.rawValue) needs a filter (use {} for every document)")
+        }
+        guard let updateDocument = try Self.document(body, "update") else {
+            throw DataAPIError(.invalidParameter, "\(action.rawValue) needs an update")
+        }
+        let update = try Update(updateDocument)
+        if action == .updateMany, update.isReplacement {
+            throw DataAPIError(.invalidParameter, "updateMany needs update operators, not a replacement document")
+        }
+        switch update.kind {
+        case .replacement(let replacement):
+            try Self.checkFieldNames(.document(replacement))
+            if let id = replacement["_id"] { try DocumentValidation.checkId(id) }
+            try DocumentShape(replacement).checkStorable("the replacement document")
+        case .operators(let operations):
+            for operation in operations { try Self.checkFieldNames(operation.operand) }
+        }
+        var upsert = false
+        if let flag = body["upsert"] {
+            guard let value = flag.boolValue else {
+                throw DataAPIError(.invalidParameter, "upsert must be a boolean")
+            }
+            upsert = value
+        }
+        let parsedFilter = try Filter(filter)
+        if upsert {
+            // An upsert that inserts starts from the filter's equality fields: bounded like `$set`.
+            for (path, value) in parsedFilter.equalityFields {
+                try DocumentShape.checkWrite("upsert's filter", path: path, value: value)
+            }
+        }
+        return UpdateCommand(
+            namespace: namespace, filter: parsedFilter, update: update, upsert: upsert,
+            multi: action == .updateMany)
     }
 
     /// Runs the command and shapes the Data API reply.
@@ -156,6 +176,8 @@ struct ActionRequest: Sendable {
             let documents = try await backend.aggregate(aggregate)
             if documents.count > DataAPILimits.maxResultDocuments { throw DataAPILimits.resultTooLarge("aggregate") }
             return ["documents": .array(documents.map { .document($0) })]
+        case .bulkWrite(let bulk):
+            return try await backend.bulkWrite(bulk).document
         }
     }
 
@@ -170,13 +192,13 @@ struct ActionRequest: Sendable {
 
     // MARK: - Field readers
 
-    private static func string(_ body: Document, _ key: String) throws(DataAPIError) -> String {
+    static func string(_ body: Document, _ key: String) throws(DataAPIError) -> String {
         guard let value = body[key] else { throw DataAPIError(.invalidParameter, "missing \(key)") }
         guard let string = value.stringValue else { throw DataAPIError(.invalidParameter, "\(key) must be a string") }
         return string
     }
 
-    private static func document(_ body: Document, _ key: String) throws(DataAPIError) -> Document? {
+    static func document(_ body: Document, _ key: String) throws(DataAPIError) -> Document? {
         switch body[key] {
         case nil: return nil
         case .document(let d)?: return d

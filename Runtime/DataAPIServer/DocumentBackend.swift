@@ -22,6 +22,9 @@ public protocol DocumentBackend: Sendable {
     func delete(_ command: DeleteCommand) async throws -> Int
     /// Runs an aggregation pipeline over the collection.
     func aggregate(_ command: AggregateCommand) async throws -> [Document]
+    /// Runs the operations of a `bulkWrite` in order (``BulkWriteCommand``); an operation's ``DataAPIError`` is the
+    /// result's `writeError`, not thrown. The default runs them one by one.
+    func bulkWrite(_ command: BulkWriteCommand) async throws -> BulkWriteResult
 }
 
 extension DocumentBackend {

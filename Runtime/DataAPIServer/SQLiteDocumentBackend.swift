@@ -64,55 +64,64 @@ public struct SQLiteDocumentBackend: DocumentBackend {
     }
 
     public func insert(_ command: InsertCommand) async throws -> [BSONValue] {
-        // Ordered insert: documents before a duplicate stay inserted, like MongoDB.
         let outcome: Result<[BSONValue], DataAPIError> = try await database {
-            try await commits.write(documents: command.documents.count) { db in
-                var ids = [BSONValue]()
-                for document in command.documents {
-                    let id = document["_id"] ?? .null
-                    if try SQLiteSchema.exists(db, command.namespace, id: id) {
-                        return .failure(.duplicateKey(command.namespace, id: id))
-                    }
-                    try SQLiteSchema.insert(db, command.namespace, document)
-                    ids.append(id)
-                }
-                return .success(ids)
-            }
+            try await commits.write(documents: command.documents.count) { db in try Self.insert(db, command) }
         }
         return try outcome.get()
     }
 
     public func update(_ command: UpdateCommand) async throws -> UpdateResult {
-        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        let now = Self.nowMilliseconds()
         return try await database {
-            try await commits.write { db in
-                let query = SQLiteQuery(command.namespace, filter: command.filter, sort: nil)
-                let matched = try query.run(db, limit: command.multi ? nil : 1)
-                guard !matched.isEmpty else {
-                    guard command.upsert else { return UpdateResult(matchedCount: 0, modifiedCount: 0) }
-                    let document = try command.update.upsertDocument(filter: command.filter, now: now)
-                    try DocumentShape(document).checkStorable("the upserted document")
-                    let id = document["_id"] ?? .null
-                    try DocumentValidation.checkId(id)
-                    if try SQLiteSchema.exists(db, command.namespace, id: id) {
-                        throw DataAPIError.duplicateKey(command.namespace, id: id)
-                    }
-                    try SQLiteSchema.insert(db, command.namespace, document)
-                    return UpdateResult(matchedCount: 0, modifiedCount: 0, upsertedId: id)
-                }
-                var modified = 0
-                for row in matched {
-                    let updated = try command.update.apply(to: row.document, inserting: false, now: now)
-                    // A refusal rolls the whole action back (its savepoint): an updateMany writes all or nothing.
-                    try DocumentShape(updated).checkStorable("the updated document")
-                    if !BSONOrder.identical(updated, row.document) {
-                        try SQLiteSchema.replace(db, seq: row.seq, updated)
-                        modified += 1
-                    }
-                }
-                return UpdateResult(matchedCount: matched.count, modifiedCount: modified)
+            try await commits.write { db in try Self.update(db, command, now: now) }
+        }
+    }
+
+    /// The current time for `$currentDate` and an upsert's `$currentDate`, in milliseconds.
+    static func nowMilliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    /// An ordered insert in `db`: documents before a duplicate stay inserted, like MongoDB; the duplicate is the
+    /// failure.
+    static func insert(_ db: Database, _ command: InsertCommand) throws -> Result<[BSONValue], DataAPIError> {
+        var ids = [BSONValue]()
+        for document in command.documents {
+            let id = document["_id"] ?? .null
+            if try SQLiteSchema.exists(db, command.namespace, id: id) {
+                return .failure(.duplicateKey(command.namespace, id: id))
+            }
+            try SQLiteSchema.insert(db, command.namespace, document)
+            ids.append(id)
+        }
+        return .success(ids)
+    }
+
+    /// An update in `db`; a refusal is thrown (the caller's savepoint then rolls back all of it).
+    static func update(_ db: Database, _ command: UpdateCommand, now: Int64) throws -> UpdateResult {
+        let query = SQLiteQuery(command.namespace, filter: command.filter, sort: nil)
+        let matched = try query.run(db, limit: command.multi ? nil : 1)
+        guard !matched.isEmpty else {
+            guard command.upsert else { return UpdateResult(matchedCount: 0, modifiedCount: 0) }
+            let document = try command.update.upsertDocument(filter: command.filter, now: now)
+            try DocumentShape(document).checkStorable("the upserted document")
+            let id = document["_id"] ?? .null
+            try DocumentValidation.checkId(id)
+            if try SQLiteSchema.exists(db, command.namespace, id: id) {
+                throw DataAPIError.duplicateKey(command.namespace, id: id)
+            }
+            try SQLiteSchema.insert(db, command.namespace, document)
+            return UpdateResult(matchedCount: 0, modifiedCount: 0, upsertedId: id)
+        }
+        var modified = 0
+        for row in matched {
+            let updated = try command.update.apply(to: row.document, inserting: false, now: now)
+            // A refusal rolls the whole action back (its savepoint): an updateMany writes all or nothing.
+            try DocumentShape(updated).checkStorable("the updated document")
+            if !BSONOrder.identical(updated, row.document) {
+                try SQLiteSchema.replace(db, seq: row.seq, updated)
+                modified += 1
             }
         }
+        return UpdateResult(matchedCount: matched.count, modifiedCount: modified)
     }
 
     public func delete(_ command: DeleteCommand) async throws -> Int {
@@ -137,7 +146,7 @@ public struct SQLiteDocumentBackend: DocumentBackend {
     /// Runs one database step. ``DataAPIError``s pass through; a SQLite/GRDB failure becomes a 503 when the
     /// database stayed locked past the busy timeout and a 500 otherwise, with a message that names no
     /// internals and the cause kept as `underlying` for the log.
-    private func database<T>(_ step: () async throws -> T) async throws -> T {
+    func database<T>(_ step: () async throws -> T) async throws -> T {
         do {
             return try await step()
         } catch let error as DataAPIError {

@@ -20,41 +20,41 @@ struct DataAPISessionStoreTests {
          "cost":null,"currency":"EUR"}
         """#
 
-    @Test("insert claims the charging point with ONE conditional upsert, then inserts with BSON dates")
+    @Test("a start is ONE bulkWrite: the conditional upsert of the point's lock, then the insert with BSON dates")
     func insertClaims() async throws {
         let session = Harness.session(startedMinutesAgo: 0)
-        let bodies = try await replay([
-            RecordedExchange(
-                "updateOne", "ChargingPoints",
-                #"{"matchedCount":{"$numberInt":"0"},"modifiedCount":{"$numberInt":"0"},"upsertedId":"cp-1"}"#),
-            RecordedExchange("insertOne", "ChargingSessions", #"{"insertedId":"\#(session.sessionId)"}"#),
-        ]) { store in try await store.insert(session) }
-        #expect(bodies[0]["filter"] == ["_id": "cp-1", "activeSessionId": nil])
-        #expect(bodies[0]["upsert"] == true)
+        let bodies = try await replay([.started(session.sessionId)]) { store in try await store.insert(session) }
+        #expect(bodies.count == 1)
+        let claim = try #require(bodies[0].bulkOperation(0))
+        #expect(claim.kind == "updateOne")
+        #expect(claim.fields["filter"] == ["_id": "cp-1", "activeSessionId": nil])
+        #expect(claim.fields["upsert"] == true)
+        #expect(claim.fields["requireMatch"] == nil)
         #expect(
-            bodies[0]["update"]
+            claim.fields["update"]
                 == [
                     "$set": [
                         "activeSessionId": .string(session.sessionId), "claimedAt": .datetime(Harness.start),
                     ]
                 ])
-        let document = try #require(bodies[1]["document"]?.documentValue)
+        let insert = try #require(bodies[0].bulkOperation(1))
+        #expect(insert.kind == "insertOne")
+        #expect(insert.fields["collection"] == "ChargingSessions")
+        let document = try #require(insert.fields["document"]?.documentValue)
         #expect(document["_id"] == .string(session.sessionId))
         #expect(document["status"] == "Charging")
         #expect(document["startTime"] == .datetime(Harness.start))
         #expect(document["energyWh"] == .int64(0))
         #expect(document["lastMeterSeq"] == .int64(-1))
         #expect(document["targetEnergyWh"] == .int64(22_000))
+        #expect(bodies[0].bulkOperation(2) == nil)
     }
 
     @Test("a duplicate key on the claim means busy; the session is not inserted")
     func busy() async throws {
         let session = Harness.session(startedMinutesAgo: 0)
         _ = try await replay([
-            RecordedExchange(
-                "updateOne", "ChargingPoints", status: 409,
-                #"{"error":"E11000 duplicate key error collection: EVChargingDB.ChargingPoints index: _id_ dup key: { _id: \"cp-1\" }","error_code":"DuplicateKey"}"#
-            ),
+            .claimRefused,
             RecordedExchange(
                 "findOne", "ChargingPoints",
                 #"{"document":{"_id":"cp-1","activeSessionId":"other","claimedAt":{"$date":{"$numberLong":"1795691390000"}}}}"#
@@ -77,10 +77,24 @@ struct DataAPISessionStoreTests {
     func ambiguousInsertKeepsLock() async throws {
         let session = Harness.session(startedMinutesAgo: 0)
         _ = try await replay([
-            .pointClaimed,
             RecordedExchange(
-                "insertOne", "ChargingSessions", status: 500,
-                #"{"error":"write concern timed out","error_code":"InternalServerError"}"#),
+                "bulkWrite", "ChargingPoints",
+                #"{"results":[{"matchedCount":0,"modifiedCount":0,"upsertedId":"cp-1"}],"writeError":{"index":1,"error":"write concern timed out","error_code":"InternalServerError"}}"#
+            )
+        ]) { store in
+            let error = await #expect(throws: DataAPIError.self) { try await store.insert(session) }
+            #expect(error?.code == .backendFailure)
+        }
+    }
+
+    @Test("a start whose bulkWrite request failed as a whole surfaces the error and sends nothing more")
+    func failedRequest() async throws {
+        let session = Harness.session(startedMinutesAgo: 0)
+        _ = try await replay([
+            RecordedExchange(
+                "bulkWrite", "ChargingPoints", status: 500,
+                #"{"error":"the embedded database could not commit the write; nothing was written","error_code":"InternalServerError"}"#
+            )
         ]) { store in
             let error = await #expect(throws: DataAPIError.self) { try await store.insert(session) }
             #expect(error?.code == .backendFailure)
@@ -91,10 +105,10 @@ struct DataAPISessionStoreTests {
     func definiteInsertFailureReleasesLock() async throws {
         let session = Harness.session(startedMinutesAgo: 0)
         let bodies = try await replay([
-            .pointClaimed,
             RecordedExchange(
-                "insertOne", "ChargingSessions", status: 400,
-                #"{"error":"bad document","error_code":"InvalidParameter"}"#),
+                "bulkWrite", "ChargingPoints",
+                #"{"results":[{"matchedCount":0,"modifiedCount":0,"upsertedId":"cp-1"}],"writeError":{"index":1,"error":"bad document","error_code":"InvalidParameter"}}"#
+            ),
             RecordedExchange("updateOne", "ChargingPoints", #"{"matchedCount":1,"modifiedCount":1}"#),
         ]) { store in
             let error = await #expect(throws: DataAPIError.self) { try await store.insert(session) }
@@ -103,13 +117,28 @@ struct DataAPISessionStoreTests {
         #expect(bodies.last?["filter"]?.documentValue?["activeSessionId"] == .string(session.sessionId))
     }
 
+    @Test("a session id that exists already is busy, and the claim is released")
+    func duplicateSession() async throws {
+        let session = Harness.session(startedMinutesAgo: 0)
+        let bodies = try await replay([
+            RecordedExchange(
+                "bulkWrite", "ChargingPoints",
+                #"{"results":[{"matchedCount":1,"modifiedCount":1}],"writeError":{"index":1,"error":"E11000 duplicate key error","error_code":"DuplicateKey"}}"#
+            ),
+            RecordedExchange("updateOne", "ChargingPoints", #"{"matchedCount":1,"modifiedCount":1}"#),
+        ]) { store in
+            let error = await #expect(throws: ChargingError.self) { try await store.insert(session) }
+            #expect(error?.code == .chargingPointBusy)
+        }
+        #expect(bodies.count == 2)
+    }
+
     @Test("a lock left by a start that crashed before inserting is taken over after a minute")
     func abandonedLock() async throws {
         let session = Harness.session(startedMinutesAgo: 0)
         let tenMinutesAgo = Harness.start - 600_000
         let bodies = try await replay([
-            RecordedExchange(
-                "updateOne", "ChargingPoints", status: 409, #"{"error":"duplicate key","error_code":"DuplicateKey"}"#),
+            .claimRefused,
             RecordedExchange(
                 "findOne", "ChargingPoints",
                 #"{"document":{"_id":"cp-1","activeSessionId":"ghost","claimedAt":{"$date":{"$numberLong":"\#(tenMinutesAgo)"}}}}"#
@@ -118,14 +147,12 @@ struct DataAPISessionStoreTests {
             RecordedExchange(
                 "updateOne", "ChargingPoints",
                 #"{"matchedCount":{"$numberInt":"1"},"modifiedCount":{"$numberInt":"1"}}"#),
-            RecordedExchange(
-                "updateOne", "ChargingPoints",
-                #"{"matchedCount":{"$numberInt":"1"},"modifiedCount":{"$numberInt":"1"}}"#),
-            RecordedExchange("insertOne", "ChargingSessions", #"{"insertedId":"\#(session.sessionId)"}"#),
+            .started(session.sessionId),
         ]) { store in try await store.insert(session) }
         #expect(bodies[3]["filter"] == ["_id": "cp-1", "activeSessionId": "ghost"])
         #expect(bodies[3]["update"] == ["$set": ["activeSessionId": nil, "lastSessionId": "ghost"]])
-        #expect(bodies[4]["filter"] == ["_id": "cp-1", "activeSessionId": nil])
+        #expect(bodies[4].bulkOperation(0)?.fields["filter"] == ["_id": "cp-1", "activeSessionId": nil])
+        #expect(bodies[4].bulkOperation(1)?.kind == "insertOne")
     }
 
     @Test("a meter value is one guarded update: status, point and lastMeterSeq < seq in the filter, $max energy")
@@ -174,16 +201,10 @@ struct DataAPISessionStoreTests {
         }
     }
 
-    @Test("stop over the Data API: compare-and-set on the read energy, then the point is released; 12.75")
+    @Test("stop over the Data API: one bulkWrite of the compare-and-set on the read energy and the release; 12.75")
     func stopThroughHandler() async throws {
         let bodies = try await replay([
-            RecordedExchange("findOne", "ChargingSessions", #"{"document":\#(Self.sessionDocument)}"#),
-            RecordedExchange(
-                "updateOne", "ChargingSessions",
-                #"{"matchedCount":{"$numberInt":"1"},"modifiedCount":{"$numberInt":"1"}}"#),
-            RecordedExchange(
-                "updateOne", "ChargingPoints",
-                #"{"matchedCount":{"$numberInt":"1"},"modifiedCount":{"$numberInt":"1"}}"#),
+            RecordedExchange("findOne", "ChargingSessions", #"{"document":\#(Self.sessionDocument)}"#), .stopped,
         ]) { store in
             let harness = Harness()
             var dependencies = harness.dependencies
@@ -193,16 +214,41 @@ struct DataAPISessionStoreTests {
             #expect(try json(response)["cost"] as? Double == 12.75)
             #expect(try json(response)["durationMinutes"] as? Int == 30)
         }
+        #expect(bodies.count == 2)
         #expect(bodies[0]["filter"] == ["_id": .string(Harness.fixtureSessionID)])
+        let compareAndSet = try #require(bodies[1].bulkOperation(0))
+        #expect(compareAndSet.kind == "updateOne")
+        #expect(compareAndSet.fields["requireMatch"] == true)
         #expect(
-            bodies[1]["filter"]
+            compareAndSet.fields["filter"]
                 == ["_id": .string(Harness.fixtureSessionID), "status": "Charging", "energyWh": .int64(15_500)])
-        let set = try #require(bodies[1].value(atPath: "update.$set")?.documentValue)
+        let set = try #require(compareAndSet.fields.value(atPath: "update.$set")?.documentValue)
         #expect(set["status"] == "Stopped")
         #expect(set["endTime"] == .datetime(Harness.start))
         #expect(set["stopReason"] == "Requested")
         #expect(set["cost"] == .double(12.75))
-        #expect(bodies[2]["filter"] == ["_id": "cp-1", "activeSessionId": .string(Harness.fixtureSessionID)])
+        let release = try #require(bodies[1].bulkOperation(1))
+        #expect(release.fields["collection"] == "ChargingPoints")
+        #expect(release.fields["filter"] == ["_id": "cp-1", "activeSessionId": .string(Harness.fixtureSessionID)])
+        #expect(release.fields["requireMatch"] == nil)
+    }
+
+    @Test("a stop whose lock release failed is still a stop (the next start takes the lock over)")
+    func releaseFailed() async throws {
+        _ = try await replay([
+            RecordedExchange("findOne", "ChargingSessions", #"{"document":\#(Self.sessionDocument)}"#),
+            RecordedExchange(
+                "bulkWrite", "ChargingSessions",
+                #"{"results":[{"matchedCount":1,"modifiedCount":1}],"writeError":{"index":1,"error":"not primary","error_code":"InternalServerError"}}"#
+            ),
+        ]) { store in
+            let harness = Harness()
+            var dependencies = harness.dependencies
+            dependencies.store = store
+            let response = try await harness.respond(StopSessionHandler(dependencies), Fixture.request("stop"))
+            #expect(response.statusCode == 200)
+            #expect(try json(response)["cost"] as? Double == 12.75)
+        }
     }
 
     @Test("list: filters, newest-first sort, limit + 1 and the cursor as $or on (startTime, _id)")

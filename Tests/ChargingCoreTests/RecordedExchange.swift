@@ -24,9 +24,40 @@ struct RecordedExchange: Sendable {
 }
 
 extension RecordedExchange {
-    /// The claim upsert of `cp-1` succeeded (the lock document was created).
-    static let pointClaimed = RecordedExchange(
-        "updateOne", "ChargingPoints", #"{"matchedCount":0,"modifiedCount":0,"upsertedId":"cp-1"}"#)
+    /// A start's `bulkWrite` (claim of `cp-1`, insert of `sessionId`) that did both.
+    static func started(_ sessionId: String) -> RecordedExchange {
+        RecordedExchange(
+            "bulkWrite", "ChargingPoints",
+            #"{"results":[{"matchedCount":0,"modifiedCount":0,"upsertedId":"cp-1"},{"insertedId":"\#(sessionId)"}]}"#)
+    }
+
+    /// A start's `bulkWrite` whose claim was refused as a duplicate key (the point is held).
+    static let claimRefused = RecordedExchange(
+        "bulkWrite", "ChargingPoints",
+        #"{"results":[],"writeError":{"error":"E11000 duplicate key error collection: EVChargingDB.ChargingPoints index: _id_ dup key: { _id: \"cp-1\" }","error_code":"DuplicateKey","index":0}}"#
+    )
+
+    /// A stop's `bulkWrite` (compare-and-set, release) that did both.
+    static let stopped = RecordedExchange(
+        "bulkWrite", "ChargingSessions",
+        #"{"results":[{"matchedCount":{"$numberInt":"1"},"modifiedCount":{"$numberInt":"1"}},{"matchedCount":{"$numberInt":"1"},"modifiedCount":{"$numberInt":"1"}}]}"#
+    )
+
+    /// A stop's `bulkWrite` whose compare-and-set matched nothing (the session changed since it was read).
+    static let compareAndSetLost = RecordedExchange(
+        "bulkWrite", "ChargingSessions",
+        #"{"results":[{"matchedCount":{"$numberInt":"0"},"modifiedCount":{"$numberInt":"0"}}]}"#)
+}
+
+extension Document {
+    /// Operation `index` of a `bulkWrite` body: its kind (`insertOne`, `updateOne`) and its fields.
+    func bulkOperation(_ index: Int) -> (kind: String, fields: Document)? {
+        guard case .array(let operations)? = self["operations"], index < operations.count,
+            case .document(let wrapper) = operations[index], let kind = wrapper.keys.first,
+            case .document(let fields)? = wrapper[kind]
+        else { return nil }
+        return (kind, fields)
+    }
 }
 
 /// Replays recorded Data API answers (canonical EJSON, as the server sends for `Accept: application/ejson`)
@@ -67,7 +98,10 @@ func replay<Subject>(
         #expect(request.header("apiKey") == "test-key")
         #expect(request.header("content-type") == "application/ejson")
         let document = try ExtendedJSON.parseDocument(request.body)
-        #expect(document["collection"] == .string(exchange.collection))
+        // A bulkWrite names its collections per operation: the first one's is compared.
+        let collection =
+            exchange.action == "bulkWrite" ? document.bulkOperation(0)?.fields["collection"] : document["collection"]
+        #expect(collection == .string(exchange.collection))
         #expect(document["database"] == "EVChargingDB")
         #expect(document["dataSource"] == "mongodb-atlas")
         bodies.append(document)

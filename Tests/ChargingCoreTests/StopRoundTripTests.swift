@@ -12,11 +12,6 @@ import Testing
 /// the target ends it.
 @Suite("Stop round trips")
 struct StopRoundTripTests {
-    static let casMatched = RecordedExchange(
-        "updateOne", "ChargingSessions", #"{"matchedCount":{"$numberInt":"1"},"modifiedCount":{"$numberInt":"1"}}"#)
-    static let released = RecordedExchange(
-        "updateOne", "ChargingPoints", #"{"matchedCount":{"$numberInt":"1"},"modifiedCount":{"$numberInt":"1"}}"#)
-
     /// `POST /stop` through the handler StopSession runs (with OCPP control; no charger is registered).
     static func stopThroughOcppCapableHandler(_ store: DataAPISessionStore) async throws -> APIGatewayV2Response {
         let harness = Harness()
@@ -28,19 +23,21 @@ struct StopRoundTripTests {
         return try await harness.respond(StopSessionHandler(dependencies, ocpp: control), Fixture.request("stop"))
     }
 
-    @Test("POST /stop with OCPP control on a session that is not an OCPP session: findOne, the CAS, the release")
+    @Test(
+        "POST /stop with OCPP control on a session that is not an OCPP session: findOne, then the CAS and the release in one bulkWrite"
+    )
     func ocppCapableHandler() async throws {
         let bodies = try await replay([
             RecordedExchange(
                 "findOne", "ChargingSessions", #"{"document":\#(DataAPISessionStoreTests.sessionDocument)}"#),
-            Self.casMatched, Self.released,
+            .stopped,
         ]) { store in
             let response = try await Self.stopThroughOcppCapableHandler(store)
             #expect(response.statusCode == 200)
             #expect(try json(response)["cost"] as? Double == 12.75)
         }
-        #expect(bodies.count == 3)
-        #expect(bodies[1]["filter"]?.documentValue?["energyWh"] == .int64(15_500))
+        #expect(bodies.count == 2)
+        #expect(bodies[1].bulkOperation(0)?.fields["filter"]?.documentValue?["energyWh"] == .int64(15_500))
     }
 
     @Test("a CAS that lost to a meter value reads the session again and stops what it read")
@@ -50,27 +47,27 @@ struct StopRoundTripTests {
         let bodies = try await replay([
             RecordedExchange(
                 "findOne", "ChargingSessions", #"{"document":\#(DataAPISessionStoreTests.sessionDocument)}"#),
-            RecordedExchange(
-                "updateOne", "ChargingSessions",
-                #"{"matchedCount":{"$numberInt":"0"},"modifiedCount":{"$numberInt":"0"}}"#),
+            .compareAndSetLost,
             RecordedExchange("findOne", "ChargingSessions", #"{"document":\#(moved)}"#),
-            Self.casMatched, Self.released,
+            .stopped,
         ]) { store in
             let response = try await Self.stopThroughOcppCapableHandler(store)
             #expect(response.statusCode == 200)
             #expect(try json(response)["energyConsumed"] as? Double == 16.0)
         }
-        #expect(bodies.count == 5)
-        #expect(bodies[1]["filter"]?.documentValue?["energyWh"] == .int64(15_500))
-        #expect(bodies[3]["filter"]?.documentValue?["energyWh"] == .int64(16_000))
+        #expect(bodies.count == 4)
+        #expect(bodies[1].bulkOperation(0)?.fields["filter"]?.documentValue?["energyWh"] == .int64(15_500))
+        #expect(bodies[3].bulkOperation(0)?.fields["filter"]?.documentValue?["energyWh"] == .int64(16_000))
     }
 
-    @Test("Stopped without a sessionId (stopActive): the point's active session by find, the CAS, the release")
+    @Test(
+        "Stopped without a sessionId (stopActive): the point's active session by find, then the CAS and the release in one bulkWrite"
+    )
     func stopActive() async throws {
         let bodies = try await replay([
             RecordedExchange(
                 "find", "ChargingSessions", #"{"documents":[\#(DataAPISessionStoreTests.sessionDocument)]}"#),
-            Self.casMatched, Self.released,
+            .stopped,
         ]) { store in
             var dependencies = Harness().dependencies
             dependencies.store = store
@@ -79,18 +76,20 @@ struct StopRoundTripTests {
             #expect(outcome?.session.status == .stopped)
             #expect(outcome?.wasAlreadyStopped == false)
         }
-        #expect(bodies.count == 3)
+        #expect(bodies.count == 2)
         #expect(bodies[0]["filter"]?.documentValue?["status"] == "Charging")
     }
 
-    @Test("a retried meter batch (all duplicates) of a session at its target: findOne, the CAS, the release")
+    @Test(
+        "a retried meter batch (all duplicates) of a session at its target: findOne, then the CAS and the release in one bulkWrite"
+    )
     func meterAtTarget() async throws {
         let atTarget = DataAPISessionStoreTests.sessionDocument.replacingOccurrences(
             of: #""energyWh":{"$numberLong":"15500"}"#, with: #""energyWh":{"$numberLong":"22000"}"#)
         let sessionId = "3f1c2a9e-5b7d-4e21-9c3a-0d8e6f4b2a17"
         let bodies = try await replay([
             RecordedExchange("findOne", "ChargingSessions", #"{"document":\#(atTarget)}"#),
-            Self.casMatched, Self.released,
+            .stopped,
         ]) { store in
             var dependencies = Harness().dependencies
             dependencies.store = store
@@ -105,7 +104,7 @@ struct StopRoundTripTests {
             }
             #expect(session.stopReason == .targetReached)
         }
-        #expect(bodies.count == 3)
-        #expect(bodies[1]["filter"]?.documentValue?["energyWh"] == .int64(22_000))
+        #expect(bodies.count == 2)
+        #expect(bodies[1].bulkOperation(0)?.fields["filter"]?.documentValue?["energyWh"] == .int64(22_000))
     }
 }

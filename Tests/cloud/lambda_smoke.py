@@ -37,7 +37,7 @@ from smoke_events import (OPERATOR, authorizer_event, http_event, scheduled_even
                           websocket_event)
 from smoke_fake_aws import ANSWER_TIMEOUT_SECONDS, FakeAWS, credential_pair
 
-WRITE_ACTIONS = {"insertOne", "insertMany", "updateOne", "updateMany", "deleteOne", "deleteMany"}
+WRITE_ACTIONS = {"insertOne", "insertMany", "updateOne", "updateMany", "deleteOne", "deleteMany", "bulkWrite"}
 
 
 BASE = "/api/ChargingSessionAPI"

@@ -152,6 +152,12 @@ class FakeAWS:
                         "updateMany": {"matchedCount": 0, "modifiedCount": 0},
                         "deleteOne": {"deletedCount": 0}, "deleteMany": {"deletedCount": 0},
                     }
+                    if action == "bulkWrite" and isinstance(request, dict):
+                        # Every operation succeeds: an insert answers its document's _id, an update one match.
+                        answers["bulkWrite"] = {"results": [
+                            {"insertedId": op["insertOne"]["document"].get("_id")} if "insertOne" in op
+                            else {"matchedCount": 1, "modifiedCount": 1}
+                            for op in request.get("operations", []) if isinstance(op, dict)]}
                     if action not in answers:
                         self.reply(404, b'{"error":"unknown action","error_code":"ActionNotFound"}')
                         return

@@ -28,8 +28,11 @@ struct FuzzCaseGenerator {
     static let collections = ["a", "b"]
     static let actions = [
         "find", "findOne", "insertOne", "insertMany", "updateOne", "updateMany", "deleteOne", "deleteMany", "aggregate",
+        "bulkWrite",
     ]
-    static let writes: Set<String> = ["insertOne", "insertMany", "updateOne", "updateMany", "deleteOne", "deleteMany"]
+    static let writes: Set<String> = [
+        "insertOne", "insertMany", "updateOne", "updateMany", "deleteOne", "deleteMany", "bulkWrite",
+    ]
 
     let apiKey: String
     var values: FuzzValues
@@ -91,6 +94,19 @@ struct FuzzCaseGenerator {
             if values.random.chance(0.3) { fields["upsert"] = values.random.pick([true, false, 1]) }
         case "deleteOne", "deleteMany":
             fields["filter"] = .document(values.filter())
+        case "bulkWrite":
+            // In the body's collection (the fuzzer compares it after a refused request); a request that ran is a
+            // 200 even when an operation failed, so only a 4xx must leave the store as it was.
+            fields["operations"] = .array(
+                (0..<values.random.int(0...4)).map { _ in
+                    if values.random.chance(0.4) {
+                        return ["insertOne": ["document": .document(values.storedDocument())]]
+                    }
+                    var update: Document = ["filter": .document(values.filter()), "update": values.update()]
+                    if values.random.chance(0.3) { update["upsert"] = values.random.pick([true, false, 1]) }
+                    if values.random.chance(0.3) { update["requireMatch"] = values.random.pick([true, false, "x"]) }
+                    return ["updateOne": .document(update)]
+                })
         default:
             fields["pipeline"] = .array((0..<values.random.int(0...4)).map { _ in .document(values.stage()) })
         }
