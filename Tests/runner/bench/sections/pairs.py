@@ -4,9 +4,10 @@ Ceiling: bare SQLite commits/s on a scratch file next to the `small` runner's st
 the store's schema and page size (copied from the store file), its `journal_mode` (read from the file) and
 its `synchronous` (a per-connection setting the file does not keep: seen with strace as one WAL sync per
 commit or none; else read from the Data API server's source), one INSERT of a stored session's row per
-transaction. Also reported: the same file replaying a pair's own writes (INSERT the session, UPDATE the lock,
-UPDATE the session, UPDATE the lock), since a commit that grows the file and one that rewrites pages in place
-cost differently. Writes per pair: the Data API writes a start and a stop make.
+transaction. Also reported: the same file replaying a pair's own writes as the store commits them (a start's
+bulkWrite: UPDATE the lock + INSERT the session in one transaction; a stop's: UPDATE the session + UPDATE the lock
+in one), since a commit that grows the file and one that rewrites pages in place cost differently. Writes per
+pair: the documents a start and a stop write.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ import processes
 from runner import API_PATH
 from table import Row, fmt_rate, fmt_ratio, ratio
 
-# DataAPISessionStore: start = claim (conditional upsert on ChargingPoints) + insertOne; stop = the
-# compare-and-set updateOne + the lock release updateOne. Reads (the stop's findOne) are not writes.
+# DataAPISessionStore: start = claim (conditional upsert on ChargingPoints) + insertOne, one bulkWrite; stop = the
+# compare-and-set updateOne + the lock release updateOne, one bulkWrite. Reads (the stop's findOne) are not writes.
 WRITES_PER_PAIR_FROM_CODE = 4
 SYNCHRONOUS_NAMES = {"0": "OFF", "1": "NORMAL", "2": "FULL", "3": "EXTRA"}
 
@@ -59,15 +60,36 @@ def _client(base: str, point: str, seconds: float, auth: dict) -> tuple[int, str
     return done, ""
 
 
-def _pairs(bench, runner) -> tuple[float, str]:
+def _pairs(bench, runner) -> tuple[float, str, dict[str, float]]:
+    """(pairs/s, the first client error, CPU seconds each process of the runner used over the loop)."""
     clients, seconds = bench.config.pair_clients, bench.config.duration
     context = multiprocessing.get_context("fork")
+    before = _cpu_by_process(runner)
     with concurrent.futures.ProcessPoolExecutor(clients, mp_context=context) as pool:
         futures = [pool.submit(_client, runner.base, f"bench-pair-{i}", seconds, runner.auth_headers)
                    for i in range(clients)]
         results = [f.result(timeout=seconds + 120) for f in futures]
+    after = _cpu_by_process(runner)
+    cpu = {name: after[name] - before.get(name, 0.0) for name in after}
     errors = [e for _, e in results if e]
-    return sum(d for d, _ in results) / seconds, errors[0] if errors else ""
+    return sum(d for d, _ in results) / seconds, errors[0] if errors else "", cpu
+
+
+def _cpu_by_process(runner) -> dict[str, float]:
+    """CPU seconds (user + system) of the runner and its live descendants, summed by command name (the worker
+    processes of one function share theirs)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = {}
+    for pid in [runner.pid] + processes.descendants(runner.pid):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1: stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        totals[name] = totals.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return totals
 
 
 def _synchronous(root: str) -> tuple[str, str]:
@@ -221,8 +243,9 @@ def _commit(db: sqlite3.Connection, sql: str, values) -> int:
 def _ceilings(store_path: str, synchronous: str, seconds: float) -> tuple[float, float, str]:
     """(INSERT commits/s, bare start+stop write sequences/s, journal mode), each measured for `seconds`.
 
-    The sequence is a pair's writes on the same rows, one transaction each: INSERT the session, UPDATE the lock
-    (claim), UPDATE the session (stop), UPDATE the lock (release)."""
+    The sequence is a pair's writes on the same rows in two transactions, as a start's and a stop's bulkWrite
+    commit them: UPDATE the lock (claim) + INSERT the session; UPDATE the session (stop) + UPDATE the lock
+    (release)."""
     db, path, journal, table = _scratch(store_path, synchronous)
     try:
         columns = ", ".join(f'"{c}"' for c in table.columns)
@@ -239,10 +262,14 @@ def _ceilings(store_path: str, synchronous: str, seconds: float) -> tuple[float,
         pairs, started = 0, time.monotonic()
         while time.monotonic() - started < seconds and pairs < 1_000_000:
             row = table.values(table.session, table.session_id, commits + pairs)
-            session = _commit(db, insert, row)
-            _commit(db, update, (lock_body + " ", lock))
-            _commit(db, update, ((row[body] or "") + " ", session))
-            _commit(db, update, (lock_body, lock))
+            db.execute("BEGIN")
+            db.execute(update, (lock_body + " ", lock))
+            session = db.execute(insert, row).lastrowid
+            db.execute("COMMIT")
+            db.execute("BEGIN")
+            db.execute(update, ((row[body] or "") + " ", session))
+            db.execute(update, (lock_body, lock))
+            db.execute("COMMIT")
             pairs += 1
         return inserts, pairs / (time.monotonic() - started), journal
     finally:
@@ -253,9 +280,15 @@ def _ceilings(store_path: str, synchronous: str, seconds: float) -> tuple[float,
 def run(bench) -> list[Row]:
     config = bench.config
     runner = bench.runner("small")
-    pairs, error = _pairs(bench, runner)
+    pairs, error, cpu = _pairs(bench, runner)
     bench.say(f"  start+stop pairs: {pairs:,.1f} pairs/s ({config.pair_clients} keep-alive clients, "
               f"{config.duration:g} s){'; stopped early: ' + error if error else ''}")
+    done = pairs * config.duration
+    if done > 0:
+        busy = sorted(((seconds, name) for name, seconds in cpu.items() if seconds > 0), reverse=True)
+        parts = ", ".join(f"{name} {seconds / done * 1e6:,.0f}" for seconds, name in busy)
+        total = sum(cpu.values()) / done * 1e6
+        bench.say(f"  CPU per pair (µs, from /proc over the loop): {parts}; all {total:,.0f}")
     declared, declared_in = _synchronous(config.root)
     store = os.path.join(runner.data_dir, "evcsm.sqlite")
     observed, detail = _observed_synchronous(runner, store)
@@ -267,11 +300,12 @@ def run(bench) -> list[Row]:
     ceiling, sequences, journal = _ceilings(store, synchronous, config.ceiling_seconds)
     bench.say(f"  store write ceiling: {ceiling:,.0f} commits/s (bare SQLite, journal_mode={journal} from the store "
               f"file, synchronous={synchronous} ({source}), store schema, one session row INSERT per transaction)")
-    bench.say(f"  bare SQLite, a pair's own writes (INSERT + 3 UPDATEs of the same rows, one transaction each): "
+    bench.say(f"  bare SQLite, a pair's own writes (UPDATE + INSERT, then 2 UPDATEs, of the same rows; two "
+              f"transactions, as the start's and the stop's bulkWrite): "
               f"{sequences:,.0f} sequences/s")
     writes = config.writes_per_pair or WRITES_PER_PAIR_FROM_CODE
     writes_source = "BENCH_WRITES_PER_PAIR" if config.writes_per_pair else (
-        "DataAPISessionStore: claim upsert, insertOne, stop CAS, release")
+        "DataAPISessionStore: claim upsert + insertOne, stop CAS + release: two bulkWrites")
     per_pair = ceiling / writes
     r = ratio(pairs, per_pair)
     bench.say(f"  writes per pair: {writes} ({writes_source}); ceiling ÷ writes: {per_pair:,.0f} pairs/s; "
@@ -281,7 +315,7 @@ def run(bench) -> list[Row]:
     return [
         Row(f"store write ceiling: bare SQLite commits/s ({journal}, synchronous={synchronous})",
             fmt_rate(ceiling, "commits/s")),
-        Row(f"  … bare SQLite, a pair's {writes} writes (INSERT + 3 UPDATEs, one transaction each)",
+        Row(f"  … bare SQLite, a pair's {writes} writes (UPDATE + INSERT, then 2 UPDATEs: two transactions)",
             fmt_rate(sequences, "sequences/s")),
         Row("start+stop pairs/s", fmt_rate(pairs, "pairs/s") + (" (errors)" if error else ""),
             f"{per_pair:,.0f} (ceiling ÷ {writes} writes)", fmt_ratio(r), "≥ 1,000/s and ≥ 0.5×",
