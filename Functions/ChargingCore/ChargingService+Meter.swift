@@ -27,22 +27,22 @@ extension ChargingService {
             groups[item.key, default: []].append(item)
         }
         var outcome = MeterBatchOutcome()
-        for key in order {
-            let group = groups[key] ?? []
-            do {
-                let (result, rejected) = try await record(group: group, key: key, logger: logger)
-                outcome.rejectedReadings += rejected
-                // A reading naming another point's session is ignored: it must not hide what happened to the session.
-                if result != .ignored || outcome.outcomes[key.sessionId] == nil {
-                    outcome.outcomes[key.sessionId] = result
+        if order.count > 1 {
+            await record(together: order, groups, into: &outcome, logger: logger)
+        } else {
+            for key in order {
+                let group = groups[key] ?? []
+                do {
+                    let stored = try await store.session(id: key.sessionId)
+                    guard let prepared = prepare(group, key: key, stored: stored, logger: logger) else {
+                        outcome.note(.ignored, key: key)
+                        continue
+                    }
+                    let latest = try await writeOneByOne(prepared)
+                    outcome.note(try await conclude(prepared, latest: latest, logger: logger), prepared, key: key)
+                } catch {
+                    outcome.fail(group, key: key, error: "\(error)", logger: logger)
                 }
-            } catch {
-                logger.error(
-                    "meter values not recorded; reporting them for retry",
-                    metadata: [
-                        "sessionId": "\(key.sessionId)", "readings": "\(group.count)", "error": "\(error)",
-                    ])
-                outcome.failedItems += group.map(\.id)
             }
         }
         if outcome.rejectedReadings > 0 {
@@ -54,22 +54,70 @@ extension ChargingService {
     /// The name of the metric counting rejected meter values.
     public static let rejectedReadingsMetric = "RejectedReadings"
 
+    /// A batch of several sessions: their sessions read with one store call, and the groups with one reading to
+    /// write (a meter that never goes backwards) written with one more (``SessionStore/applyMeterValues(_:)``);
+    /// a group with several readings to write writes them one by one, as alone.
     private func record(
-        group: [MeterBatchItem], key: MeterBatchItem.Key, logger: Logger
-    ) async throws -> (MeterOutcome, rejected: Int) {
-        // An OCPP session is metered by its charger's MeterValues over OCPP only: an MQTT reading for it is ignored.
-        guard let stored = try await store.session(id: key.sessionId), stored.status == .charging,
-            stored.chargingPointId == key.chargingPointId, stored.connectorId == nil
+        together order: [MeterBatchItem.Key], _ groups: [MeterBatchItem.Key: [MeterBatchItem]],
+        into outcome: inout MeterBatchOutcome, logger: Logger
+    ) async {
+        let stored: [String: ChargingSession]
+        do {
+            stored = try await store.sessions(ids: order.map(\.sessionId))
+        } catch {
+            for key in order { outcome.fail(groups[key] ?? [], key: key, error: "\(error)", logger: logger) }
+            return
+        }
+        var single: [(MeterBatchItem.Key, PreparedMeterGroup)] = []
+        for key in order {
+            let group = groups[key] ?? []
+            guard let prepared = prepare(group, key: key, stored: stored[key.sessionId], logger: logger) else {
+                outcome.note(.ignored, key: key)
+                continue
+            }
+            if prepared.writes.count == 1 {
+                single.append((key, prepared))
+                continue
+            }
+            do {
+                let latest = try await writeOneByOne(prepared)
+                outcome.note(try await conclude(prepared, latest: latest, logger: logger), prepared, key: key)
+            } catch {
+                outcome.fail(group, key: key, error: "\(error)", logger: logger)
+            }
+        }
+        guard !single.isEmpty else { return }
+        let results = await store.applyMeterValues(single.map { _, prepared in prepared.write(prepared.writes[0]) })
+        for ((key, prepared), result) in zip(single, results) {
+            do {
+                guard case .applied(let latest) = result else {
+                    if case .failed(let message) = result { throw MeterWriteFailure(message: message) }
+                    continue
+                }
+                outcome.note(try await conclude(prepared, latest: latest, logger: logger), prepared, key: key)
+            } catch {
+                outcome.fail(groups[key] ?? [], key: key, error: "\(error)", logger: logger)
+            }
+        }
+    }
+
+    /// The readings of one group to write, or nil (and a debug line) when the group is ignored: an unknown or
+    /// stopped session, another point's session, or an OCPP session (metered by its charger's MeterValues over
+    /// OCPP only). Readings not newer than the stored `lastMeterSeq` are duplicates (the store would ignore them),
+    /// except a negative `seq`, which is out of bounds; the newer ones must be plausible.
+    private func prepare(
+        _ group: [MeterBatchItem], key: MeterBatchItem.Key, stored: ChargingSession?, logger: Logger
+    ) -> PreparedMeterGroup? {
+        guard let stored, stored.status == .charging, stored.chargingPointId == key.chargingPointId,
+            stored.connectorId == nil
         else {
             logger.debug(
                 "meter values ignored", metadata: ["sessionId": "\(key.sessionId)", "readings": "\(group.count)"])
-            return (.ignored, 0)
+            return nil
         }
         let now = clock.nowMilliseconds()
         var plausible: [MeterReading] = []
         var rejected = 0
-        // Readings not newer than the stored `lastMeterSeq` are duplicates (the store would ignore them), except
-        // a negative `seq`, which is out of bounds.
         for reading in group.map(\.reading) where reading.seq > stored.lastMeterSeq || reading.seq < 0 {
             if let reason = plausibility.rejection(of: reading, session: stored, now: now) {
                 rejected += 1
@@ -83,41 +131,89 @@ extension ChargingService {
                 plausible.append(reading)
             }
         }
-        let outcome = try await apply(plausible, to: stored, receivedAt: now, logger: logger)
-        // Counted last: when this fails the group is retried, and nothing was counted yet.
-        if rejected > 0 {
-            try await store.countRejectedReadings(
-                sessionId: key.sessionId, chargingPointId: key.chargingPointId, count: Int64(rejected))
-        }
-        return (outcome, rejected)
+        return PreparedMeterGroup(
+            stored: stored, writes: MeterBatchItem.readingsToWrite(plausible), rejected: rejected, receivedAt: now)
     }
 
-    /// Writes the plausible readings of one session, stopping it at its target.
-    private func apply(
-        _ readings: [MeterReading], to stored: ChargingSession, receivedAt: Int64, logger: Logger
-    ) async throws -> MeterOutcome {
+    /// Writes a group's readings in turn, up to one that reaches the target; the session after the last applied.
+    private func writeOneByOne(_ prepared: PreparedMeterGroup) async throws -> ChargingSession? {
         var latest: ChargingSession?
-        for reading in MeterBatchItem.readingsToWrite(readings) {
+        for reading in prepared.writes {
+            let write = prepared.write(reading)
             guard
                 let session = try await store.applyMeterValue(
-                    sessionId: stored.sessionId, chargingPointId: stored.chargingPointId,
-                    energyWh: reading.wholeEnergyWh, seq: reading.seq, receivedAt: receivedAt)
+                    sessionId: write.sessionId, chargingPointId: write.chargingPointId, energyWh: write.energyWh,
+                    seq: write.seq, receivedAt: write.receivedAt)
             else { continue }
             latest = session
             if session.reachedTarget { break }
         }
+        return latest
+    }
+
+    /// After a group's writes: the stop at the target, else the publish of the changed session; then the rejected
+    /// readings are counted (last: when anything before fails the group is retried, and nothing was counted yet).
+    private func conclude(
+        _ prepared: PreparedMeterGroup, latest: ChargingSession?, logger: Logger
+    ) async throws -> MeterOutcome {
+        let stored = prepared.stored
+        let outcome: MeterOutcome
         // Also when nothing new was written: an earlier attempt may have recorded the energy at the target and
         // failed to stop (a retried batch is all duplicates, so this is where that stop still happens).
         if (latest ?? stored).reachedTarget {
-            let outcome = try await stop(latest ?? stored, reason: .targetReached, logger: logger)
-            return .targetReached(outcome.session)
-        }
-        if let latest {
+            outcome = .targetReached(try await stop(latest ?? stored, reason: .targetReached, logger: logger).session)
+        } else if let latest {
             await publishUpdate(latest, logger: logger)
-            return .recorded(latest)
+            outcome = .recorded(latest)
+        } else {
+            logger.debug("meter values ignored", metadata: ["sessionId": "\(stored.sessionId)"])
+            outcome = .ignored
         }
-        logger.debug("meter values ignored", metadata: ["sessionId": "\(stored.sessionId)"])
-        return .ignored
+        if prepared.rejected > 0 {
+            try await store.countRejectedReadings(
+                sessionId: stored.sessionId, chargingPointId: stored.chargingPointId, count: Int64(prepared.rejected))
+        }
+        return outcome
+    }
+}
+
+/// One group of a meter batch, read and checked: what to write.
+private struct PreparedMeterGroup {
+    let stored: ChargingSession
+    /// ``MeterBatchItem/readingsToWrite(_:)`` of the plausible readings.
+    let writes: [MeterReading]
+    let rejected: Int
+    let receivedAt: Int64
+
+    func write(_ reading: MeterReading) -> MeterValueWrite {
+        MeterValueWrite(
+            sessionId: stored.sessionId, chargingPointId: stored.chargingPointId, energyWh: reading.wholeEnergyWh,
+            seq: reading.seq, receivedAt: receivedAt)
+    }
+}
+
+/// A write of ``SessionStore/applyMeterValues(_:)`` that failed.
+private struct MeterWriteFailure: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+extension MeterBatchOutcome {
+    /// Records what a group did. A reading naming another point's session is ignored: it must not hide what
+    /// happened to the session.
+    fileprivate mutating func note(
+        _ result: MeterOutcome, _ prepared: PreparedMeterGroup? = nil, key: MeterBatchItem.Key
+    ) {
+        rejectedReadings += prepared?.rejected ?? 0
+        if result != .ignored || outcomes[key.sessionId] == nil { outcomes[key.sessionId] = result }
+    }
+
+    /// Reports a group's items for retry.
+    fileprivate mutating func fail(_ group: [MeterBatchItem], key: MeterBatchItem.Key, error: String, logger: Logger) {
+        logger.error(
+            "meter values not recorded; reporting them for retry",
+            metadata: ["sessionId": "\(key.sessionId)", "readings": "\(group.count)", "error": "\(error)"])
+        failedItems += group.map(\.id)
     }
 }
 

@@ -21,9 +21,18 @@ extension DataAPISessionStore {
     ) async throws -> ChargingSession? {
         try await Self.available {
             try await applyMeterReading(
-                sessionId: sessionId, chargingPointId: chargingPointId, energyWh: energyWh, seq: seq,
-                receivedAt: receivedAt)
+                MeterValueWrite(
+                    sessionId: sessionId, chargingPointId: chargingPointId, energyWh: energyWh, seq: seq,
+                    receivedAt: receivedAt))
         }
+    }
+
+    public func applyMeterValues(_ writes: [MeterValueWrite]) async -> [MeterWriteResult] {
+        await applyMeterReadings(writes)
+    }
+
+    public func sessions(ids: [String]) async throws -> [String: ChargingSession] {
+        try await Self.available { try await findSessions(ids: ids) }
     }
 
     public func countRejectedReadings(sessionId: String, chargingPointId: String, count: Int64) async throws {

@@ -149,26 +149,31 @@ public struct DataAPISessionStore: SessionStore {
         return compareAndSet.matchedCount > 0
     }
 
-    func applyMeterReading(
-        sessionId: String, chargingPointId: String, energyWh: Int64, seq: Int64, receivedAt: Int64
-    ) async throws
-        -> ChargingSession?
-    {
-        let result = try client.updateOne(
-            Self.sessionsCollection,
+    func applyMeterReading(_ write: MeterValueWrite) async throws -> ChargingSession? {
+        guard case .updateOne(let collection, let filter, let update, _, _) = Self.meterUpdate(write) else {
+            return nil
+        }
+        let result = try client.updateOne(collection, filter: filter, update: update)
+        guard result.matchedCount > 0 else { return nil }
+        return try await session(id: write.sessionId)
+    }
+
+    /// A meter value's one guarded update: the filter requires `Charging` on the point and `lastMeterSeq < seq`, the
+    /// update is `$max` of the energy, so energy never goes backwards and a repeat counts once.
+    static func meterUpdate(_ write: MeterValueWrite) -> BulkWriteOperation {
+        .updateOne(
+            sessionsCollection,
             filter: [
-                "_id": .string(sessionId), "chargingPointId": .string(chargingPointId),
-                "status": .string(SessionStatus.charging.rawValue), "lastMeterSeq": ["$lt": .int64(seq)],
+                "_id": .string(write.sessionId), "chargingPointId": .string(write.chargingPointId),
+                "status": .string(SessionStatus.charging.rawValue), "lastMeterSeq": ["$lt": .int64(write.seq)],
             ],
             update: [
                 "$max": [
-                    "energyWh": .int64(energyWh), "energyConsumed": .double(Double(energyWh) / 1000),
-                    "lastReadingAt": .datetime(receivedAt), "lastActivity": .datetime(receivedAt),
+                    "energyWh": .int64(write.energyWh), "energyConsumed": .double(Double(write.energyWh) / 1000),
+                    "lastReadingAt": .datetime(write.receivedAt), "lastActivity": .datetime(write.receivedAt),
                 ],
-                "$set": ["lastMeterSeq": .int64(seq)],
+                "$set": ["lastMeterSeq": .int64(write.seq)],
             ])
-        guard result.matchedCount > 0 else { return nil }
-        return try await session(id: sessionId)
     }
 
     func countRejected(sessionId: String, chargingPointId: String, count: Int64) async throws {

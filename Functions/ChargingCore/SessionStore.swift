@@ -29,6 +29,16 @@ public protocol SessionStore: Sendable {
     ) async throws
         -> ChargingSession?
 
+    /// Applies several meter values, each as ``applyMeterValue(sessionId:chargingPointId:energyWh:seq:receivedAt:)``
+    /// does and each on its own (a failed one leaves the others as they are): one result per write, in order. The
+    /// default applies them one by one; ``DataAPISessionStore`` sends them in one `bulkWrite` and reads the changed
+    /// sessions back with one `find`.
+    func applyMeterValues(_ writes: [MeterValueWrite]) async -> [MeterWriteResult]
+
+    /// The stored sessions with these ids, by id (unknown ids are left out). The default reads them one by one;
+    /// ``DataAPISessionStore`` with one `find`.
+    func sessions(ids: [String]) async throws -> [String: ChargingSession]
+
     /// Adds `count` to `rejectedReadings` of the session when it is on `chargingPointId` (any status).
     func countRejectedReadings(sessionId: String, chargingPointId: String, count: Int64) async throws
 
@@ -64,6 +74,55 @@ public protocol SessionStore: Sendable {
     /// `Charging` OCPP sessions still waiting for StartTransaction (no `transactionId`) that started before
     /// `cutoff` (ms), oldest first, at most `limit`.
     func pendingRemoteStarts(before cutoff: Int64, limit: Int) async throws -> [ChargingSession]
+}
+
+/// One meter value of ``SessionStore/applyMeterValues(_:)``.
+public struct MeterValueWrite: Sendable, Hashable {
+    public var sessionId: String
+    public var chargingPointId: String
+    public var energyWh: Int64
+    public var seq: Int64
+    /// Server milliseconds.
+    public var receivedAt: Int64
+
+    public init(sessionId: String, chargingPointId: String, energyWh: Int64, seq: Int64, receivedAt: Int64) {
+        (self.sessionId, self.chargingPointId, self.energyWh) = (sessionId, chargingPointId, energyWh)
+        (self.seq, self.receivedAt) = (seq, receivedAt)
+    }
+}
+
+/// What one write of ``SessionStore/applyMeterValues(_:)`` did.
+public enum MeterWriteResult: Sendable, Hashable {
+    /// The session after the write; nil when nothing was applied (as ``SessionStore/applyMeterValue`` answers nil).
+    case applied(ChargingSession?)
+    /// The write failed (or may not have happened); the description is for the log.
+    case failed(String)
+}
+
+extension SessionStore {
+    public func applyMeterValues(_ writes: [MeterValueWrite]) async -> [MeterWriteResult] {
+        var results: [MeterWriteResult] = []
+        for write in writes {
+            do {
+                results.append(
+                    .applied(
+                        try await applyMeterValue(
+                            sessionId: write.sessionId, chargingPointId: write.chargingPointId,
+                            energyWh: write.energyWh, seq: write.seq, receivedAt: write.receivedAt)))
+            } catch {
+                results.append(.failed("\(error)"))
+            }
+        }
+        return results
+    }
+
+    public func sessions(ids: [String]) async throws -> [String: ChargingSession] {
+        var found: [String: ChargingSession] = [:]
+        for id in ids where found[id] == nil {
+            if let session = try await session(id: id) { found[id] = session }
+        }
+        return found
+    }
 }
 
 /// Filters and paging for ``SessionStore/list(_:)``.

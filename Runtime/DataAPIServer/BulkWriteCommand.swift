@@ -34,7 +34,7 @@ public struct BulkWriteCommand: Sendable {
 
 extension DataAPILimits {
     /// The most operations of one `bulkWrite`.
-    public static let maxBulkWriteOperations = 16
+    public static let maxBulkWriteOperations = 100
 }
 
 extension DocumentBackend {
