@@ -132,7 +132,10 @@ final class RunnerProcess: Sendable {
         do {
             return try await child.wait(timeout: .seconds(timeout))
         } catch {
-            throw HarnessError("evcsm-local did not exit within \(timeout) s: \(error)")
+            // The runner's own log says what it was still waiting for.
+            throw HarnessError(
+                "evcsm-local did not exit within \(timeout) s: \(error)\n--- its log, last 60 lines:\n"
+                    + log.split(separator: "\n", omittingEmptySubsequences: false).suffix(60).joined(separator: "\n"))
         }
     }
 
