@@ -27,24 +27,7 @@ extension ChargingService {
             groups[item.key, default: []].append(item)
         }
         var outcome = MeterBatchOutcome()
-        if order.count > 1 {
-            await record(together: order, groups, into: &outcome, logger: logger)
-        } else {
-            for key in order {
-                let group = groups[key] ?? []
-                do {
-                    let stored = try await store.session(id: key.sessionId)
-                    guard let prepared = prepare(group, key: key, stored: stored, logger: logger) else {
-                        outcome.note(.ignored, key: key)
-                        continue
-                    }
-                    let latest = try await writeOneByOne(prepared)
-                    outcome.note(try await conclude(prepared, latest: latest, logger: logger), prepared, key: key)
-                } catch {
-                    outcome.fail(group, key: key, error: "\(error)", logger: logger)
-                }
-            }
-        }
+        await record(order, groups, into: &outcome, logger: logger)
         if outcome.rejectedReadings > 0 {
             metrics.emit([MetricValue(Self.rejectedReadingsMetric, Double(outcome.rejectedReadings))])
         }
@@ -54,11 +37,11 @@ extension ChargingService {
     /// The name of the metric counting rejected meter values.
     public static let rejectedReadingsMetric = "RejectedReadings"
 
-    /// A batch of several sessions: their sessions read with one store call, and the groups with one reading to
-    /// write (a meter that never goes backwards) written with one more (``SessionStore/applyMeterValues(_:)``);
-    /// a group with several readings to write writes them one by one, as alone.
+    /// The batch's sessions are read with one store call (``SessionStore/sessions(ids:)``). When several groups
+    /// have one reading to write (a meter that never goes backwards), those are written together
+    /// (``SessionStore/applyMeterValues(_:)``); every other group writes its readings one by one.
     private func record(
-        together order: [MeterBatchItem.Key], _ groups: [MeterBatchItem.Key: [MeterBatchItem]],
+        _ order: [MeterBatchItem.Key], _ groups: [MeterBatchItem.Key: [MeterBatchItem]],
         into outcome: inout MeterBatchOutcome, logger: Logger
     ) async {
         let stored: [String: ChargingSession]
@@ -68,36 +51,49 @@ extension ChargingService {
             for key in order { outcome.fail(groups[key] ?? [], key: key, error: "\(error)", logger: logger) }
             return
         }
-        var single: [(MeterBatchItem.Key, PreparedMeterGroup)] = []
+        var together: [(MeterBatchItem.Key, PreparedMeterGroup)] = []
+        var alone: [(MeterBatchItem.Key, PreparedMeterGroup)] = []
         for key in order {
-            let group = groups[key] ?? []
-            guard let prepared = prepare(group, key: key, stored: stored[key.sessionId], logger: logger) else {
+            guard let prepared = prepare(groups[key] ?? [], key: key, stored: stored[key.sessionId], logger: logger)
+            else {
                 outcome.note(.ignored, key: key)
                 continue
             }
-            if prepared.writes.count == 1 {
-                single.append((key, prepared))
-                continue
-            }
+            if prepared.writes.count == 1 { together.append((key, prepared)) } else { alone.append((key, prepared)) }
+        }
+        if together.count < 2 {
+            alone += together
+            together = []
+        }
+        for (key, prepared) in alone {
             do {
                 let latest = try await writeOneByOne(prepared)
-                outcome.note(try await conclude(prepared, latest: latest, logger: logger), prepared, key: key)
-            } catch {
-                outcome.fail(group, key: key, error: "\(error)", logger: logger)
-            }
-        }
-        guard !single.isEmpty else { return }
-        let results = await store.applyMeterValues(single.map { _, prepared in prepared.write(prepared.writes[0]) })
-        for ((key, prepared), result) in zip(single, results) {
-            do {
-                guard case .applied(let latest) = result else {
-                    if case .failed(let message) = result { throw MeterWriteFailure(message: message) }
-                    continue
-                }
-                outcome.note(try await conclude(prepared, latest: latest, logger: logger), prepared, key: key)
+                await settle(key, prepared, latest: latest, groups, into: &outcome, logger: logger)
             } catch {
                 outcome.fail(groups[key] ?? [], key: key, error: "\(error)", logger: logger)
             }
+        }
+        guard !together.isEmpty else { return }
+        let results = await store.applyMeterValues(together.map { _, prepared in prepared.write(prepared.writes[0]) })
+        for ((key, prepared), result) in zip(together, results) {
+            switch result {
+            case .failed(let message): outcome.fail(groups[key] ?? [], key: key, error: message, logger: logger)
+            case .applied(let latest):
+                await settle(key, prepared, latest: latest, groups, into: &outcome, logger: logger)
+            }
+        }
+    }
+
+    /// ``conclude(_:latest:logger:)`` for a group whose writes are done, noted in `outcome` (or its items reported for
+    /// retry).
+    private func settle(
+        _ key: MeterBatchItem.Key, _ prepared: PreparedMeterGroup, latest: ChargingSession?,
+        _ groups: [MeterBatchItem.Key: [MeterBatchItem]], into outcome: inout MeterBatchOutcome, logger: Logger
+    ) async {
+        do {
+            outcome.note(try await conclude(prepared, latest: latest, logger: logger), prepared, key: key)
+        } catch {
+            outcome.fail(groups[key] ?? [], key: key, error: "\(error)", logger: logger)
         }
     }
 
@@ -190,12 +186,6 @@ private struct PreparedMeterGroup {
             sessionId: stored.sessionId, chargingPointId: stored.chargingPointId, energyWh: reading.wholeEnergyWh,
             seq: reading.seq, receivedAt: receivedAt)
     }
-}
-
-/// A write of ``SessionStore/applyMeterValues(_:)`` that failed.
-private struct MeterWriteFailure: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
 }
 
 extension MeterBatchOutcome {

@@ -53,11 +53,14 @@ extension DataAPISessionStore {
         return results.map { $0 ?? .failed("no result") }
     }
 
-    /// One `find` `{_id: {$in: ids}}`; unreadable documents are logged and left out.
+    /// One `find` `{_id: {$in: ids}}` (a `findOne` for a single id); unreadable documents are logged and left out.
     func findSessions(ids: [String]) async throws -> [String: ChargingSession] {
         var unique: [String] = []
         var seen = Set<String>()
         for id in ids where seen.insert(id).inserted { unique.append(id) }
+        if unique.count == 1, let id = unique.first {
+            return try await findSession(id: id).map { [id: $0] } ?? [:]
+        }
         guard !unique.isEmpty else { return [:] }
         let found = try client.find(
             Self.sessionsCollection, filter: ["_id": ["$in": .array(unique.map { .string($0) })]],

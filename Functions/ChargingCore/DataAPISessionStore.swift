@@ -97,10 +97,7 @@ public struct DataAPISessionStore: SessionStore {
     }
 
     private func release(lockId: String, sessionId: String) throws(DataAPIError) {
-        guard case .updateOne(let collection, let filter, let update, _, _) = Self.release(lockId, sessionId) else {
-            return
-        }
-        _ = try client.updateOne(collection, filter: filter, update: update)
+        _ = try client.write(Self.release(lockId, sessionId))
     }
 
     /// The update that frees the lock `lockId` when `sessionId` holds it.
@@ -150,11 +147,9 @@ public struct DataAPISessionStore: SessionStore {
     }
 
     func applyMeterReading(_ write: MeterValueWrite) async throws -> ChargingSession? {
-        guard case .updateOne(let collection, let filter, let update, _, _) = Self.meterUpdate(write) else {
+        guard case .updated(let result) = try client.write(Self.meterUpdate(write)), result.matchedCount > 0 else {
             return nil
         }
-        let result = try client.updateOne(collection, filter: filter, update: update)
-        guard result.matchedCount > 0 else { return nil }
         return try await session(id: write.sessionId)
     }
 

@@ -26,6 +26,17 @@ public enum BulkWriteOperation: Sendable, Equatable {
 }
 
 extension DataAPIClient {
+    /// Sends one operation as the action of its name (`insertOne`, `updateOne`; `requireMatch` means nothing
+    /// alone), for a caller that also sends it inside a ``bulkWrite(_:)``.
+    public func write(_ operation: BulkWriteOperation) throws(DataAPIError) -> BulkWriteItemResult {
+        switch operation {
+        case .insertOne(let collection, let document):
+            return .inserted(id: try insertOne(collection, document: document))
+        case .updateOne(let collection, let filter, let update, let upsert, _):
+            return .updated(try updateOne(collection, filter: filter, update: update, upsert: upsert))
+        }
+    }
+
     /// Runs `operations` in order in one request (`bulkWrite`, docs/DATA-API.md): the sequence ends at the first
     /// operation that fails (the result's `writeError`) or at an `updateOne` with `requireMatch` that matched
     /// nothing; what ran before stays written. Throws only when the request as a whole failed (then, after a

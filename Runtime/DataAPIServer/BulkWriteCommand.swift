@@ -123,10 +123,8 @@ extension ActionRequest {
                         }
                         requireMatch = value
                     }
-                    var updateFields = fields
-                    updateFields["requireMatch"] = nil
                     operations.append(
-                        .updateOne(try update(.updateOne, namespace, updateFields), requireMatch: requireMatch))
+                        .updateOne(try update(.updateOne, namespace, fields), requireMatch: requireMatch))
                 }
             } catch {
                 throw DataAPIError(error.code, "\(label): \(error.message)")

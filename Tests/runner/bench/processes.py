@@ -79,19 +79,27 @@ def pss_and_anonymous(pid: int) -> tuple[int, int] | None:
     return (values["Pss"], values["Anonymous"]) if len(values) == 2 else None
 
 
+def stat(pid: int | str) -> tuple[str, list[str]] | None:
+    """A process's command name and the fields of /proc/<pid>/stat after it (from `state` on); None when gone.
+    The name is in parentheses and may contain spaces: the fields follow its last ')'."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            text = f.read()
+    except OSError:
+        return None
+    return text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :].split()
+
+
 def descendants(pid: int) -> list[int]:
     """Every live descendant of `pid`, found through the parent ids in /proc/*/stat."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
+        found_stat = stat(entry)
+        if found_stat is None:
             continue
-        # The command name is in parentheses and may contain spaces: the parent id follows its last ')'.
-        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        ppid = int(found_stat[1][1])
         children.setdefault(ppid, []).append(int(entry))
     found, todo = [], [pid]
     while todo:

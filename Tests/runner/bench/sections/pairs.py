@@ -81,13 +81,11 @@ def _cpu_by_process(runner) -> dict[str, float]:
     tick = os.sysconf("SC_CLK_TCK")
     totals: dict[str, float] = {}
     for pid in [runner.pid] + processes.descendants(runner.pid):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                stat = f.read()
-        except OSError:
+        found = processes.stat(pid)
+        if found is None:
             continue
-        name = stat[stat.index("(") + 1: stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
+        name, fields = found
+        # utime and stime: fields 14 and 15 of /proc/<pid>/stat, 12 and 13 after the name.
         totals[name] = totals.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
     return totals
 
